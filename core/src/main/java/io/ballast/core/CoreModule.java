@@ -1,0 +1,79 @@
+package io.ballast.core;
+
+import com.codahale.metrics.MetricRegistry;
+import com.google.inject.AbstractModule;
+import com.google.inject.Provides;
+import com.google.inject.Singleton;
+import java.util.Objects;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.jooq.Configuration;
+import org.jooq.DSLContext;
+import org.jooq.ExecuteListenerProvider;
+import org.jooq.SQLDialect;
+import org.jooq.TransactionListenerProvider;
+import org.jooq.conf.Settings;
+import org.jooq.impl.DSL;
+import org.jooq.impl.DataSourceConnectionProvider;
+import org.jooq.impl.DefaultConfiguration;
+
+/**
+ * Ballast's core wiring. Binds:
+ *
+ * <ul>
+ *   <li>{@link CoreSettings}, the instance given;
+ *   <li>{@link DSLContext} and its {@link Configuration}: jOOQ, POSTGRES dialect, over the bound
+ *       {@link DataSource} (which a pool module such as {@code PoolModule} provides), with every
+ *       {@link ExecuteListenerProvider} and {@link TransactionListenerProvider} contributed through
+ *       {@link Extensions}; jOOQ's own execute logging is off (Ballast's query monitor replaces it);
+ *   <li>{@link MetricRegistry}: the one Dropwizard registry every module registers in, under
+ *       {@code ballast.<module>.…};
+ *   <li>{@link Lifecycle} over every {@link Managed}, and {@link HealthRegistry} over every
+ *       {@link ProbeCheck};
+ *   <li>the empty multibinders of {@link Extensions}, so an application without contributions still works.
+ * </ul>
+ *
+ * <p>Like every Ballast module it does no I/O: nothing connects until {@link Lifecycle#start()}.
+ */
+public final class CoreModule extends AbstractModule {
+  private final CoreSettings settings;
+
+  public CoreModule(CoreSettings settings) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+  }
+
+  @Override
+  protected void configure() {
+    bind(CoreSettings.class).toInstance(settings);
+    Extensions.managed(binder());
+    Extensions.probeChecks(binder());
+    Extensions.executeListeners(binder());
+    Extensions.transactionListeners(binder());
+    bind(Lifecycle.class);
+    bind(HealthRegistry.class);
+  }
+
+  @Provides
+  @Singleton
+  MetricRegistry metricRegistry() {
+    return new MetricRegistry();
+  }
+
+  @Provides
+  @Singleton
+  Configuration jooqConfiguration(DataSource dataSource, Set<ExecuteListenerProvider> executeListeners,
+      Set<TransactionListenerProvider> transactionListeners) {
+    return new DefaultConfiguration()
+        .set(SQLDialect.POSTGRES)
+        .set(new DataSourceConnectionProvider(dataSource))
+        .set(new Settings().withExecuteLogging(false))
+        .set(executeListeners.toArray(ExecuteListenerProvider[]::new))
+        .set(transactionListeners.toArray(TransactionListenerProvider[]::new));
+  }
+
+  @Provides
+  @Singleton
+  DSLContext dslContext(Configuration configuration) {
+    return DSL.using(configuration);
+  }
+}

@@ -1,0 +1,42 @@
+package io.ballast.core;
+
+import com.google.inject.Binder;
+import com.google.inject.multibindings.Multibinder;
+import org.jooq.ExecuteListenerProvider;
+import org.jooq.TransactionListenerProvider;
+
+/**
+ * The extension points of Ballast, as Guice multibinders. Any module, Ballast's or the application's, adds
+ * to them from its {@code configure()}:
+ *
+ * <pre>{@code
+ * protected void configure() {
+ *   Extensions.managed(binder()).addBinding().to(OutboxRelay.class);
+ *   Extensions.probeChecks(binder()).addBinding().toInstance(ProbeCheck.of("outbox", ProbeKind.READY, relay::check));
+ *   Extensions.executeListeners(binder()).addBinding().toInstance(() -> new TenantTagger());
+ * }
+ * }</pre>
+ */
+public final class Extensions {
+  private Extensions() {}
+
+  /** Services started and stopped by the {@link Lifecycle}. */
+  public static Multibinder<Managed> managed(Binder binder) {
+    return Multibinder.newSetBinder(binder, Managed.class);
+  }
+
+  /** Health checks run by the {@link HealthRegistry}. */
+  public static Multibinder<ProbeCheck> probeChecks(Binder binder) {
+    return Multibinder.newSetBinder(binder, ProbeCheck.class);
+  }
+
+  /** jOOQ execute listeners added to the one {@code Configuration} core builds, in binding order. */
+  public static Multibinder<ExecuteListenerProvider> executeListeners(Binder binder) {
+    return Multibinder.newSetBinder(binder, ExecuteListenerProvider.class);
+  }
+
+  /** jOOQ transaction listeners added to the one {@code Configuration} core builds, in binding order. */
+  public static Multibinder<TransactionListenerProvider> transactionListeners(Binder binder) {
+    return Multibinder.newSetBinder(binder, TransactionListenerProvider.class);
+  }
+}

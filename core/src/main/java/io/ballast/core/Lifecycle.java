@@ -1,0 +1,169 @@
+package io.ballast.core;
+
+import com.google.inject.Inject;
+import com.google.inject.Singleton;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts every bound {@link Managed} in phase order and stops them in reverse, exactly once: on
+ * {@link #stop()} or, if the application never calls it, from a JVM shutdown hook. Stopping shares one
+ * grace period ({@link CoreSettings#shutdownGrace()}) among the services for work in flight.
+ *
+ * <p>A failure to start stops, in reverse, what had started, and throws a {@link LifecycleException} naming
+ * the service and the cause. A lifecycle starts once; after a stop or a failed start it cannot start again.
+ * Thread-safe.
+ */
+@Singleton
+public final class Lifecycle {
+  private static final Logger LOG = LoggerFactory.getLogger(Lifecycle.class);
+
+  /** Where a lifecycle is. */
+  public enum State {
+    NEW, STARTING, RUNNING, STOPPING, STOPPED, FAILED
+  }
+
+  private final List<Managed> services;
+  private final Duration grace;
+  private final Deque<Managed> started = new ArrayDeque<>();
+  private final Thread shutdownHook = new Thread(this::stopFromHook, "ballast-shutdown");
+  private State state = State.NEW;
+
+  @Inject
+  Lifecycle(Set<Managed> services, CoreSettings settings) {
+    var ordered = new ArrayList<>(services);
+    ordered.sort(Comparator.comparingInt(Managed::phase)); // stable: ties keep binding order
+    this.services = List.copyOf(ordered);
+    this.grace = settings.shutdownGrace();
+  }
+
+  /** The services in start order. */
+  public List<Managed> services() {
+    return services;
+  }
+
+  public synchronized State state() {
+    return state;
+  }
+
+  /**
+   * Starts every service in phase order.
+   *
+   * @throws LifecycleException when one fails; those already started are stopped first
+   * @throws IllegalStateException when called a second time
+   */
+  public void start() {
+    synchronized (this) {
+      if (state != State.NEW) {
+        throw new IllegalStateException("Lifecycle is " + state + "; it starts only once, from NEW");
+      }
+      state = State.STARTING;
+      Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+    var begin = System.nanoTime();
+    for (var service : services) {
+      if (state() != State.STARTING) {
+        break; // stop() was called while starting: the rest never start
+      }
+      try {
+        LOG.debug("Starting {} (phase {})", service.name(), service.phase());
+        service.start();
+        boolean stoppedMeanwhile;
+        synchronized (this) {
+          stoppedMeanwhile = state != State.STARTING;
+          if (!stoppedMeanwhile) {
+            started.push(service);
+          }
+        }
+        if (stoppedMeanwhile) {
+          service.stop(Duration.ZERO); // stop() ran while this one was starting and could not see it
+          break;
+        }
+      } catch (Exception | LinkageError e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        var failure = new LifecycleException(service.name(), "Could not start " + service.name() + " (phase "
+            + service.phase() + "): " + e.getMessage(), e);
+        LOG.error("{}; stopping the {} service(s) already started", failure.getMessage(), started.size());
+        stopStarted(State.FAILED, failure);
+        removeHook();
+        throw failure;
+      }
+    }
+    synchronized (this) {
+      if (state == State.STARTING) {
+        state = State.RUNNING;
+      }
+    }
+    LOG.info("Started {} service(s) in {} ms", services.size(), (System.nanoTime() - begin) / 1_000_000);
+  }
+
+  /** Stops every started service in reverse order; calls after the first do nothing. */
+  public void stop() {
+    if (stopStarted(State.STOPPED, null)) {
+      removeHook();
+    }
+  }
+
+  private void stopFromHook() {
+    if (stopStarted(State.STOPPED, null)) {
+      LOG.info("Stopped by JVM shutdown");
+    }
+  }
+
+  /** @return whether this call did the stopping */
+  private boolean stopStarted(State end, Throwable failure) {
+    synchronized (this) {
+      if (state == State.STOPPING || state == State.STOPPED || state == State.FAILED || state == State.NEW) {
+        if (state == State.NEW) {
+          state = State.STOPPED;
+        }
+        return false;
+      }
+      state = State.STOPPING;
+    }
+    var deadline = System.nanoTime() + grace.toNanos();
+    while (true) {
+      Managed service;
+      synchronized (this) {
+        service = started.poll();
+      }
+      if (service == null) {
+        break;
+      }
+      var left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+      try {
+        LOG.debug("Stopping {} (grace left {} ms)", service.name(), left.toMillis());
+        service.stop(left);
+      } catch (Exception | LinkageError e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        LOG.warn("Could not stop {} cleanly: {}", service.name(), e.toString());
+        if (failure != null) {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    synchronized (this) {
+      state = end;
+    }
+    return true;
+  }
+
+  private void removeHook() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException alreadyShuttingDown) {
+      // the hook is running or about to
+    }
+  }
+}

@@ -1,0 +1,252 @@
+package io.ballast.pool;
+
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.MetricRegistry;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A HikariCP pool opened and closed by the lifecycle. It is also the {@link DataSource} the application
+ * sees: before start and after stop it refuses connections with a clear error, and it turns HikariCP's
+ * time-out into a {@link PoolExhaustedException} when the pool, not the database, is the problem.
+ */
+final class ManagedPool implements Pool, DataSource {
+  private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(ManagedPool.class);
+  private static final Duration DRAIN_POLL = Duration.ofMillis(20);
+
+  private final PoolSettings settings;
+  private final MetricRegistry metrics;
+  private final String metricPrefix;
+  private volatile HikariDataSource hikari;
+  private volatile PoolSizing.Assessment sizing;
+
+  ManagedPool(PoolSettings settings, MetricRegistry metrics) {
+    this.settings = settings;
+    this.metrics = metrics;
+    this.metricPrefix = MetricRegistry.name("ballast", "pool", settings.name());
+  }
+
+  @Override
+  public String name() {
+    return settings.name();
+  }
+
+  @Override
+  public PoolSettings settings() {
+    return settings;
+  }
+
+  @Override
+  public boolean isRunning() {
+    var h = hikari;
+    return h != null && h.isRunning();
+  }
+
+  @Override
+  public DataSource dataSource() {
+    return this;
+  }
+
+  @Override
+  public Optional<PoolSizing.Assessment> sizing() {
+    return Optional.ofNullable(sizing);
+  }
+
+  /** Opens the pool; called by {@link PoolService}. */
+  void start() throws SQLException {
+    var child = new MetricRegistry();
+    HikariDataSource started;
+    try {
+      started = new HikariDataSource(hikariConfig(child));
+    } catch (RuntimeException e) {
+      // HikariCP's messages name the pool and the cause, never the password; add the masked URL
+      var cause = rootMessage(e);
+      throw new SQLException("Pool '" + name() + "' could not connect to " + settings.maskedUrl() + ": " + cause, "08001", e);
+    }
+    hikari = started;
+    registerMetrics(child);
+    checkSizing(started);
+    LOG.info("Pool '{}' started: {}", name(), settings);
+  }
+
+  /** Waits up to {@code grace} for lent connections to come back, then closes the pool. */
+  void stop(Duration grace) {
+    var h = hikari;
+    if (h == null) {
+      return;
+    }
+    var mx = h.getHikariPoolMXBean();
+    var deadline = System.nanoTime() + grace.toNanos();
+    while (mx != null && mx.getActiveConnections() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(DRAIN_POLL.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    var stillActive = mx == null ? 0 : mx.getActiveConnections();
+    if (stillActive > 0) {
+      LOG.warn("Pool '{}' closing with {} connection(s) still in use after the {} ms grace period", name(),
+          stillActive, grace.toMillis());
+    }
+    metrics.removeMatching((metricName, metric) -> metricName.startsWith(metricPrefix + "."));
+    h.close();
+    hikari = null;
+    LOG.info("Pool '{}' stopped", name());
+  }
+
+  @Override
+  public PoolSnapshot snapshot() {
+    var h = hikari;
+    var mx = h == null ? null : h.getHikariPoolMXBean();
+    if (mx == null) {
+      return new PoolSnapshot(name(), 0, 0, 0, 0, settings.connectionLimit());
+    }
+    return new PoolSnapshot(name(), mx.getActiveConnections(), mx.getIdleConnections(), mx.getTotalConnections(),
+        mx.getThreadsAwaitingConnection(), settings.connectionLimit());
+  }
+
+  private HikariConfig hikariConfig(MetricRegistry child) {
+    var config = new HikariConfig();
+    config.setPoolName("ballast-" + name());
+    config.setJdbcUrl(settings.jdbcUrl());
+    config.setUsername(settings.username());
+    config.setPassword(settings.password());
+    config.setMaximumPoolSize(settings.connectionLimit());
+    config.setMinimumIdle(settings.connectionLimit());
+    config.setConnectionTimeout(settings.poolTimeout().toMillis());
+    config.setMetricRegistry(child);
+    config.addDataSourceProperty("connectTimeout", Long.toString(settings.connectTimeout().toSeconds()));
+    config.addDataSourceProperty("ApplicationName", "ballast");
+    config.addDataSourceProperty("tcpKeepAlive", "true");
+    if (settings.schema() != null) {
+      config.addDataSourceProperty("currentSchema", settings.schema());
+    }
+    if (settings.pgbouncer()) {
+      // transaction pooling hands each transaction to any server connection: no named prepared statements
+      config.addDataSourceProperty("prepareThreshold", "0");
+    }
+    settings.driverProperties().forEach(config::addDataSourceProperty);
+    return config;
+  }
+
+  /** Re-registers HikariCP's metrics ({@code <poolName>.pool.Wait}, …) as {@code ballast.pool.<name>.Wait}. */
+  private void registerMetrics(MetricRegistry child) {
+    var hikariPrefix = "ballast-" + name() + ".pool.";
+    child.getMetrics().forEach((metricName, metric) -> {
+      var shortName = metricName.startsWith(hikariPrefix) ? metricName.substring(hikariPrefix.length()) : metricName;
+      metrics.register(MetricRegistry.name(metricPrefix, shortName), metric);
+    });
+    metrics.register(MetricRegistry.name(metricPrefix, "UtilisationPercent"),
+        (Gauge<Double>) () -> snapshot().utilisationPercent());
+  }
+
+  private void checkSizing(HikariDataSource h) {
+    try (var c = h.getConnection(); var s = c.createStatement();
+         var rs = s.executeQuery("select current_setting('max_connections')::int")) {
+      rs.next();
+      var assessment = PoolSizing.assess(settings.connectionLimit(), settings.instances(), rs.getInt(1));
+      sizing = assessment;
+      if (assessment.exceeds()) {
+        LOG.warn("Pool '{}': {}. Lower connection_limit, set DB_INSTANCES to the real count, or raise the server's"
+            + " max_connections.", name(), assessment.message());
+      }
+    } catch (SQLException e) {
+      LOG.warn("Pool '{}': could not read the server's max_connections to check the pool size: {}", name(),
+          e.getMessage());
+    }
+  }
+
+  // --- DataSource ---
+
+  @Override
+  public Connection getConnection() throws SQLException {
+    var h = requireRunning();
+    var start = System.nanoTime();
+    try {
+      return h.getConnection();
+    } catch (SQLTransientConnectionException e) {
+      // HikariCP attaches the last failure to connect as the cause; without one, the pool was simply full
+      if (e.getCause() == null && h.isRunning()) {
+        throw new PoolExhaustedException(snapshot(), Duration.ofNanos(System.nanoTime() - start));
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public Connection getConnection(String username, String password) throws SQLException {
+    throw new SQLFeatureNotSupportedException("Pool '" + name() + "' lends connections of its configured user only");
+  }
+
+  private HikariDataSource requireRunning() throws SQLException {
+    var h = hikari;
+    if (h == null || !h.isRunning()) {
+      throw new SQLException("Pool '" + name() + "' is not running: start the Ballast lifecycle (Ballast.start or "
+          + "Lifecycle.start) before using the DataSource, and do not use it after stop", "08003");
+    }
+    return h;
+  }
+
+  @Override
+  public PrintWriter getLogWriter() {
+    return null;
+  }
+
+  @Override
+  public void setLogWriter(PrintWriter out) {
+    // logging goes through SLF4J
+  }
+
+  @Override
+  public void setLoginTimeout(int seconds) {
+    // governed by connect_timeout
+  }
+
+  @Override
+  public int getLoginTimeout() {
+    return (int) settings.connectTimeout().toSeconds();
+  }
+
+  @Override
+  public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+    throw new SQLFeatureNotSupportedException();
+  }
+
+  @Override
+  public <T> T unwrap(Class<T> iface) throws SQLException {
+    if (iface.isInstance(this)) {
+      return iface.cast(this);
+    }
+    return requireRunning().unwrap(iface);
+  }
+
+  @Override
+  public boolean isWrapperFor(Class<?> iface) throws SQLException {
+    return iface.isInstance(this) || (hikari != null && hikari.isWrapperFor(iface));
+  }
+
+  private static String rootMessage(Throwable e) {
+    var t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  @Override
+  public String toString() {
+    return "Pool[" + name() + ", " + settings.maskedUrl() + "]";
+  }
+}

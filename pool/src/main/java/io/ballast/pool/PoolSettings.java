@@ -1,0 +1,443 @@
+package io.ballast.pool;
+
+import io.ballast.core.AppEnv;
+import io.ballast.core.SettingException;
+import io.ballast.core.internal.Settings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.postgresql.PGProperty;
+
+/**
+ * Settings of a HikariCP pool on PostgreSQL. Immutable; build with {@link #fromEnv()} or {@link #builder()}.
+ * Every value is checked when it is set and the error names the setting, the rule, the value and its source,
+ * e.g. {@code connection_limit must be between 1 and 1000, but was -5 (from DATABASE_URL)}. The password
+ * never appears in {@link #toString()} or in an error.
+ *
+ * <h2>Sources, later ones winning</h2>
+ * <ol>
+ *   <li>the {@code APP_ENV} profile: development 10 connections and 10 s pool timeout, staging 15 / 20 s,
+ *       production 20 / 30 s; connect timeout 5 s everywhere;
+ *   <li>{@code DATABASE_URL}: {@code postgresql://user:pass@host:5432/db?schema=public&connection_limit=10
+ *       &pool_timeout=10&connect_timeout=5&pgbouncer=true}, any other pgjdbc connection property
+ *       ({@code sslmode=require}, {@code ApplicationName=…}) passed to the driver;
+ *   <li>{@code DB_CONNECTION_LIMIT}, {@code DB_POOL_TIMEOUT}, {@code DB_CONNECT_TIMEOUT} (seconds),
+ *       {@code DB_INSTANCES}, {@code DB_PGBOUNCER}.
+ * </ol>
+ */
+public final class PoolSettings {
+  public static final String DATABASE_URL = "DATABASE_URL";
+  public static final String CONNECTION_LIMIT_VARIABLE = "DB_CONNECTION_LIMIT";
+  public static final String POOL_TIMEOUT_VARIABLE = "DB_POOL_TIMEOUT";
+  public static final String CONNECT_TIMEOUT_VARIABLE = "DB_CONNECT_TIMEOUT";
+  public static final String INSTANCES_VARIABLE = "DB_INSTANCES";
+  public static final String PGBOUNCER_VARIABLE = "DB_PGBOUNCER";
+
+  static final int MAX_CONNECTION_LIMIT = 1000;
+  static final int MAX_POOL_TIMEOUT_SECONDS = 3600;
+  static final int MAX_CONNECT_TIMEOUT_SECONDS = 300;
+  static final int MAX_INSTANCES = 1000;
+  private static final Duration MIN_POOL_TIMEOUT = Duration.ofMillis(250); // HikariCP's floor
+  private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+  private static final List<String> OWN_PARAMETERS =
+      List.of("schema", "connection_limit", "pool_timeout", "connect_timeout", "pgbouncer");
+
+  private final String name;
+  private final AppEnv appEnv;
+  private final List<String> hosts;
+  private final List<Integer> ports;
+  private final String database;
+  private final String username;
+  private final String password;
+  private final String schema;
+  private final int connectionLimit;
+  private final Duration poolTimeout;
+  private final Duration connectTimeout;
+  private final boolean pgbouncer;
+  private final int instances;
+  private final Map<String, String> driverProperties;
+
+  private PoolSettings(Builder b) {
+    this.name = b.name;
+    this.appEnv = b.appEnv;
+    this.hosts = List.copyOf(b.hosts);
+    this.ports = List.copyOf(b.ports);
+    this.database = b.database;
+    this.username = b.username;
+    this.password = b.password;
+    this.schema = b.schema;
+    this.connectionLimit = b.connectionLimit;
+    this.poolTimeout = b.poolTimeout;
+    this.connectTimeout = b.connectTimeout;
+    this.pgbouncer = b.pgbouncer;
+    this.instances = b.instances;
+    this.driverProperties = Collections.unmodifiableMap(new LinkedHashMap<>(b.driverProperties));
+  }
+
+  /** A builder with development defaults. */
+  public static Builder builder() {
+    return new Builder(AppEnv.DEVELOPMENT);
+  }
+
+  /** A builder with the defaults of {@code env}. */
+  public static Builder builder(AppEnv env) {
+    return new Builder(Objects.requireNonNull(env, "env"));
+  }
+
+  /** From the process environment; {@code DATABASE_URL} is required. */
+  public static PoolSettings fromEnv() {
+    return fromEnv(System::getenv);
+  }
+
+  /** From {@code env}, a map of variables; {@code DATABASE_URL} is required. */
+  public static PoolSettings fromEnv(Map<String, String> env) {
+    return fromEnv(env::get);
+  }
+
+  static PoolSettings fromEnv(Function<String, String> env) {
+    var b = new Builder(AppEnv.fromEnv(env));
+    var url = Settings.get(env, DATABASE_URL);
+    if (url == null) {
+      throw new SettingException(DATABASE_URL, "be set to postgresql://user:pass@host:5432/db", null, "environment");
+    }
+    b.applyUrl(url, DATABASE_URL);
+    var limit = Settings.get(env, CONNECTION_LIMIT_VARIABLE);
+    if (limit != null) {
+      b.connectionLimit = Settings.parseInt("connection_limit", limit, 1, MAX_CONNECTION_LIMIT, CONNECTION_LIMIT_VARIABLE);
+    }
+    var poolTimeout = Settings.get(env, POOL_TIMEOUT_VARIABLE);
+    if (poolTimeout != null) {
+      b.poolTimeout = Settings.parseSeconds("pool_timeout", poolTimeout, 1, MAX_POOL_TIMEOUT_SECONDS, POOL_TIMEOUT_VARIABLE);
+    }
+    var connectTimeout = Settings.get(env, CONNECT_TIMEOUT_VARIABLE);
+    if (connectTimeout != null) {
+      b.connectTimeout = Settings.parseSeconds("connect_timeout", connectTimeout, 1, MAX_CONNECT_TIMEOUT_SECONDS,
+          CONNECT_TIMEOUT_VARIABLE);
+    }
+    var instances = Settings.get(env, INSTANCES_VARIABLE);
+    if (instances != null) {
+      b.instances = Settings.parseInt("instances", instances, 1, MAX_INSTANCES, INSTANCES_VARIABLE);
+    }
+    var pgbouncer = Settings.get(env, PGBOUNCER_VARIABLE);
+    if (pgbouncer != null) {
+      b.pgbouncer = Settings.parseBoolean("pgbouncer", pgbouncer, PGBOUNCER_VARIABLE);
+    }
+    return b.build();
+  }
+
+  /** The pool's name ({@code primary} unless set), used in logs, errors and metric names. */
+  public String name() {
+    return name;
+  }
+
+  /** The environment whose defaults were the starting point. */
+  public AppEnv appEnv() {
+    return appEnv;
+  }
+
+  public List<String> hosts() {
+    return hosts;
+  }
+
+  public List<Integer> ports() {
+    return ports;
+  }
+
+  public String database() {
+    return database;
+  }
+
+  public String username() {
+    return username;
+  }
+
+  /** The password, or {@code null}. Never logged. */
+  public String password() {
+    return password;
+  }
+
+  /** The schema put first on the search path ({@code currentSchema}), or {@code null} for the server default. */
+  public String schema() {
+    return schema;
+  }
+
+  /** The pool's maximum (and fixed) size. */
+  public int connectionLimit() {
+    return connectionLimit;
+  }
+
+  /** How long a caller waits for a free connection before {@link PoolExhaustedException}. */
+  public Duration poolTimeout() {
+    return poolTimeout;
+  }
+
+  /** How long the driver waits to open a connection to the server. */
+  public Duration connectTimeout() {
+    return connectTimeout;
+  }
+
+  /** Whether connections go through PgBouncer in transaction mode ({@code prepareThreshold=0}). */
+  public boolean pgbouncer() {
+    return pgbouncer;
+  }
+
+  /** How many instances of the service share the server, for the {@code max_connections} check. */
+  public int instances() {
+    return instances;
+  }
+
+  /** Extra pgjdbc connection properties, e.g. {@code sslmode}. */
+  public Map<String, String> driverProperties() {
+    return driverProperties;
+  }
+
+  /** The JDBC URL without credentials or properties. */
+  public String jdbcUrl() {
+    return new DatabaseUrl(hosts, ports, database, null, null, Map.of()).jdbcUrl();
+  }
+
+  /** The connection as a {@code postgresql://} URL with the password masked, for logs and messages. */
+  public String maskedUrl() {
+    return new DatabaseUrl(hosts, ports, database, username, password, Map.of()).toString();
+  }
+
+  @Override
+  public String toString() {
+    return "PoolSettings{name=" + name + ", url=" + maskedUrl() + ", appEnv=" + appEnv.id()
+        + (schema != null ? ", schema=" + schema : "") + ", connection_limit=" + connectionLimit
+        + ", pool_timeout=" + Settings.human(poolTimeout) + ", connect_timeout=" + Settings.human(connectTimeout)
+        + ", pgbouncer=" + pgbouncer + ", instances=" + instances
+        + (driverProperties.isEmpty() ? "" : ", driverProperties=" + maskProperties(driverProperties)) + "}";
+  }
+
+  private static Map<String, String> maskProperties(Map<String, String> props) {
+    var masked = new LinkedHashMap<String, String>();
+    props.forEach((k, v) -> masked.put(k, k.toLowerCase(java.util.Locale.ROOT).contains("password") ? "****" : v));
+    return masked;
+  }
+
+  /** Builder for {@link PoolSettings}. Each setter checks its value; {@link #build()} checks the whole. */
+  public static final class Builder {
+    private final AppEnv appEnv;
+    private String name = "primary";
+    private List<String> hosts = new ArrayList<>();
+    private List<Integer> ports = new ArrayList<>();
+    private String database;
+    private String username;
+    private String password;
+    private String schema;
+    private int connectionLimit;
+    private Duration poolTimeout;
+    private Duration connectTimeout = Duration.ofSeconds(5);
+    private boolean pgbouncer;
+    private int instances = 1;
+    private final Map<String, String> driverProperties = new LinkedHashMap<>();
+
+    private Builder(AppEnv appEnv) {
+      this.appEnv = appEnv;
+      switch (appEnv) {
+        case DEVELOPMENT -> {
+          connectionLimit = 10;
+          poolTimeout = Duration.ofSeconds(10);
+        }
+        case STAGING -> {
+          connectionLimit = 15;
+          poolTimeout = Duration.ofSeconds(20);
+        }
+        case PRODUCTION -> {
+          connectionLimit = 20;
+          poolTimeout = Duration.ofSeconds(30);
+        }
+        default -> throw new AssertionError(appEnv);
+      }
+    }
+
+    /** Takes hosts, database, credentials and parameters from a {@code DATABASE_URL}-style URL. */
+    public Builder url(String databaseUrl) {
+      applyUrl(databaseUrl, Settings.BUILDER);
+      return this;
+    }
+
+    /** The pool's name, {@code [A-Za-z0-9][A-Za-z0-9_.-]*}; {@code primary} by default. */
+    public Builder name(String name) {
+      if (name == null || !NAME.matcher(name).matches()) {
+        throw new SettingException("name", "match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}", name, Settings.BUILDER);
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** A single host, replacing any hosts set before; the port stays 5432 unless {@link #port} sets it. */
+    public Builder host(String host) {
+      if (host == null || host.isBlank()) {
+        throw new SettingException("host", "be a host name or address", host, Settings.BUILDER);
+      }
+      this.hosts = new ArrayList<>(List.of(host.trim()));
+      this.ports = new ArrayList<>(List.of(ports.isEmpty() ? 5432 : ports.get(0)));
+      return this;
+    }
+
+    /** The port of the single host. */
+    public Builder port(int port) {
+      Settings.requireBetween("port", port, 1, 65535, Settings.BUILDER);
+      if (hosts.size() > 1) {
+        throw new SettingException("port", "be given per host in url(…) when there are several hosts", port,
+            Settings.BUILDER);
+      }
+      this.ports = new ArrayList<>(List.of(port));
+      return this;
+    }
+
+    public Builder database(String database) {
+      if (database == null || database.isBlank()) {
+        throw new SettingException("database", "be a database name", database, Settings.BUILDER);
+      }
+      this.database = database;
+      return this;
+    }
+
+    public Builder username(String username) {
+      if (username == null || username.isBlank()) {
+        throw new SettingException("username", "be a role name", username, Settings.BUILDER);
+      }
+      this.username = username;
+      return this;
+    }
+
+    /** The password; {@code null} for none (trust or certificate authentication). */
+    public Builder password(String password) {
+      this.password = password;
+      return this;
+    }
+
+    /** The schema to put first on the search path, a plain identifier; {@code null} for the server default. */
+    public Builder schema(String schema) {
+      applySchema(schema, Settings.BUILDER);
+      return this;
+    }
+
+    /** Between 1 and 1000. */
+    public Builder connectionLimit(int limit) {
+      this.connectionLimit = Settings.requireBetween("connection_limit", limit, 1, MAX_CONNECTION_LIMIT, Settings.BUILDER);
+      return this;
+    }
+
+    /** Between 250 ms and 1 hour. */
+    public Builder poolTimeout(Duration timeout) {
+      this.poolTimeout = Settings.requireBetween("pool_timeout", timeout, MIN_POOL_TIMEOUT,
+          Duration.ofSeconds(MAX_POOL_TIMEOUT_SECONDS), Settings.BUILDER);
+      return this;
+    }
+
+    /** Between 1 second and 5 minutes, in whole seconds (the driver's unit). */
+    public Builder connectTimeout(Duration timeout) {
+      Settings.requireBetween("connect_timeout", timeout, Duration.ofSeconds(1),
+          Duration.ofSeconds(MAX_CONNECT_TIMEOUT_SECONDS), Settings.BUILDER);
+      if (timeout.toNanosPart() != 0) {
+        throw new SettingException("connect_timeout", "be whole seconds", Settings.human(timeout), Settings.BUILDER);
+      }
+      this.connectTimeout = timeout;
+      return this;
+    }
+
+    /** PgBouncer in transaction mode: no server-side prepared statements. */
+    public Builder pgbouncer(boolean pgbouncer) {
+      this.pgbouncer = pgbouncer;
+      return this;
+    }
+
+    /** How many instances of the service share the server; between 1 and 1000, default 1. */
+    public Builder instances(int instances) {
+      this.instances = Settings.requireBetween("instances", instances, 1, MAX_INSTANCES, Settings.BUILDER);
+      return this;
+    }
+
+    /** An extra pgjdbc connection property (see {@code org.postgresql.PGProperty}). */
+    public Builder driverProperty(String key, String value) {
+      applyDriverProperty(key, value, Settings.BUILDER);
+      return this;
+    }
+
+    /**
+     * @throws SettingException when no host, database or user was given
+     */
+    public PoolSettings build() {
+      if (hosts.isEmpty()) {
+        throw new SettingException("host", "be set, through DATABASE_URL or the builder's url(…) or host(…)", null,
+            Settings.BUILDER);
+      }
+      if (database == null) {
+        throw new SettingException("database", "be set, through DATABASE_URL or the builder's url(…) or database(…)",
+            null, Settings.BUILDER);
+      }
+      if (username == null) {
+        throw new SettingException("username", "be set, through DATABASE_URL or the builder's url(…) or username(…)",
+            null, Settings.BUILDER);
+      }
+      return new PoolSettings(this);
+    }
+
+    void applyUrl(String raw, String source) {
+      var url = DatabaseUrl.parse(raw, source);
+      hosts = new ArrayList<>(url.hosts());
+      ports = new ArrayList<>(url.ports());
+      database = url.database();
+      if (url.user() != null) {
+        username = url.user();
+      }
+      if (url.password() != null) {
+        password = url.password();
+      }
+      url.parameters().forEach((key, value) -> applyParameter(key, value, source));
+    }
+
+    private void applyParameter(String key, String value, String source) {
+      switch (key) {
+        case "schema", "currentSchema" -> applySchema(value, source);
+        case "connection_limit" -> connectionLimit =
+            Settings.parseInt("connection_limit", value, 1, MAX_CONNECTION_LIMIT, source);
+        case "pool_timeout" -> poolTimeout =
+            Settings.parseSeconds("pool_timeout", value, 1, MAX_POOL_TIMEOUT_SECONDS, source);
+        case "connect_timeout", "connectTimeout" -> connectTimeout =
+            Settings.parseSeconds("connect_timeout", value, 1, MAX_CONNECT_TIMEOUT_SECONDS, source);
+        case "pgbouncer" -> pgbouncer = Settings.parseBoolean("pgbouncer", value, source);
+        case "application_name" -> applyDriverProperty(PGProperty.APPLICATION_NAME.getName(), value, source);
+        default -> applyDriverProperty(key, value, source);
+      }
+    }
+
+    private void applySchema(String value, String source) {
+      if (value == null) {
+        schema = null;
+        return;
+      }
+      if (!IDENTIFIER.matcher(value).matches()) {
+        throw new SettingException("schema", "be a plain identifier ([A-Za-z_][A-Za-z0-9_$]*, at most 63 characters)",
+            value, source);
+      }
+      schema = value;
+    }
+
+    private void applyDriverProperty(String key, String value, String source) {
+      if (PGProperty.forName(key) == null) {
+        var known = new TreeSet<String>();
+        for (var p : PGProperty.values()) {
+          known.add(p.getName());
+        }
+        throw new SettingException("parameter " + key, "be one of " + String.join(", ", OWN_PARAMETERS)
+            + " or a pgjdbc connection property (such as sslmode, ApplicationName, tcpKeepAlive; "
+            + known.size() + " in all)", key + "=" + (key.toLowerCase(java.util.Locale.ROOT).contains("password")
+            ? "****" : value), source);
+      }
+      driverProperties.put(key, value);
+    }
+  }
+}
