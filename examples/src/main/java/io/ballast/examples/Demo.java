@@ -1,0 +1,212 @@
+package io.ballast.examples;
+
+import static org.jooq.impl.DSL.count;
+import static org.jooq.impl.DSL.field;
+import static org.jooq.impl.DSL.name;
+import static org.jooq.impl.DSL.sum;
+import static org.jooq.impl.DSL.table;
+
+import io.ballast.core.Ballast;
+import io.ballast.core.CoreModule;
+import io.ballast.core.CoreSettings;
+import io.ballast.core.HealthRegistry;
+import io.ballast.core.ProbeKind;
+import io.ballast.core.SettingException;
+import io.ballast.pool.Pool;
+import io.ballast.pool.PoolModule;
+import io.ballast.pool.PoolSettings;
+import io.ballast.testkit.PostgresServer;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.jooq.DSLContext;
+import org.jooq.Field;
+import org.jooq.Record;
+import org.jooq.Table;
+
+/**
+ * The {@code demo} command: wires Ballast's modules over {@code DATABASE_URL} (or an embedded PostgreSQL
+ * when it is unset), creates a small schema, runs a few queries, prints what it did, then serves a light
+ * background load until Ctrl-C or until {@code --duration} has passed.
+ */
+final class Demo {
+  static final String USAGE = "usage: ballast-demo demo [--duration <30s|2m|500ms|seconds>]";
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)?");
+  private static final String DEMO_DATABASE = "ballast_demo";
+
+  private static final Table<Record> CUSTOMERS = table(name("customers"));
+  private static final Table<Record> ORDERS = table(name("orders"));
+  private static final Field<Long> ID = field(name("id"), Long.class);
+  private static final Field<String> NAME = field(name("name"), String.class);
+  private static final Field<Long> CUSTOMER_ID = field(name("customer_id"), Long.class);
+  private static final Field<BigDecimal> TOTAL = field(name("total"), BigDecimal.class);
+
+  private Demo() {}
+
+  /** Runs the command; returns the process exit code. */
+  static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    if (args.length == 0 || !args[0].equals("demo")) {
+      err.println(USAGE);
+      return 2;
+    }
+    Duration duration = null;
+    for (int i = 1; i < args.length; i++) {
+      if (args[i].equals("--duration") && i + 1 < args.length) {
+        var parsed = parseDuration(args[++i]);
+        if (parsed == null) {
+          err.println("--duration must be a whole number with an optional unit ms, s, m or h, but was " + args[i]);
+          err.println(USAGE);
+          return 2;
+        }
+        duration = parsed;
+      } else {
+        err.println("unknown argument " + args[i]);
+        err.println(USAGE);
+        return 2;
+      }
+    }
+    try {
+      return serve(env, duration, out);
+    } catch (SettingException e) {
+      err.println("Bad setting: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  static Duration parseDuration(String raw) {
+    var m = DURATION.matcher(raw.trim());
+    if (!m.matches()) {
+      return null;
+    }
+    var n = Long.parseLong(m.group(1));
+    var unit = m.group(2) == null ? "s" : m.group(2);
+    return switch (unit) {
+      case "ms" -> Duration.ofMillis(n);
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      default -> Duration.ofSeconds(n);
+    };
+  }
+
+  private static int serve(Map<String, String> env, Duration duration, PrintStream out) {
+    var effective = new HashMap<>(env);
+    if (env.get(PoolSettings.DATABASE_URL) == null || env.get(PoolSettings.DATABASE_URL).isBlank()) {
+      out.println("DATABASE_URL is not set: starting an embedded PostgreSQL 16 ...");
+      effective.put(PoolSettings.DATABASE_URL, embeddedDatabaseUrl());
+    }
+    var core = CoreSettings.fromEnv(effective);
+    var poolSettings = PoolSettings.fromEnv(effective);
+    out.println("Settings: " + core);
+    out.println("          " + poolSettings);
+
+    try (var app = Ballast.start(new CoreModule(core), new PoolModule(poolSettings))) {
+      var db = app.get(DSLContext.class);
+      var pool = app.get(Pool.class);
+      out.println("Started: " + app.lifecycle().services().size() + " managed service(s), pool " + pool.snapshot());
+      pool.sizing().ifPresent(s -> out.println("Pool sizing: " + s.message()));
+
+      createSchema(db, out);
+      runQueries(db, out);
+
+      var ready = app.get(HealthRegistry.class).run(ProbeKind.READY);
+      out.println("Readiness: " + (ready.healthy() ? "READY" : "NOT READY") + " " + ready.checks().stream()
+          .map(c -> c.name() + "=" + (c.healthy() ? "up" : "down (" + c.message() + ")")).toList());
+
+      serveUntilStopped(db, pool, duration, out);
+    }
+    out.println("Stopped cleanly.");
+    return 0;
+  }
+
+  private static String embeddedDatabaseUrl() {
+    var server = PostgresServer.shared();
+    try (var c = server.connectAsSuperuser("postgres"); var s = c.createStatement()) {
+      try (var rs = s.executeQuery("select 1 from pg_database where datname = '" + DEMO_DATABASE + "'")) {
+        if (!rs.next()) {
+          s.execute("create database " + DEMO_DATABASE);
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("Could not prepare the embedded demo database: " + e.getMessage(), e);
+    }
+    var password = server.superuserPassword() == null ? "" : ":" + server.superuserPassword();
+    return "postgresql://" + server.superuser() + password + "@" + server.host() + ":" + server.port() + "/"
+        + DEMO_DATABASE;
+  }
+
+  private static void createSchema(DSLContext db, PrintStream out) {
+    db.execute("create table if not exists customers (id bigserial primary key, name text not null)");
+    db.execute("create table if not exists orders (id bigserial primary key,"
+        + " customer_id bigint not null references customers (id), total numeric(12,2) not null,"
+        + " created_at timestamptz not null default now())");
+    db.execute("create index if not exists orders_customer_created on orders (customer_id, created_at desc)");
+    if (db.fetchCount(CUSTOMERS) == 0) {
+      db.transaction(cfg -> {
+        var tx = cfg.dsl();
+        tx.execute("insert into customers (name) select 'customer ' || g from generate_series(1, 1000) g");
+        tx.execute("insert into orders (customer_id, total) select 1 + (g % 1000), round((random() * 500)::numeric, 2)"
+            + " from generate_series(1, 20000) g");
+      });
+      out.println("Created schema: customers (1000 rows), orders (20000 rows), index orders_customer_created");
+    } else {
+      out.println("Schema present: customers (" + db.fetchCount(CUSTOMERS) + " rows), orders ("
+          + db.fetchCount(ORDERS) + " rows)");
+    }
+  }
+
+  private static void runQueries(DSLContext db, PrintStream out) {
+    var customer = db.select(ID, NAME).from(CUSTOMERS).where(ID.eq(42L)).fetchOne();
+    out.println("Lookup by key: customer 42 is '" + customer.get(NAME) + "'");
+
+    var top = db.select(NAME, count().as("orders"), sum(TOTAL).as("spent"))
+        .from(ORDERS).join(CUSTOMERS).on(field(name("customers", "id"), Long.class).eq(CUSTOMER_ID))
+        .groupBy(NAME).orderBy(field(name("spent")).desc()).limit(3).fetch();
+    out.println("Top customers by spend:");
+    for (var r : top) {
+      out.println("  " + r.get(NAME) + ": " + r.get("orders") + " orders, " + r.get("spent"));
+    }
+
+    var inserted = db.transactionResult(cfg -> cfg.dsl()
+        .insertInto(ORDERS, CUSTOMER_ID, TOTAL).values(42L, new BigDecimal("19.99")).returning(ID).fetchOne(ID));
+    out.println("Inserted order " + inserted + " for customer 42 in a transaction");
+  }
+
+  private static void serveUntilStopped(DSLContext db, Pool pool, Duration duration, PrintStream out) {
+    var stop = new CountDownLatch(1);
+    var hook = new Thread(stop::countDown, "ballast-demo-ctrl-c");
+    Runtime.getRuntime().addShutdownHook(hook);
+    out.println(duration == null
+        ? "Serving a light load of key lookups; press Ctrl-C to stop."
+        : "Serving a light load of key lookups for " + duration.toMillis() + " ms.");
+    var deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
+    long lookups = 0;
+    var lastReport = System.nanoTime();
+    try {
+      while (System.nanoTime() < deadline && !stop.await(50, TimeUnit.MILLISECONDS)) {
+        var id = 1 + ThreadLocalRandom.current().nextLong(1000);
+        db.select(NAME).from(CUSTOMERS).where(ID.eq(id)).fetchOne();
+        lookups++;
+        if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(5)) {
+          out.println("  " + lookups + " lookups so far; pool " + pool.snapshot());
+          lastReport = System.nanoTime();
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // Ctrl-C: the JVM is already running its hooks
+      }
+    }
+    out.println("Served " + lookups + " lookups; pool " + pool.snapshot());
+  }
+}
