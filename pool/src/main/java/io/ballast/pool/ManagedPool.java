@@ -64,7 +64,7 @@ final class ManagedPool implements Pool, DataSource {
 
   /** Opens the pool; called by {@link PoolService}. */
   void start() throws SQLException {
-    var child = new MetricRegistry();
+    var child = new LockFreeMetricRegistry();
     HikariDataSource started;
     try {
       started = new HikariDataSource(hikariConfig(child));
@@ -173,13 +173,12 @@ final class ManagedPool implements Pool, DataSource {
   @Override
   public Connection getConnection() throws SQLException {
     var h = requireRunning();
-    var start = System.nanoTime();
     try {
       return h.getConnection();
     } catch (SQLTransientConnectionException e) {
       // HikariCP attaches the last failure to connect as the cause; without one, the pool was simply full
       if (e.getCause() == null && h.isRunning()) {
-        throw new PoolExhaustedException(snapshot(), Duration.ofNanos(System.nanoTime() - start));
+        throw new PoolExhaustedException(snapshot(), settings.poolTimeout());
       }
       throw e;
     }

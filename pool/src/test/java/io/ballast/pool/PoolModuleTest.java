@@ -69,17 +69,17 @@ class PoolModuleTest {
 
   @Test
   void poolTimeout_reportsActiveIdleAndWaiting() throws Exception {
-    try (var app = start(settings().name("orders").connectionLimit(2).poolTimeout(Duration.ofMillis(400)).build())) {
+    try (var app = start(settings().name("orders").connectionLimit(2).poolTimeout(Duration.ofMillis(1000)).build())) {
       var ds = app.get(DataSource.class);
       try (var a = ds.getConnection(); var b = ds.getConnection()) {
-        // a second waiter, starting 150 ms after ours and so still waiting when ours gives up, shows in "waiting"
+        // a second waiter, starting 300 ms after ours and so still waiting when ours gives up, shows in "waiting"
         var other = CompletableFuture.runAsync(() -> {
           try (var c = ds.getConnection()) {
             c.isValid(1);
           } catch (SQLException expected) {
             // times out as well
           }
-        }, CompletableFuture.delayedExecutor(150, TimeUnit.MILLISECONDS));
+        }, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS));
         assertThatThrownBy(ds::getConnection)
             .isInstanceOf(PoolExhaustedException.class)
             .hasMessageMatching("Pool 'orders' exhausted: no connection free after waiting \\d+ ms \\(active 2, idle 0,"
@@ -88,7 +88,7 @@ class PoolModuleTest {
             .satisfies(e -> {
               var ex = (PoolExhaustedException) e;
               assertThat(ex.snapshot().active()).isEqualTo(2);
-              assertThat(ex.waited()).isGreaterThanOrEqualTo(Duration.ofMillis(400));
+              assertThat(ex.waited()).isGreaterThanOrEqualTo(Duration.ofMillis(1000));
               assertThat(ex.getSQLState()).isEqualTo("08000");
             });
         other.get(5, TimeUnit.SECONDS);

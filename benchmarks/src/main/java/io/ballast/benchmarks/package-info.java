@@ -1,1 +1,0 @@
-/** JMH benchmarks. */ package io.ballast.benchmarks;
