@@ -47,6 +47,10 @@ public final class RatioReport {
     var ballast = scores.get(PrimaryKeyLookupBenchmark.Impl.BALLAST)[0];
     sb.append(String.format(Locale.ROOT, "%nBallast / plain jOOQ: %.3f (Ballast's own layers cost %.1f %%).%n",
         ballast / jooq, 100 * (1 - ballast / jooq)));
+    sb.append("\nCommand (from the repository root, after `./mvnw -B -ntp -DskipTests package`):\n\n```\n")
+        .append("java -Dballast.report=").append(System.getProperty("ballast.report", "<file>"))
+        .append(" -cp benchmarks/target/benchmarks.jar ").append(RatioReport.class.getName())
+        .append(args.length == 0 ? "" : " " + String.join(" ", args)).append("\n```\n");
     System.out.println();
     System.out.print(sb);
     var report = System.getProperty("ballast.report");

@@ -22,13 +22,16 @@ public final class Settings {
 
   /** Parses a whole number in {@code [min, max]}. */
   public static int parseInt(String setting, String raw, int min, int max, String source) {
-    int value;
-    try {
-      value = Integer.parseInt(raw.trim());
-    } catch (NumberFormatException e) {
-      throw new SettingException(setting, "be a whole number between " + min + " and " + max, raw, source);
-    }
+    var value = parseWhole(setting, raw, "be a whole number between " + min + " and " + max, source);
     return requireBetween(setting, value, min, max, source);
+  }
+
+  private static int parseWhole(String setting, String raw, String rule, String source) {
+    try {
+      return Integer.parseInt(raw.trim());
+    } catch (NumberFormatException e) {
+      throw new SettingException(setting, rule, raw, source);
+    }
   }
 
   /** Checks {@code value} is in {@code [min, max]}. */
@@ -41,12 +44,7 @@ public final class Settings {
 
   /** Parses whole seconds in {@code [min, max]}. */
   public static Duration parseSeconds(String setting, String raw, int min, int max, String source) {
-    int value;
-    try {
-      value = Integer.parseInt(raw.trim());
-    } catch (NumberFormatException e) {
-      throw new SettingException(setting, "be a whole number of seconds between " + min + " and " + max, raw, source);
-    }
+    var value = parseWhole(setting, raw, "be a whole number of seconds between " + min + " and " + max, source);
     if (value < min || value > max) {
       throw new SettingException(setting, "be between " + min + " and " + max + " seconds", value, source);
     }
