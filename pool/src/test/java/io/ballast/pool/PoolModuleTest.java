@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.codahale.metrics.MetricRegistry;
+import com.google.inject.Guice;
+import com.google.inject.Stage;
 import com.zaxxer.hikari.HikariDataSource;
 import io.ballast.core.Ballast;
 import io.ballast.core.CoreModule;
 import io.ballast.core.CoreSettings;
 import io.ballast.core.HealthRegistry;
+import io.ballast.core.Lifecycle;
 import io.ballast.core.LifecycleException;
 import io.ballast.core.ProbeKind;
 import io.ballast.testkit.FaultProxy;
@@ -51,6 +54,26 @@ class PoolModuleTest {
       assertThat(snap.total()).isBetween(1, 3);
       assertThat(snap.active()).isZero();
       assertThat(snap.pool()).isEqualTo("primary");
+    }
+  }
+
+  @Test
+  void modules_doNoIoUntilTheLifecycleStarts() {
+    try (var proxy = FaultProxy.to(PG.server().host(), PG.server().port())) {
+      var url = "postgresql://" + PG.username() + "@" + proxy.host() + ":" + proxy.port() + "/" + PG.databaseName();
+      var injector = Guice.createInjector(Stage.PRODUCTION, new CoreModule(CoreSettings.defaults()),
+          new PoolModule(PoolSettings.builder().url(url).connectionLimit(2).build()));
+      injector.getInstance(DSLContext.class);
+      injector.getInstance(Pool.class).snapshot();
+      assertThat(proxy.openConnections()).as("connections opened by building the injector").isZero();
+
+      var lifecycle = injector.getInstance(Lifecycle.class);
+      lifecycle.start();
+      try {
+        assertThat(proxy.openConnections()).isPositive();
+      } finally {
+        lifecycle.stop();
+      }
     }
   }
 

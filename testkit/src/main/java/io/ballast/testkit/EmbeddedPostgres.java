@@ -175,23 +175,23 @@ final class EmbeddedPostgres {
   }
 
   /**
-   * Extracts the archive into {@code <tmp>/ballast-pg-<version>} once; concurrent JVMs race on an atomic
+   * Extracts the archive into {@code <tmp>/ballast-pg-<hash of the artifact>} once; concurrent JVMs race on an atomic
    * rename, so each sees either nothing or a complete tree.
    */
   private static Path extractBinaries() throws IOException {
-    var version = EmbeddedPostgres.class.getClassLoader().getResource(ARCHIVE);
-    if (version == null) {
+    var archive = EmbeddedPostgres.class.getClassLoader().getResource(ARCHIVE);
+    if (archive == null) {
       throw new IllegalStateException("No PostgreSQL binaries for this platform (" + System.getProperty("os.name")
           + " " + System.getProperty("os.arch") + ") on the class path: ballast-testkit ships "
           + ARCHIVE + " only. Set BALLAST_TEST_PG_URL to a PostgreSQL server you run instead.");
     }
-    var key = Integer.toHexString(version.toString().hashCode());
+    var key = Integer.toHexString(archive.toString().hashCode());
     var target = Path.of(System.getProperty("java.io.tmpdir"), "ballast-pg-" + key);
     if (Files.isDirectory(target.resolve("bin"))) {
       return target;
     }
     var staging = Files.createTempDirectory(target.getParent(), "ballast-pg-extract-");
-    try (InputStream in = version.openStream();
+    try (InputStream in = archive.openStream();
          var tar = new TarArchiveInputStream(new XZCompressorInputStream(new BufferedInputStream(in)))) {
       TarArchiveEntry entry;
       while ((entry = tar.getNextEntry()) != null) {
