@@ -12,6 +12,9 @@ import io.ballast.core.CoreSettings;
 import io.ballast.core.HealthRegistry;
 import io.ballast.core.ProbeKind;
 import io.ballast.core.SettingException;
+import io.ballast.migrations.Migrations;
+import io.ballast.migrations.MigrationSettings;
+import io.ballast.migrations.MigrationsModule;
 import io.ballast.pool.Pool;
 import io.ballast.pool.PoolModule;
 import io.ballast.pool.PoolSettings;
@@ -33,7 +36,7 @@ import org.jooq.Table;
 
 /**
  * The {@code demo} command: wires Ballast's modules over {@code DATABASE_URL} (or an embedded PostgreSQL
- * when it is unset), creates a small schema, runs a few queries, prints what it did, then serves a light
+ * when it is unset), migrates its schema with Flyway, seeds it, runs a few queries, prints what it did, then serves a light
  * background load until Ctrl-C or until {@code --duration} has passed.
  */
 final class Demo {
@@ -103,16 +106,23 @@ final class Demo {
     }
     var core = CoreSettings.fromEnv(effective);
     var poolSettings = PoolSettings.fromEnv(effective);
+    var migrationSettings = MigrationSettings.fromEnv(effective);
     out.println("Settings: " + core);
     out.println("          " + poolSettings);
+    out.println("          " + migrationSettings);
 
-    try (var app = Ballast.start(new CoreModule(core), new PoolModule(poolSettings))) {
+    try (var app = Ballast.start(new CoreModule(core), new PoolModule(poolSettings),
+        new MigrationsModule(migrationSettings))) {
       var db = app.get(DSLContext.class);
       var pool = app.get(Pool.class);
       out.println("Started: " + app.lifecycle().services().size() + " managed service(s), pool " + pool.snapshot());
       pool.sizing().ifPresent(s -> out.println("Pool sizing: " + s.message()));
 
-      createSchema(db, out);
+      for (var set : app.get(Migrations.class).status()) {
+        out.println("Migrations: set '" + set.set() + "' has " + set.applied().size() + " applied ("
+            + set.applied().stream().map(e -> e.label()).toList() + "), " + set.pending().size() + " pending");
+      }
+      seed(db, out);
       runQueries(db, out);
 
       var ready = app.get(HealthRegistry.class).run(ProbeKind.READY);
@@ -141,22 +151,19 @@ final class Demo {
         + DEMO_DATABASE;
   }
 
-  private static void createSchema(DSLContext db, PrintStream out) {
-    db.execute("create table if not exists customers (id bigserial primary key, name text not null)");
-    db.execute("create table if not exists orders (id bigserial primary key,"
-        + " customer_id bigint not null references customers (id), total numeric(12,2) not null,"
-        + " created_at timestamptz not null default now())");
-    db.execute("create index if not exists orders_customer_created on orders (customer_id, created_at desc)");
+  private static void seed(DSLContext db, PrintStream out) {
     if (db.fetchCount(CUSTOMERS) == 0) {
       db.transaction(cfg -> {
         var tx = cfg.dsl();
-        tx.execute("insert into customers (name) select 'customer ' || g from generate_series(1, 1000) g");
+        tx.execute("insert into customers (name, attributes) select 'customer ' || g,"
+            + " jsonb_build_object('tier', case when g % 10 = 0 then 'gold' else 'standard' end)"
+            + " from generate_series(1, 1000) g");
         tx.execute("insert into orders (customer_id, total) select 1 + (g % 1000), round((random() * 500)::numeric, 2)"
             + " from generate_series(1, 20000) g");
       });
-      out.println("Created schema: customers (1000 rows), orders (20000 rows), index orders_customer_created");
+      out.println("Seeded: customers (1000 rows), orders (20000 rows)");
     } else {
-      out.println("Schema present: customers (" + db.fetchCount(CUSTOMERS) + " rows), orders ("
+      out.println("Data present: customers (" + db.fetchCount(CUSTOMERS) + " rows), orders ("
           + db.fetchCount(ORDERS) + " rows)");
     }
   }
@@ -172,6 +179,9 @@ final class Demo {
     for (var r : top) {
       out.println("  " + r.get(NAME) + ": " + r.get("orders") + " orders, " + r.get("spent"));
     }
+
+    var gold = db.fetchCount(db.selectFrom(CUSTOMERS).where("attributes @> '{\"tier\": \"gold\"}'::jsonb"));
+    out.println("Containment query (GIN jsonb_path_ops index): " + gold + " gold customers");
 
     var inserted = db.transactionResult(cfg -> cfg.dsl()
         .insertInto(ORDERS, CUSTOMER_ID, TOTAL).values(42L, new BigDecimal("19.99")).returning(ID).fetchOne(ID));

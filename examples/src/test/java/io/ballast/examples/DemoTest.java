@@ -29,12 +29,24 @@ class DemoTest {
     var text = out.toString(StandardCharsets.UTF_8);
     assertThat(code).as(text + err).isZero();
     assertThat(text)
-        .contains("Created schema: customers (1000 rows), orders (20000 rows)")
+        .contains("Migrations: set 'app' has 3 applied ([V1 (V1__customers_and_orders.sql),"
+            + " V2 (V2__orders_customer_created_index.sql), V3 (V3__customers_attributes_index.sql)]), 0 pending")
+        .contains("Seeded: customers (1000 rows), orders (20000 rows)")
+        .contains("Containment query (GIN jsonb_path_ops index): 100 gold customers")
         .contains("Lookup by key: customer 42 is 'customer 42'")
         .contains("Top customers by spend:")
-        .contains("Readiness: READY [db=up]")
+        .contains("Readiness: READY [db=up, migrations=up]")
         .contains("Stopped cleanly.")
         .doesNotContain("DATABASE_URL is not set");
+    // the example's indexes: composite with a sort order, and GIN jsonb_path_ops, all valid
+    try (var c = PG.connect(); var s = c.createStatement(); var rs = s.executeQuery(
+        "select string_agg(pg_get_indexdef(indexrelid), '; ' order by indexrelid::regclass::text) from pg_index"
+            + " where indexrelid::regclass::text in ('orders_customer_created', 'customers_attributes') and indisvalid")) {
+      rs.next();
+      assertThat(rs.getString(1)).isEqualTo("CREATE INDEX customers_attributes ON public.customers USING gin"
+          + " (attributes jsonb_path_ops); CREATE INDEX orders_customer_created ON public.orders USING btree"
+          + " (customer_id, created_at DESC)");
+    }
     try (var c = PG.connect(); var s = c.createStatement();
          var rs = s.executeQuery("select count(*) from orders where customer_id = 42 and total = 19.99")) {
       rs.next();
@@ -43,7 +55,7 @@ class DemoTest {
 
     out.reset();
     assertThat(run(Map.of("DATABASE_URL", PG.databaseUrl()), "demo", "--duration", "0")).isZero();
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("Schema present: customers (1000 rows)");
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("Data present: customers (1000 rows)");
   }
 
   @Test

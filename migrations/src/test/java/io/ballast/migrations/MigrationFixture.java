@@ -46,8 +46,11 @@ final class MigrationFixture implements AutoCloseable {
   }
 
   Ballast start(MigrationSettings settings, Module... extra) {
-    var modules = new ArrayList<Module>(List.of(new CoreModule(CoreSettings.defaults()),
-        new PoolModule(PoolSettings.builder().url(pg.databaseUrl()).schema(schema).connectionLimit(3).build()),
+    return start(PoolSettings.builder().url(pg.databaseUrl()).schema(schema).connectionLimit(3).build(), settings, extra);
+  }
+
+  Ballast start(PoolSettings pool, MigrationSettings settings, Module... extra) {
+    var modules = new ArrayList<Module>(List.of(new CoreModule(CoreSettings.defaults()), new PoolModule(pool),
         new MigrationsModule(settings)));
     modules.addAll(List.of(extra));
     return Ballast.start(modules);

@@ -7,10 +7,12 @@ import com.google.inject.AbstractModule;
 import io.ballast.core.HealthRegistry;
 import io.ballast.core.LifecycleException;
 import io.ballast.core.ProbeKind;
+import io.ballast.pool.PoolSettings;
 import io.ballast.testkit.PostgresExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -170,6 +172,18 @@ class MigrationsTest {
         .hasMessageContaining("syntax error");
     assertThat(db.tableExists("half")).isFalse();
     assertThat(db.value("select count(*) from flyway_schema_history where version = '2'")).isEqualTo(0L);
+  }
+
+  @Test
+  void poolOfOneConnection_failsStartSayingToRaiseConnectionLimit() {
+    db.file("V1__a.sql", "create table a (id int);");
+    var pool = PoolSettings.builder().url(PG.databaseUrl()).schema(db.schema).connectionLimit(1)
+        .poolTimeout(Duration.ofMillis(500)).build();
+    assertThatThrownBy(() -> db.start(pool, db.settings().build()))
+        .isInstanceOf(LifecycleException.class)
+        .hasMessageContaining("Migration set 'app' failed")
+        .hasMessageContaining("Pool 'primary' exhausted")
+        .hasMessageContaining("Raise connection_limit");
   }
 
   @Test
