@@ -4,6 +4,8 @@ import com.codahale.metrics.MetricRegistry;
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
+import io.ballast.core.data.Pagination;
+import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.Set;
 import javax.sql.DataSource;
@@ -28,6 +30,7 @@ import org.jooq.impl.DefaultConfiguration;
  *       {@link Extensions}; jOOQ's own execute logging is off (Ballast's query monitor replaces it);
  *   <li>{@link MetricRegistry}: the one Dropwizard registry every module registers in, under
  *       {@code ballast.<module>.…};
+ *   <li>{@link Pagination}: keyset pages with cursors signed by {@code BALLAST_CURSOR_SECRET};
  *   <li>{@link Lifecycle} over every {@link Managed}, and {@link HealthRegistry} over every
  *       {@link ProbeCheck};
  *   <li>the empty multibinders of {@link Extensions}, so an application without contributions still works.
@@ -75,5 +78,13 @@ public final class CoreModule extends AbstractModule {
   @Singleton
   DSLContext dslContext(Configuration configuration) {
     return DSL.using(configuration);
+  }
+
+  @Provides
+  @Singleton
+  Pagination pagination(CoreSettings settings) {
+    return settings.cursorSecret() != null
+        ? Pagination.withSecret(settings.cursorSecret().getBytes(StandardCharsets.UTF_8))
+        : Pagination.withRandomKey();
   }
 }

@@ -16,19 +16,26 @@ import java.util.function.Function;
  *   <tr><td>{@code APP_ENV}</td><td>development, staging or production</td><td>development</td></tr>
  *   <tr><td>{@code BALLAST_SHUTDOWN_GRACE}</td><td>seconds that stopping waits for work in flight, 0–600</td>
  *       <td>10</td></tr>
+ *   <tr><td>{@code BALLAST_CURSOR_SECRET}</td><td>secret (32+ characters) signing page cursors, shared by all
+ *       instances</td><td>unset: a random key per process</td></tr>
  * </table>
  */
 public final class CoreSettings {
   /** Environment variable for {@link #shutdownGrace()}, in seconds. */
   public static final String SHUTDOWN_GRACE_VARIABLE = "BALLAST_SHUTDOWN_GRACE";
+  /** Environment variable for {@link #cursorSecret()}. */
+  public static final String CURSOR_SECRET_VARIABLE = "BALLAST_CURSOR_SECRET";
+  private static final int MIN_SECRET_LENGTH = 32;
   private static final Duration MAX_GRACE = Duration.ofMinutes(10);
 
   private final AppEnv appEnv;
   private final Duration shutdownGrace;
+  private final String cursorSecret;
 
   private CoreSettings(Builder b) {
     this.appEnv = b.appEnv;
     this.shutdownGrace = b.shutdownGrace;
+    this.cursorSecret = b.cursorSecret;
   }
 
   /** Development defaults. */
@@ -57,6 +64,10 @@ public final class CoreSettings {
       b.shutdownGrace = Settings.parseSeconds("shutdown_grace", grace, 0, (int) MAX_GRACE.toSeconds(),
           SHUTDOWN_GRACE_VARIABLE);
     }
+    var secret = Settings.get(env, CURSOR_SECRET_VARIABLE);
+    if (secret != null) {
+      b.applyCursorSecret(secret, CURSOR_SECRET_VARIABLE);
+    }
     return b.build();
   }
 
@@ -69,15 +80,25 @@ public final class CoreSettings {
     return shutdownGrace;
   }
 
+  /**
+   * The secret page cursors are signed with, shared by every instance; {@code null} when unset (cursors are
+   * then signed with a random key and stop working at restart). Never logged.
+   */
+  public String cursorSecret() {
+    return cursorSecret;
+  }
+
   @Override
   public String toString() {
-    return "CoreSettings{appEnv=" + appEnv.id() + ", shutdownGrace=" + Settings.human(shutdownGrace) + "}";
+    return "CoreSettings{appEnv=" + appEnv.id() + ", shutdownGrace=" + Settings.human(shutdownGrace)
+        + (cursorSecret == null ? "" : ", cursorSecret=****") + "}";
   }
 
   /** Builder for {@link CoreSettings}; not thread-safe. */
   public static final class Builder {
     private AppEnv appEnv = AppEnv.DEVELOPMENT;
     private Duration shutdownGrace = Duration.ofSeconds(10);
+    private String cursorSecret;
 
     private Builder() {}
 
@@ -90,6 +111,20 @@ public final class CoreSettings {
     public Builder shutdownGrace(Duration grace) {
       this.shutdownGrace = Settings.requireBetween("shutdown_grace", grace, Duration.ZERO, MAX_GRACE, Settings.BUILDER);
       return this;
+    }
+
+    /** The page-cursor signing secret, at least 32 characters, the same on every instance. */
+    public Builder cursorSecret(String secret) {
+      applyCursorSecret(secret, Settings.BUILDER);
+      return this;
+    }
+
+    private void applyCursorSecret(String secret, String source) {
+      if (secret == null || secret.length() < MIN_SECRET_LENGTH) {
+        throw new SettingException("cursor_secret", "be at least " + MIN_SECRET_LENGTH + " characters long",
+            secret == null ? null : "a secret of " + secret.length() + " characters", source);
+      }
+      this.cursorSecret = secret;
     }
 
     public CoreSettings build() {
