@@ -12,6 +12,7 @@ import io.ballast.core.CoreSettings;
 import io.ballast.core.HealthRegistry;
 import io.ballast.core.ProbeKind;
 import io.ballast.core.SettingException;
+import io.ballast.core.data.Pagination;
 import io.ballast.migrations.Migrations;
 import io.ballast.migrations.MigrationSettings;
 import io.ballast.migrations.MigrationsModule;
@@ -124,6 +125,7 @@ final class Demo {
       }
       seed(db, out);
       runQueries(db, out);
+      listPageByPage(db, app.get(Pagination.class), out);
 
       var ready = app.get(HealthRegistry.class).run(ProbeKind.READY);
       out.println("Readiness: " + (ready.healthy() ? "READY" : "NOT READY") + " " + ready.checks().stream()
@@ -186,6 +188,27 @@ final class Demo {
     var inserted = db.transactionResult(cfg -> cfg.dsl()
         .insertInto(ORDERS, CUSTOMER_ID, TOTAL).values(42L, new BigDecimal("19.99")).returning(ID).fetchOne(ID));
     out.println("Inserted order " + inserted + " for customer 42 in a transaction");
+  }
+
+  /** Walks every order, newest first, with keyset pagination: each page seeks past the last one's key. */
+  private static void listPageByPage(DSLContext db, Pagination pagination, PrintStream out) {
+    var createdAt = field(name("created_at"), java.time.OffsetDateTime.class);
+    String cursor = null;
+    int pages = 0;
+    long rows = 0;
+    out.println("Orders, newest first, 2000 per page (keyset pagination):");
+    do {
+      var page = pagination.fetch(db, db.select(ID, createdAt, TOTAL).from(ORDERS), 2000, cursor,
+          createdAt.desc(), ID.desc());
+      pages++;
+      rows += page.items().size();
+      var first = page.items().get(0);
+      var last = page.items().get(page.items().size() - 1);
+      out.println("  page " + pages + ": " + page.items().size() + " orders, ids " + first.get(ID) + " .. "
+          + last.get(ID) + (page.hasMore() ? ", next cursor " + page.nextCursor().substring(0, 12) + "…" : ", last page"));
+      cursor = page.nextCursor();
+    } while (cursor != null);
+    out.println("Listed " + rows + " orders in " + pages + " pages, each a seek, none an OFFSET");
   }
 
   private static void serveUntilStopped(DSLContext db, Pool pool, Duration duration, PrintStream out) {

@@ -35,6 +35,8 @@ class DemoTest {
         .contains("Containment query (GIN jsonb_path_ops index): 100 gold customers")
         .contains("Lookup by key: customer 42 is 'customer 42'")
         .contains("Top customers by spend:")
+        .contains("Orders, newest first, 2000 per page (keyset pagination):")
+        .contains("Listed 20001 orders in 11 pages, each a seek, none an OFFSET")
         .contains("Readiness: READY [db=up, migrations=up]")
         .contains("Stopped cleanly.")
         .doesNotContain("DATABASE_URL is not set");
