@@ -6,6 +6,8 @@ import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import io.ballast.core.data.Pagination;
 import java.nio.charset.StandardCharsets;
+import io.ballast.core.monitor.QueryMonitor;
+import java.util.ArrayList;
 import java.util.Objects;
 import java.util.Set;
 import javax.sql.DataSource;
@@ -30,6 +32,8 @@ import org.jooq.impl.DefaultConfiguration;
  *       {@link Extensions}; jOOQ's own execute logging is off (Ballast's query monitor replaces it);
  *   <li>{@link MetricRegistry}: the one Dropwizard registry every module registers in, under
  *       {@code ballast.<module>.…};
+ *   <li>{@link QueryMonitor}: statistics, slow-query log, N+1 reports and timeouts of every statement; its
+ *       listener runs after every contributed one;
  *   <li>{@link Pagination}: keyset pages with cursors signed by {@code BALLAST_CURSOR_SECRET};
  *   <li>{@link Lifecycle} over every {@link Managed}, and {@link HealthRegistry} over every
  *       {@link ProbeCheck};
@@ -64,14 +68,25 @@ public final class CoreModule extends AbstractModule {
 
   @Provides
   @Singleton
+  QueryMonitor queryMonitor(MetricRegistry metrics) {
+    return new QueryMonitor(settings.monitor(), metrics);
+  }
+
+  /** Contributed listeners first, in binding order, then the query monitor (timeouts, statistics) last. */
+  @Provides
+  @Singleton
   Configuration jooqConfiguration(DataSource dataSource, Set<ExecuteListenerProvider> executeListeners,
-      Set<TransactionListenerProvider> transactionListeners) {
+      Set<TransactionListenerProvider> transactionListeners, QueryMonitor monitor) {
+    var execute = new ArrayList<>(executeListeners);
+    execute.add(monitor.executeListenerProvider());
+    var transaction = new ArrayList<>(transactionListeners);
+    transaction.add(monitor.transactionListenerProvider());
     return new DefaultConfiguration()
         .set(SQLDialect.POSTGRES)
         .set(new DataSourceConnectionProvider(dataSource))
         .set(new Settings().withExecuteLogging(false))
-        .set(executeListeners.toArray(ExecuteListenerProvider[]::new))
-        .set(transactionListeners.toArray(TransactionListenerProvider[]::new));
+        .set(execute.toArray(ExecuteListenerProvider[]::new))
+        .set(transaction.toArray(TransactionListenerProvider[]::new));
   }
 
   @Provides

@@ -1,6 +1,7 @@
 package io.ballast.core;
 
 import io.ballast.core.internal.Settings;
+import io.ballast.core.monitor.MonitorSettings;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -31,11 +32,13 @@ public final class CoreSettings {
   private final AppEnv appEnv;
   private final Duration shutdownGrace;
   private final String cursorSecret;
+  private final MonitorSettings monitor;
 
   private CoreSettings(Builder b) {
     this.appEnv = b.appEnv;
     this.shutdownGrace = b.shutdownGrace;
     this.cursorSecret = b.cursorSecret;
+    this.monitor = b.monitor != null ? b.monitor : MonitorSettings.defaults(b.appEnv);
   }
 
   /** Development defaults. */
@@ -58,7 +61,8 @@ public final class CoreSettings {
   }
 
   static CoreSettings fromEnv(Function<String, String> env) {
-    var b = builder().appEnv(AppEnv.fromEnv(env));
+    var appEnv = AppEnv.fromEnv(env);
+    var b = builder().appEnv(appEnv).monitor(MonitorSettings.fromEnv(appEnv, env));
     var grace = Settings.get(env, SHUTDOWN_GRACE_VARIABLE);
     if (grace != null) {
       b.shutdownGrace = Settings.parseSeconds("shutdown_grace", grace, 0, (int) MAX_GRACE.toSeconds(),
@@ -88,6 +92,11 @@ public final class CoreSettings {
     return cursorSecret;
   }
 
+  /** The query monitor's and query timeouts' settings. */
+  public MonitorSettings monitor() {
+    return monitor;
+  }
+
   @Override
   public String toString() {
     return "CoreSettings{appEnv=" + appEnv.id() + ", shutdownGrace=" + Settings.human(shutdownGrace)
@@ -99,6 +108,7 @@ public final class CoreSettings {
     private AppEnv appEnv = AppEnv.DEVELOPMENT;
     private Duration shutdownGrace = Duration.ofSeconds(10);
     private String cursorSecret;
+    private MonitorSettings monitor;
 
     private Builder() {}
 
@@ -110,6 +120,12 @@ public final class CoreSettings {
     /** Between 0 and 10 minutes. */
     public Builder shutdownGrace(Duration grace) {
       this.shutdownGrace = Settings.requireBetween("shutdown_grace", grace, Duration.ZERO, MAX_GRACE, Settings.BUILDER);
+      return this;
+    }
+
+    /** The query monitor's settings; by default those of the environment. */
+    public Builder monitor(MonitorSettings monitor) {
+      this.monitor = Objects.requireNonNull(monitor, "monitor");
       return this;
     }
 

@@ -1,0 +1,366 @@
+package io.ballast.core.monitor;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.jooq.ExecuteContext;
+import org.jooq.ExecuteListener;
+import org.jooq.ExecuteListenerProvider;
+import org.jooq.TransactionContext;
+import org.jooq.TransactionListener;
+import org.jooq.TransactionListenerProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Watches every statement that goes through Ballast's {@code DSLContext}: times it, applies its timeout,
+ * keeps windowed statistics per fingerprint, logs slow statements, and reports N+1 patterns. Bound by
+ * {@code CoreModule}, whose jOOQ configuration runs its listener after every contributed one. Thread-safe.
+ *
+ * <h2>Timeouts</h2>
+ * Each statement gets the timeout of its {@link QueryClass} through JDBC's {@code setQueryTimeout}: when it
+ * runs over, the driver sends PostgreSQL a cancel request, so nothing keeps running on the server and the
+ * connection stays usable; no session setting is changed, so it is safe behind PgBouncer. The caller gets a
+ * {@link QueryTimeoutException}. Override for a block of work:
+ * <pre>{@code
+ * try (var scope = monitor.withTimeout(QueryClass.REPORT)) {
+ *   db.fetch(monthlyRevenue);
+ * }
+ * }</pre>
+ *
+ * <h2>N+1</h2>
+ * Inside one transaction, or one {@link #unitOfWork()}, a fingerprint executed more than
+ * {@link MonitorSettings#nPlusOneThreshold()} times is reported once, with its count.
+ */
+public final class QueryMonitor {
+  private static final Logger LOG = LoggerFactory.getLogger(QueryMonitor.class);
+  private static final String START = "ballast.monitor.start";
+  private static final String FINGERPRINT = "ballast.monitor.fingerprint";
+  private static final String CLASS = "ballast.monitor.class";
+  private static final String LIMIT = "ballast.monitor.limit";
+  private static final int RECENT = 100;
+  private static final int TOP = 10;
+
+  private final MonitorSettings settings;
+  private final MetricRegistry metrics;
+  private final WindowedStats stats;
+  private final long slowWarnNanos;
+  private final long slowDebugNanos;
+  private final Counter slowCounter;
+  private final Counter failedCounter;
+  private final Counter timeoutCounter;
+  private final Counter nPlusOneCounter;
+  private final Timer allTimer;
+  private final Map<String, Timer> patternTimers = new ConcurrentHashMap<>();
+  private final Deque<SlowQuery> recentSlow = new ArrayDeque<>();
+  private final Deque<NPlusOne> recentNPlusOne = new ArrayDeque<>();
+  private final ThreadLocal<Deque<Duration>> overrides = ThreadLocal.withInitial(ArrayDeque::new);
+  private final ThreadLocal<UnitOfWork> units = new ThreadLocal<>();
+  private final Listener listener = new Listener();
+  private final UnitListener unitListener = new UnitListener();
+
+  /**
+   * A slow statement, for the admin server.
+   *
+   * @param at          when it finished
+   * @param fingerprint its shape
+   * @param millis      how long it took
+   * @param rows        rows returned or affected (-1 when unknown)
+   * @param queryClass  its timeout class
+   */
+  public record SlowQuery(Instant at, String fingerprint, double millis, int rows, QueryClass queryClass) {}
+
+  /**
+   * An N+1 pattern seen in one transaction or unit of work.
+   *
+   * @param at          when it crossed the threshold
+   * @param fingerprint the statement repeated
+   * @param count       executions when reported
+   */
+  public record NPlusOne(Instant at, String fingerprint, int count) {}
+
+  /** A scope that ends with {@link #close()}; use with try-with-resources, on the thread that opened it. */
+  public interface Scope extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  public QueryMonitor(MonitorSettings settings, MetricRegistry metrics) {
+    this(settings, metrics, System::nanoTime);
+  }
+
+  QueryMonitor(MonitorSettings settings, MetricRegistry metrics, java.util.function.LongSupplier clock) {
+    this.settings = settings;
+    this.metrics = metrics;
+    this.stats = new WindowedStats(settings.window(), settings.maxPatterns(), clock);
+    this.slowWarnNanos = settings.slowWarn().toNanos();
+    this.slowDebugNanos = settings.slowDebug().isZero() ? Long.MAX_VALUE : settings.slowDebug().toNanos();
+    this.slowCounter = metrics.counter("ballast.core.queries.slow");
+    this.failedCounter = metrics.counter("ballast.core.queries.failed");
+    this.timeoutCounter = metrics.counter("ballast.core.queries.timeouts");
+    this.nPlusOneCounter = metrics.counter("ballast.core.queries.n_plus_one");
+    this.allTimer = metrics.timer("ballast.core.queries.all", QueryMonitor::lockFreeTimer);
+  }
+
+  private static Timer lockFreeTimer() {
+    return new Timer(LockFreeExponentiallyDecayingReservoir.builder().build());
+  }
+
+  /** The statistics over the window: totals, percentiles, top patterns by time and by count. */
+  public QueryStatistics statistics() {
+    return stats.snapshot(TOP);
+  }
+
+  /** The most recent slow statements, newest first (at most 100). */
+  public List<SlowQuery> recentSlowQueries() {
+    synchronized (recentSlow) {
+      return List.copyOf(recentSlow);
+    }
+  }
+
+  /** The most recent N+1 reports, newest first (at most 100). */
+  public List<NPlusOne> recentNPlusOne() {
+    synchronized (recentNPlusOne) {
+      return List.copyOf(recentNPlusOne);
+    }
+  }
+
+  public MonitorSettings settings() {
+    return settings;
+  }
+
+  /** Statements on this thread use the limit of {@code queryClass} until the scope closes. */
+  public Scope withTimeout(QueryClass queryClass) {
+    return withTimeout(settings.timeout(queryClass));
+  }
+
+  /** Statements on this thread use {@code limit} (whole seconds, at least 1) until the scope closes. */
+  public Scope withTimeout(Duration limit) {
+    if (limit.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new IllegalArgumentException("a query timeout must be at least 1 s, but was " + limit.toMillis() + " ms");
+    }
+    var stack = overrides.get();
+    stack.push(limit);
+    return () -> {
+      stack.pop();
+      if (stack.isEmpty()) {
+        overrides.remove();
+      }
+    };
+  }
+
+  /** Opens a unit of work on this thread for N+1 detection (transactions open one by themselves). */
+  public Scope unitOfWork() {
+    var existing = units.get();
+    if (existing != null) {
+      existing.depth++;
+      return () -> closeUnit();
+    }
+    units.set(new UnitOfWork());
+    return this::closeUnit;
+  }
+
+  private void closeUnit() {
+    var unit = units.get();
+    if (unit != null && --unit.depth == 0) {
+      units.remove();
+    }
+  }
+
+  /** The listener CoreModule adds after every contributed one. */
+  public ExecuteListenerProvider executeListenerProvider() {
+    return () -> listener;
+  }
+
+  /** The transaction listener that opens a unit of work per transaction. */
+  public TransactionListenerProvider transactionListenerProvider() {
+    return () -> unitListener;
+  }
+
+  private Timer patternTimer(String fingerprint) {
+    var timer = patternTimers.get(fingerprint);
+    if (timer == null && patternTimers.size() < settings.maxPatterns()) {
+      var id = String.format(Locale.ROOT, "%08x", fingerprint.hashCode());
+      timer = patternTimers.computeIfAbsent(fingerprint,
+          fp -> metrics.timer(MetricRegistry.name("ballast.core.queries.pattern", id), QueryMonitor::lockFreeTimer));
+    }
+    return timer;
+  }
+
+  private void recordExecution(ExecuteContext ctx) {
+    var start = (Long) ctx.data(START);
+    if (start == null) {
+      return;
+    }
+    var nanos = System.nanoTime() - start;
+
+    var fingerprint = (String) ctx.data(FINGERPRINT);
+    var queryClass = (QueryClass) ctx.data(CLASS);
+    var limit = (Duration) ctx.data(LIMIT);
+    var failed = ctx.exception() != null;
+    var slow = nanos > slowWarnNanos;
+    stats.record(fingerprint, nanos, slow, failed);
+    allTimer.update(nanos, TimeUnit.NANOSECONDS);
+    var timer = patternTimer(fingerprint);
+    if (timer != null) {
+      timer.update(nanos, TimeUnit.NANOSECONDS);
+    }
+    if (failed) {
+      failedCounter.inc();
+    }
+    var rows = ctx.result() != null ? ctx.result().size() : ctx.rows();
+    var halfLimit = limit != null && nanos > limit.toNanos() / 2;
+    if (slow || halfLimit) {
+      if (slow) {
+        slowCounter.inc();
+        remember(recentSlow, new SlowQuery(Instant.now(), fingerprint, nanos / 1e6, rows, queryClass));
+      }
+      if (LOG.isWarnEnabled()) {
+        LOG.warn("{}: {} ms, {} rows, class {}{}: {}{}", slow ? "Slow query" : "Query near its timeout",
+            nanos / 1_000_000, rows, queryClass == null ? "override" : queryClass.name().toLowerCase(Locale.ROOT),
+            limit == null ? "" : " (timeout " + limit.toSeconds() + " s)", fingerprint, binds(ctx));
+      }
+    } else if (nanos > slowDebugNanos && LOG.isDebugEnabled()) {
+      LOG.debug("Slow query: {} ms, {} rows: {}{}", nanos / 1_000_000, rows, fingerprint, binds(ctx));
+    }
+    var unit = units.get();
+    if (unit != null) {
+      var count = unit.counts.merge(fingerprint, 1, Integer::sum);
+      if (count == settings.nPlusOneThreshold() + 1) {
+        nPlusOneCounter.inc();
+        remember(recentNPlusOne, new NPlusOne(Instant.now(), fingerprint, count));
+        LOG.warn("N+1 suspected: the same statement ran {} times in one {}: {}", count,
+            unit.transactional ? "transaction" : "unit of work", fingerprint);
+      }
+    }
+  }
+
+  private String binds(ExecuteContext ctx) {
+    if (!settings.logBindValues() || ctx.query() == null) {
+      return "";
+    }
+    return " binds " + Arrays.toString(ctx.query().getBindValues().toArray());
+  }
+
+  private static <T> void remember(Deque<T> deque, T item) {
+    synchronized (deque) {
+      deque.addFirst(item);
+      if (deque.size() > RECENT) {
+        deque.removeLast();
+      }
+    }
+  }
+
+  private final class Listener implements ExecuteListener {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void prepareEnd(ExecuteContext ctx) {
+      var sql = ctx.sql() != null ? ctx.sql() : ctx.batchSQL().length > 0 ? ctx.batchSQL()[0] : "batch";
+      var fingerprint = SqlFingerprint.of(sql);
+      var stack = overrides.get();
+      QueryClass queryClass = null;
+      Duration limit;
+      if (stack.isEmpty()) {
+        overrides.remove();
+        queryClass = QueryClass.of(fingerprint);
+        limit = settings.timeout(queryClass);
+      } else {
+        limit = stack.peek();
+        for (var c : QueryClass.values()) {
+          if (settings.timeout(c).equals(limit)) {
+            queryClass = c;
+            break;
+          }
+        }
+      }
+      ctx.data(FINGERPRINT, fingerprint);
+      ctx.data(CLASS, queryClass);
+      ctx.data(LIMIT, limit);
+      var statement = ctx.statement();
+      if (statement != null) {
+        try {
+          statement.setQueryTimeout((int) Math.max(1, limit.toSeconds()));
+        } catch (SQLException e) {
+          LOG.debug("Could not set a query timeout: {}", e.getMessage());
+        }
+      }
+    }
+
+    @Override
+    public void executeStart(ExecuteContext ctx) {
+      ctx.data(START, System.nanoTime());
+    }
+
+    @Override
+    public void exception(ExecuteContext ctx) {
+      var e = ctx.sqlException();
+      var limit = (Duration) ctx.data(LIMIT);
+      var start = (Long) ctx.data(START);
+      if (e != null && "57014".equals(e.getSQLState()) && limit != null && start != null
+          && System.nanoTime() - start >= limit.toNanos() - 50_000_000L) {
+        timeoutCounter.inc();
+        ctx.exception(new QueryTimeoutException((String) ctx.data(FINGERPRINT), (QueryClass) ctx.data(CLASS), limit, e));
+      }
+    }
+
+    @Override
+    public void end(ExecuteContext ctx) {
+      // not "recordEnd": ExecuteListener has a callback of that name, which an inner class would call instead
+      recordExecution(ctx);
+    }
+  }
+
+  private final class UnitListener implements TransactionListener {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void beginEnd(TransactionContext ctx) {
+      var unit = units.get();
+      if (unit == null) {
+        unit = new UnitOfWork();
+        unit.transactional = true;
+        units.set(unit);
+      } else {
+        unit.depth++;
+      }
+    }
+
+    @Override
+    public void commitEnd(TransactionContext ctx) {
+      closeUnit();
+    }
+
+    @Override
+    public void rollbackEnd(TransactionContext ctx) {
+      closeUnit();
+    }
+  }
+
+  private static final class UnitOfWork {
+    final Map<String, Integer> counts = new HashMap<>();
+    int depth = 1;
+    boolean transactional;
+  }
+
+  /** Fingerprints with a Dropwizard timer, each named {@code ballast.core.queries.pattern.<hash>}. */
+  public Map<String, String> patternMetricNames() {
+    var names = new HashMap<String, String>();
+    patternTimers.keySet().forEach(fp -> names.put(fp, MetricRegistry.name("ballast.core.queries.pattern",
+        String.format(Locale.ROOT, "%08x", fp.hashCode()))));
+    return names;
+  }
+}
