@@ -7,7 +7,11 @@ import com.google.inject.Singleton;
 import io.ballast.core.data.Pagination;
 import java.nio.charset.StandardCharsets;
 import io.ballast.core.monitor.QueryMonitor;
+import com.google.inject.Key;
+import com.google.inject.name.Named;
+import com.google.inject.name.Names;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import javax.sql.DataSource;
@@ -34,6 +38,9 @@ import org.jooq.impl.DefaultConfiguration;
  *       {@code ballast.<module>.…};
  *   <li>{@link QueryMonitor}: statistics, slow-query log, N+1 reports and timeouts of every statement; its
  *       listener runs after every contributed one;
+ *   <li>health checks: LIVE {@code deadlocks}, READY {@code db} ({@code SELECT 1} within the pool timeout),
+ *       DEEP {@code db.write} (a row written and read back, rolled back) and {@code db.details} (version,
+ *       connections vs {@code max_connections}, cache hit ratio, latency);
  *   <li>{@link Pagination}: keyset pages with cursors signed by {@code BALLAST_CURSOR_SECRET};
  *   <li>{@link Lifecycle} over every {@link Managed}, and {@link HealthRegistry} over every
  *       {@link ProbeCheck};
@@ -43,6 +50,10 @@ import org.jooq.impl.DefaultConfiguration;
  * <p>Like every Ballast module it does no I/O: nothing connects until {@link Lifecycle#start()}.
  */
 public final class CoreModule extends AbstractModule {
+  private static final String DB_CHECK = "ballast.core.check.db";
+  private static final String DB_WRITE_CHECK = "ballast.core.check.db.write";
+  private static final String DB_DETAILS_CHECK = "ballast.core.check.db.details";
+
   private final CoreSettings settings;
 
   public CoreModule(CoreSettings settings) {
@@ -58,6 +69,31 @@ public final class CoreModule extends AbstractModule {
     Extensions.transactionListeners(binder());
     bind(Lifecycle.class);
     bind(HealthRegistry.class);
+    Extensions.probeChecks(binder()).addBinding().toInstance(CoreChecks.deadlocks());
+    for (var check : List.of(DB_CHECK, DB_WRITE_CHECK, DB_DETAILS_CHECK)) {
+      Extensions.probeChecks(binder()).addBinding().to(Key.get(ProbeCheck.class, Names.named(check)));
+    }
+  }
+
+  @Provides
+  @Singleton
+  @Named(DB_CHECK)
+  ProbeCheck databaseCheck(DataSource dataSource) {
+    return CoreChecks.database(dataSource);
+  }
+
+  @Provides
+  @Singleton
+  @Named(DB_WRITE_CHECK)
+  ProbeCheck databaseWriteCheck(DataSource dataSource) {
+    return CoreChecks.databaseWrite(dataSource);
+  }
+
+  @Provides
+  @Singleton
+  @Named(DB_DETAILS_CHECK)
+  ProbeCheck databaseDetailsCheck(DataSource dataSource) {
+    return CoreChecks.databaseDetails(dataSource);
   }
 
   @Provides

@@ -17,6 +17,7 @@ import java.util.function.Function;
  *   <tr><td>{@code APP_ENV}</td><td>development, staging or production</td><td>development</td></tr>
  *   <tr><td>{@code BALLAST_SHUTDOWN_GRACE}</td><td>seconds that stopping waits for work in flight, 0–600</td>
  *       <td>10</td></tr>
+ *   <tr><td>{@code BALLAST_HEALTH_TIMEOUT_MS}</td><td>time limit of one health check</td><td>2000</td></tr>
  *   <tr><td>{@code BALLAST_CURSOR_SECRET}</td><td>secret (32+ characters) signing page cursors, shared by all
  *       instances</td><td>unset: a random key per process</td></tr>
  * </table>
@@ -24,6 +25,8 @@ import java.util.function.Function;
 public final class CoreSettings {
   /** Environment variable for {@link #shutdownGrace()}, in seconds. */
   public static final String SHUTDOWN_GRACE_VARIABLE = "BALLAST_SHUTDOWN_GRACE";
+  /** Environment variable for {@link #healthCheckTimeout()}, in milliseconds. */
+  public static final String HEALTH_TIMEOUT_VARIABLE = "BALLAST_HEALTH_TIMEOUT_MS";
   /** Environment variable for {@link #cursorSecret()}. */
   public static final String CURSOR_SECRET_VARIABLE = "BALLAST_CURSOR_SECRET";
   private static final int MIN_SECRET_LENGTH = 32;
@@ -33,12 +36,14 @@ public final class CoreSettings {
   private final Duration shutdownGrace;
   private final String cursorSecret;
   private final MonitorSettings monitor;
+  private final Duration healthCheckTimeout;
 
   private CoreSettings(Builder b) {
     this.appEnv = b.appEnv;
     this.shutdownGrace = b.shutdownGrace;
     this.cursorSecret = b.cursorSecret;
     this.monitor = b.monitor != null ? b.monitor : MonitorSettings.defaults(b.appEnv);
+    this.healthCheckTimeout = b.healthCheckTimeout;
   }
 
   /** Development defaults. */
@@ -63,6 +68,11 @@ public final class CoreSettings {
   static CoreSettings fromEnv(Function<String, String> env) {
     var appEnv = AppEnv.fromEnv(env);
     var b = builder().appEnv(appEnv).monitor(MonitorSettings.fromEnv(appEnv, env));
+    var healthTimeout = Settings.get(env, HEALTH_TIMEOUT_VARIABLE);
+    if (healthTimeout != null) {
+      b.healthCheckTimeout = Duration.ofMillis(Settings.parseInt("health_check_timeout_ms", healthTimeout, 100, 60_000,
+          HEALTH_TIMEOUT_VARIABLE));
+    }
     var grace = Settings.get(env, SHUTDOWN_GRACE_VARIABLE);
     if (grace != null) {
       b.shutdownGrace = Settings.parseSeconds("shutdown_grace", grace, 0, (int) MAX_GRACE.toSeconds(),
@@ -92,6 +102,11 @@ public final class CoreSettings {
     return cursorSecret;
   }
 
+  /** How long one health check may take before it counts as failed. */
+  public Duration healthCheckTimeout() {
+    return healthCheckTimeout;
+  }
+
   /** The query monitor's and query timeouts' settings. */
   public MonitorSettings monitor() {
     return monitor;
@@ -109,6 +124,7 @@ public final class CoreSettings {
     private Duration shutdownGrace = Duration.ofSeconds(10);
     private String cursorSecret;
     private MonitorSettings monitor;
+    private Duration healthCheckTimeout = Duration.ofSeconds(2);
 
     private Builder() {}
 
@@ -120,6 +136,13 @@ public final class CoreSettings {
     /** Between 0 and 10 minutes. */
     public Builder shutdownGrace(Duration grace) {
       this.shutdownGrace = Settings.requireBetween("shutdown_grace", grace, Duration.ZERO, MAX_GRACE, Settings.BUILDER);
+      return this;
+    }
+
+    /** How long one health check may take; 100 ms to 1 min, default 2 s. */
+    public Builder healthCheckTimeout(Duration timeout) {
+      this.healthCheckTimeout = Settings.requireBetween("health_check_timeout", timeout, Duration.ofMillis(100),
+          Duration.ofMinutes(1), Settings.BUILDER);
       return this;
     }
 

@@ -7,17 +7,43 @@ import java.util.ArrayList;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 /**
  * Every {@link ProbeCheck} the application's modules contributed, keyed by name. Refuses two checks with
- * one name. Thread-safe; checks run on the calling thread.
+ * one name. Checks of a report run in parallel, each with a time limit ({@link CoreSettings#healthCheckTimeout()}),
+ * so a hung database makes its check fail rather than hang the probe. Thread-safe.
  */
 @Singleton
 public final class HealthRegistry {
+  private static final AtomicInteger THREADS = new AtomicInteger();
+
   private final Map<String, ProbeCheck> checks = new TreeMap<>();
+  private final Duration timeout;
+  private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
+    var t = new Thread(r, "ballast-health-" + THREADS.incrementAndGet());
+    t.setDaemon(true);
+    return t;
+  });
 
   @Inject
+  HealthRegistry(Set<ProbeCheck> contributed, CoreSettings settings) {
+    this(contributed, settings.healthCheckTimeout());
+  }
+
   HealthRegistry(Set<ProbeCheck> contributed) {
+    this(contributed, Duration.ofSeconds(2));
+  }
+
+  HealthRegistry(Set<ProbeCheck> contributed, Duration timeout) {
+    this.timeout = timeout;
     for (var check : contributed) {
       if (checks.putIfAbsent(check.name(), check) != null) {
         throw new IllegalArgumentException("A health check named " + check.name() + " already exists");
@@ -32,13 +58,35 @@ public final class HealthRegistry {
 
   /** Runs the checks of {@code kind} and the shallower kinds (see {@link ProbeKind}). */
   public HealthReport run(ProbeKind kind) {
+    return run(kind, name -> true);
+  }
+
+  /** Runs the checks of {@code kind} and the shallower kinds whose names {@code names} accepts. */
+  public HealthReport run(ProbeKind kind, Predicate<String> names) {
+    var selected = checks.values().stream().filter(c -> kind.includes(c.kind()) && names.test(c.name())).toList();
+    var futures = new ArrayList<Future<HealthReport.Check>>();
+    for (var check : selected) {
+      futures.add(executor.submit(() -> runOne(check)));
+    }
+    var deadline = System.nanoTime() + timeout.toNanos();
     var outcomes = new ArrayList<HealthReport.Check>();
     var healthy = true;
-    for (var check : checks.values()) {
-      if (!kind.includes(check.kind())) {
-        continue;
+    for (int i = 0; i < selected.size(); i++) {
+      var check = selected.get(i);
+      HealthReport.Check outcome;
+      try {
+        outcome = futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        futures.get(i).cancel(true);
+        outcome = new HealthReport.Check(check.name(), check.kind(), false,
+            "timed out after " + timeout.toMillis() + " ms", Map.of(), timeout);
+      } catch (ExecutionException e) {
+        outcome = new HealthReport.Check(check.name(), check.kind(), false, String.valueOf(e.getCause()), Map.of(),
+            Duration.ZERO);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        outcome = new HealthReport.Check(check.name(), check.kind(), false, "interrupted", Map.of(), Duration.ZERO);
       }
-      var outcome = runOne(check);
       healthy &= outcome.healthy();
       outcomes.add(outcome);
     }

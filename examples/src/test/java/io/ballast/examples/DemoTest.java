@@ -37,7 +37,7 @@ class DemoTest {
         .contains("Top customers by spend:")
         .contains("Orders, newest first, 2000 per page (keyset pagination):")
         .contains("Listed 20001 orders in 11 pages, each a seek, none an OFFSET")
-        .contains("Readiness: READY [db=up, migrations=up]")
+        .contains("Readiness: READY [db=up, deadlocks=up, migrations=up, pool=up]")
         .contains("Stopped cleanly.")
         .doesNotContain("DATABASE_URL is not set");
     // the example's indexes: composite with a sort order, and GIN jsonb_path_ops, all valid

@@ -7,7 +7,10 @@ import io.ballast.core.ProbeResult;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
 
-/** READY check {@code db}: a connection can be borrowed from the pool and is valid within 2 s. */
+/**
+ * READY check {@code pool} (or {@code pool:<name>}): a connection can be borrowed and is valid within 2 s; details:
+ * active, idle, waiting, max, utilisation.
+ */
 final class PoolProbe implements ProbeCheck {
   private static final int VALID_TIMEOUT_SECONDS = 2;
 
@@ -20,7 +23,7 @@ final class PoolProbe implements ProbeCheck {
 
   @Override
   public String name() {
-    return pool.name().equals("primary") ? "db" : "db:" + pool.name();
+    return pool.name().equals("primary") ? "pool" : "pool:" + pool.name();
   }
 
   @Override
@@ -37,6 +40,7 @@ final class PoolProbe implements ProbeCheck {
     details.put("idle", snap.idle());
     details.put("waiting", snap.waiting());
     details.put("max", snap.max());
+    details.put("utilisationPercent", snap.utilisationPercent());
     if (!pool.isRunning()) {
       return ProbeResult.unhealthy("pool '" + pool.name() + "' is not running", details);
     }

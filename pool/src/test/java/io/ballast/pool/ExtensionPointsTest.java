@@ -87,7 +87,7 @@ class ExtensionPointsTest {
 
       var report = app.get(HealthRegistry.class).run(ProbeKind.READY);
       assertThat(report.healthy()).isTrue();
-      assertThat(report.checks()).extracting(c -> c.name()).containsExactly("db", "outbox");
+      assertThat(report.checks()).extracting(c -> c.name()).containsExactly("db", "deadlocks", "outbox", "pool");
     } finally {
       app.close();
     }

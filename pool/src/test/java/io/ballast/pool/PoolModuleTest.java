@@ -251,7 +251,8 @@ class PoolModuleTest {
             + " using the DataSource, and do not use it after stop");
     var report = app.get(HealthRegistry.class).run(ProbeKind.READY);
     assertThat(report.healthy()).isFalse();
-    assertThat(report.check("db").orElseThrow().message()).isEqualTo("pool 'primary' is not running");
+    assertThat(report.check("pool").orElseThrow().message()).isEqualTo("pool 'primary' is not running");
+    assertThat(report.check("db").orElseThrow().message()).startsWith("Pool 'primary' is not running");
   }
 
   @Test

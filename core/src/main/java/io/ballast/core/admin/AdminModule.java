@@ -1,0 +1,40 @@
+package io.ballast.core.admin;
+
+import com.codahale.metrics.MetricRegistry;
+import com.google.inject.AbstractModule;
+import com.google.inject.Provides;
+import com.google.inject.Singleton;
+import io.ballast.core.Extensions;
+import io.ballast.core.HealthRegistry;
+import io.ballast.core.monitor.QueryMonitor;
+import java.util.Objects;
+
+/**
+ * The admin HTTP server: health, query statistics and Prometheus metrics (see {@link AdminServer}). Binds
+ * {@link AdminSettings} and {@link AdminServer}, and adds the server to the lifecycle (started last, phase
+ * {@code PHASE_ADMIN}). Needs {@code CoreModule}. Opens no port until the lifecycle starts.
+ *
+ * <pre>{@code
+ * Ballast.start(new CoreModule(CoreSettings.fromEnv()), new PoolModule(PoolSettings.fromEnv()),
+ *     new AdminModule(AdminSettings.fromEnv(System::getenv)));   // http://127.0.0.1:8081/health
+ * }</pre>
+ */
+public final class AdminModule extends AbstractModule {
+  private final AdminSettings settings;
+
+  public AdminModule(AdminSettings settings) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+  }
+
+  @Override
+  protected void configure() {
+    bind(AdminSettings.class).toInstance(settings);
+    Extensions.managed(binder()).addBinding().to(AdminServer.class);
+  }
+
+  @Provides
+  @Singleton
+  AdminServer adminServer(HealthRegistry health, QueryMonitor monitor, MetricRegistry metrics) {
+    return new AdminServer(settings, health, monitor, metrics);
+  }
+}

@@ -1,0 +1,194 @@
+package io.ballast.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ballast.core.Ballast;
+import io.ballast.core.CoreModule;
+import io.ballast.core.CoreSettings;
+import io.ballast.core.admin.AdminModule;
+import io.ballast.core.admin.AdminServer;
+import io.ballast.core.admin.AdminSettings;
+import io.ballast.testkit.FaultProxy;
+import io.ballast.testkit.PostgresExtension;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.jooq.DSLContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The admin endpoints over real HTTP, with a real database behind them. */
+class AdminServerTest {
+  @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
+  static final String TOKEN = "admin-token-0123456789";
+  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  static final ObjectMapper JSON = new ObjectMapper();
+  static FaultProxy proxy;
+  static Ballast app;
+  static int port;
+
+  @BeforeAll
+  static void start() {
+    proxy = FaultProxy.to(PG.server().host(), PG.server().port());
+    var url = "postgresql://" + PG.username() + "@" + proxy.host() + ":" + proxy.port() + "/" + PG.databaseName();
+    app = Ballast.start(
+        new CoreModule(CoreSettings.builder().healthCheckTimeout(Duration.ofSeconds(1)).build()),
+        new PoolModule(PoolSettings.builder().url(url).connectionLimit(3).poolTimeout(Duration.ofSeconds(5))
+            .connectTimeout(Duration.ofSeconds(1)).build()),
+        new AdminModule(AdminSettings.builder().port(0).token(TOKEN).build()));
+    port = app.get(AdminServer.class).port();
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+    proxy.close();
+  }
+
+  /** After an outage test, HikariCP refills in the background: wait (bounded) until ready again. */
+  @BeforeEach
+  void healthy() throws Exception {
+    var deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (get("/health/ready", TOKEN).statusCode() != 200 && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+  }
+
+  static HttpResponse<String> get(String path, String token) throws IOException, InterruptedException {
+    var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static JsonNode json(HttpResponse<String> response) throws IOException {
+    return JSON.readTree(response.body());
+  }
+
+  @Test
+  void healthEndpoints_answer200WithEveryCheckWhenHealthy() throws Exception {
+    var ready = get("/health/ready", TOKEN);
+    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(ready.headers().firstValue("Content-Type")).contains("application/json");
+    var body = json(ready);
+    assertThat(body.get("status").asText()).isEqualTo("UP");
+    assertThat(body.get("checks").fieldNames()).toIterable().containsExactly("db", "deadlocks", "pool");
+    assertThat(body.at("/checks/db/details/latencyMs").isNumber()).isTrue();
+    assertThat(body.at("/checks/pool/details/utilisationPercent").isNumber()).isTrue();
+
+    assertThat(get("/health", TOKEN).statusCode()).isEqualTo(200);
+    var live = json(get("/health/live", TOKEN));
+    assertThat(live.get("checks").fieldNames()).toIterable().containsExactly("deadlocks");
+
+    var deep = json(get("/health/deep", TOKEN));
+    assertThat(deep.at("/checks/db.write/status").asText()).isEqualTo("UP");
+    assertThat(deep.at("/checks/db.details/details/serverVersion").asText()).startsWith("16");
+    assertThat(deep.at("/checks/db.details/details/cacheHitRatio").asDouble()).isBetween(0.0, 1.0);
+    assertThat(deep.at("/checks/db.details/details/maxConnections").asInt()).isPositive();
+
+    var db = json(get("/health/db", TOKEN));
+    assertThat(db.get("checks").fieldNames()).toIterable().containsExactly("db", "db.details", "db.write", "pool");
+    var cache = get("/health/cache", TOKEN);
+    assertThat(cache.statusCode()).isEqualTo(404);
+    assertThat(json(cache).get("error").asText()).isEqualTo("no such checks: the cache module is not installed");
+  }
+
+  @Test
+  void databaseCut_makesReadinessFail503SayingWhich_whileLivenessStays200() throws Exception {
+    proxy.cut();
+    try {
+      var ready = get("/health/ready", TOKEN);
+      assertThat(ready.statusCode()).isEqualTo(503);
+      var body = json(ready);
+      assertThat(body.get("status").asText()).isEqualTo("DOWN");
+      assertThat(body.at("/checks/db/status").asText()).isEqualTo("DOWN");
+      assertThat(body.at("/checks/db/message").asText()).isNotBlank();
+      assertThat(body.at("/checks/deadlocks/status").asText()).isEqualTo("UP");
+      assertThat(get("/health/live", TOKEN).statusCode()).isEqualTo(200);
+    } finally {
+      proxy.restore();
+    }
+  }
+
+  @Test
+  void hungDatabase_cannotHangTheEndpoint_theCheckTimesOut() throws Exception {
+    // a black hole answers nothing, ever: the check blocks on the network until its time limit
+    proxy.blackhole();
+    try {
+      var start = System.nanoTime();
+      var ready = get("/health/ready", TOKEN);
+      assertThat(ready.statusCode()).isEqualTo(503);
+      assertThat(json(ready).at("/checks/db/message").asText()).isEqualTo("timed out after 1000 ms");
+      // bounded, not a benchmark: without the time limit this request would wait for the pool (5 s) or forever
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+    } finally {
+      proxy.restore();
+    }
+  }
+
+  @Test
+  void metrics_arePrometheusTextWithPoolQueryAndJvmMetrics() throws Exception {
+    app.get(DSLContext.class).fetch("select 1");
+    var response = get("/metrics", TOKEN);
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/plain; version=0.0.4");
+    assertThat(response.body())
+        .contains("ballast_pool_primary_ActiveConnections")
+        .contains("ballast_core_queries_all")
+        .contains("ballast_core_queries_slow")
+        .contains("jvm_memory_used_bytes")
+        .contains("# TYPE");
+  }
+
+  @Test
+  void queries_serveStatisticsWithFingerprintsButNeverLiteralsOrBindValues() throws Exception {
+    var db = app.get(DSLContext.class);
+    db.fetch("select 'literal-secret-value' as a");
+    db.fetch("select ? as b", "bind-secret-value");
+    var response = get("/health/queries", TOKEN);
+    assertThat(response.statusCode()).isEqualTo(200);
+    var body = json(response);
+    assertThat(body.at("/statistics/total").asLong()).isPositive();
+    assertThat(body.at("/statistics/overall/p95").isNumber()).isTrue();
+    assertThat(response.body()).contains("select ? as a").contains("select ? as b")
+        .doesNotContain("literal-secret-value").doesNotContain("bind-secret-value");
+  }
+
+  @Test
+  void token_isRequiredWhenConfigured() throws Exception {
+    var none = get("/health", null);
+    assertThat(none.statusCode()).isEqualTo(401);
+    assertThat(none.headers().firstValue("WWW-Authenticate")).contains("Bearer");
+    assertThat(get("/metrics", "wrong-token-0123456789").statusCode()).isEqualTo(401);
+    assertThat(get("/health", TOKEN).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void unknownPathsAndMethods_areRefusedClearly() throws Exception {
+    var missing = get("/nope", TOKEN);
+    assertThat(missing.statusCode()).isEqualTo(404);
+    assertThat(json(missing).get("error").asText()).isEqualTo("no endpoint /nope");
+    var post = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+        .header("Authorization", "Bearer " + TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(post.statusCode()).isEqualTo(405);
+  }
+
+  @Test
+  void server_bindsToLoopbackByDefault() throws Exception {
+    assertThat(AdminSettings.defaults().bind()).isEqualTo("127.0.0.1");
+    assertThat(AdminSettings.defaults().port()).isEqualTo(8081);
+    assertThat(InetAddress.getByName(AdminSettings.defaults().bind()).isLoopbackAddress()).isTrue();
+    assertThat(AdminSettings.builder().token(TOKEN).build().toString()).doesNotContain(TOKEN);
+  }
+}
