@@ -12,6 +12,9 @@ import io.ballast.core.CoreSettings;
 import io.ballast.core.HealthRegistry;
 import io.ballast.core.ProbeKind;
 import io.ballast.core.SettingException;
+import io.ballast.core.admin.AdminModule;
+import io.ballast.core.admin.AdminServer;
+import io.ballast.core.admin.AdminSettings;
 import io.ballast.core.data.Pagination;
 import io.ballast.migrations.Migrations;
 import io.ballast.migrations.MigrationSettings;
@@ -112,8 +115,11 @@ final class Demo {
     out.println("          " + poolSettings);
     out.println("          " + migrationSettings);
 
+    var adminSettings = AdminSettings.fromEnv(effective::get);
+    out.println("          " + adminSettings);
+
     try (var app = Ballast.start(new CoreModule(core), new PoolModule(poolSettings),
-        new MigrationsModule(migrationSettings))) {
+        new MigrationsModule(migrationSettings), new AdminModule(adminSettings))) {
       var db = app.get(DSLContext.class);
       var pool = app.get(Pool.class);
       out.println("Started: " + app.lifecycle().services().size() + " managed service(s), pool " + pool.snapshot());
@@ -131,6 +137,10 @@ final class Demo {
       out.println("Readiness: " + (ready.healthy() ? "READY" : "NOT READY") + " " + ready.checks().stream()
           .map(c -> c.name() + "=" + (c.healthy() ? "up" : "down (" + c.message() + ")")).toList());
 
+      if (adminSettings.enabled()) {
+        var base = "http://" + adminSettings.bind() + ":" + app.get(AdminServer.class).port();
+        out.println("Admin server: " + base + "/health  /health/ready  /health/deep  /health/queries  /metrics");
+      }
       serveUntilStopped(db, pool, duration, out);
     }
     out.println("Stopped cleanly.");

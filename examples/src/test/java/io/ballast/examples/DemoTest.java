@@ -25,7 +25,7 @@ class DemoTest {
 
   @Test
   void demo_onDatabaseUrl_createsTheSchemaRunsQueriesAndStopsAfterTheDuration() throws SQLException {
-    var code = run(Map.of("DATABASE_URL", PG.databaseUrl()), "demo", "--duration", "300ms");
+    var code = run(Map.of("DATABASE_URL", PG.databaseUrl(), "BALLAST_ADMIN_PORT", "0"), "demo", "--duration", "300ms");
     var text = out.toString(StandardCharsets.UTF_8);
     assertThat(code).as(text + err).isZero();
     assertThat(text)
@@ -38,6 +38,7 @@ class DemoTest {
         .contains("Orders, newest first, 2000 per page (keyset pagination):")
         .contains("Listed 20001 orders in 11 pages, each a seek, none an OFFSET")
         .contains("Readiness: READY [db=up, deadlocks=up, migrations=up, pool=up]")
+        .contains("Admin server: http://127.0.0.1:")
         .contains("Stopped cleanly.")
         .doesNotContain("DATABASE_URL is not set");
     // the example's indexes: composite with a sort order, and GIN jsonb_path_ops, all valid
@@ -56,17 +57,47 @@ class DemoTest {
     }
 
     out.reset();
-    assertThat(run(Map.of("DATABASE_URL", PG.databaseUrl()), "demo", "--duration", "0")).isZero();
+    assertThat(run(Map.of("DATABASE_URL", PG.databaseUrl(), "BALLAST_ADMIN_ENABLED", "false"), "demo", "--duration", "0"))
+        .isZero();
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("Data present: customers (1000 rows)");
   }
 
   @Test
   void demo_withoutDatabaseUrl_usesTheEmbeddedServer() {
-    var code = run(Map.of(), "demo", "--duration", "0s");
+    var code = run(Map.of("BALLAST_ADMIN_PORT", "0"), "demo", "--duration", "0s");
     var text = out.toString(StandardCharsets.UTF_8);
     assertThat(code).as(text + err).isZero();
     assertThat(text).contains("DATABASE_URL is not set: starting an embedded PostgreSQL 16")
         .contains("/ballast_demo").contains("Stopped cleanly.");
+  }
+
+  @Test
+  void demo_servesTheAdminServerWhileRunning() throws Exception {
+    int free;
+    try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      free = socket.getLocalPort();
+    }
+    var demo = new Thread(() -> run(Map.of("DATABASE_URL", PG.databaseUrl(), "BALLAST_ADMIN_PORT",
+        Integer.toString(free)), "demo", "--duration", "8s"));
+    demo.start();
+    try {
+      var client = java.net.http.HttpClient.newHttpClient();
+      java.net.http.HttpResponse<String> response = null;
+      for (int i = 0; i < 100 && (response == null || response.statusCode() != 200); i++) {
+        try {
+          response = client.send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create("http://127.0.0.1:" + free + "/health/ready")).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException notYet) {
+          Thread.sleep(100);
+        }
+      }
+      assertThat(response).isNotNull();
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).contains("\"migrations\"").contains("\"pool\"");
+    } finally {
+      demo.join(30_000);
+    }
   }
 
   @Test

@@ -4,7 +4,6 @@ import com.codahale.metrics.Counter;
 import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -31,10 +30,10 @@ import org.slf4j.LoggerFactory;
  * {@code CoreModule}, whose jOOQ configuration runs its listener after every contributed one. Thread-safe.
  *
  * <h2>Timeouts</h2>
- * Each statement gets the timeout of its {@link QueryClass} through JDBC's {@code setQueryTimeout}: when it
- * runs over, the driver sends PostgreSQL a cancel request, so nothing keeps running on the server and the
- * connection stays usable; no session setting is changed, so it is safe behind PgBouncer. The caller gets a
- * {@link QueryTimeoutException}. Override for a block of work:
+ * Each statement gets the timeout of its {@link QueryClass}; a watchdog thread cancels it when it runs over
+ * ({@code Statement.cancel()}: the driver sends PostgreSQL a cancel request), so nothing keeps running on the
+ * server and the connection stays usable; no session setting is changed, so it is safe behind PgBouncer. The
+ * caller gets a {@link QueryTimeoutException}. Timeouts are enforced to within about 50 ms. Override for a block of work:
  * <pre>{@code
  * try (var scope = monitor.withTimeout(QueryClass.REPORT)) {
  *   db.fetch(monthlyRevenue);
@@ -48,9 +47,10 @@ import org.slf4j.LoggerFactory;
 public final class QueryMonitor {
   private static final Logger LOG = LoggerFactory.getLogger(QueryMonitor.class);
   private static final String START = "ballast.monitor.start";
-  private static final String FINGERPRINT = "ballast.monitor.fingerprint";
+  private static final String SHAPE = "ballast.monitor.shape";
   private static final String CLASS = "ballast.monitor.class";
   private static final String LIMIT = "ballast.monitor.limit";
+  private static final String RUNNING = "ballast.monitor.running";
   private static final int RECENT = 100;
   private static final int TOP = 10;
 
@@ -65,10 +65,13 @@ public final class QueryMonitor {
   private final Counter nPlusOneCounter;
   private final Timer allTimer;
   private final Map<String, Timer> patternTimers = new ConcurrentHashMap<>();
+  /** Per rendered SQL string: its fingerprint, class and timer, so the hot path does one map lookup. */
+  private final Map<String, Shape> shapes = new ConcurrentHashMap<>();
   private final Deque<SlowQuery> recentSlow = new ArrayDeque<>();
   private final Deque<NPlusOne> recentNPlusOne = new ArrayDeque<>();
-  private final ThreadLocal<Deque<Duration>> overrides = ThreadLocal.withInitial(ArrayDeque::new);
+  private final ThreadLocal<Deque<Duration>> overrides = new ThreadLocal<>();
   private final ThreadLocal<UnitOfWork> units = new ThreadLocal<>();
+  private final Watchdog watchdog = new Watchdog();
   private final Listener listener = new Listener();
   private final UnitListener unitListener = new UnitListener();
 
@@ -153,10 +156,15 @@ public final class QueryMonitor {
       throw new IllegalArgumentException("a query timeout must be at least 1 s, but was " + limit.toMillis() + " ms");
     }
     var stack = overrides.get();
+    if (stack == null) {
+      stack = new ArrayDeque<>();
+      overrides.set(stack);
+    }
     stack.push(limit);
+    var scoped = stack;
     return () -> {
-      stack.pop();
-      if (stack.isEmpty()) {
+      scoped.pop();
+      if (scoped.isEmpty()) {
         overrides.remove();
       }
     };
@@ -190,6 +198,24 @@ public final class QueryMonitor {
     return () -> unitListener;
   }
 
+  private record Shape(String fingerprint, QueryClass queryClass, Duration limit, Timer timer) {}
+
+  private static final int SHAPES_LIMIT = 10_000;
+
+  private Shape shape(String sql) {
+    var shape = shapes.get(sql);
+    if (shape == null) {
+      var fingerprint = SqlFingerprint.of(sql);
+      var queryClass = QueryClass.of(fingerprint);
+      shape = new Shape(fingerprint, queryClass, settings.timeout(queryClass), patternTimer(fingerprint));
+      if (shapes.size() >= SHAPES_LIMIT) {
+        shapes.clear(); // flat memory however many distinct statements arrive
+      }
+      shapes.put(sql, shape);
+    }
+    return shape;
+  }
+
   private Timer patternTimer(String fingerprint) {
     var timer = patternTimers.get(fingerprint);
     if (timer == null && patternTimers.size() < settings.maxPatterns()) {
@@ -207,16 +233,16 @@ public final class QueryMonitor {
     }
     var nanos = System.nanoTime() - start;
 
-    var fingerprint = (String) ctx.data(FINGERPRINT);
+    var shape = (Shape) ctx.data(SHAPE);
+    var fingerprint = shape.fingerprint();
     var queryClass = (QueryClass) ctx.data(CLASS);
     var limit = (Duration) ctx.data(LIMIT);
     var failed = ctx.exception() != null;
     var slow = nanos > slowWarnNanos;
     stats.record(fingerprint, nanos, slow, failed);
     allTimer.update(nanos, TimeUnit.NANOSECONDS);
-    var timer = patternTimer(fingerprint);
-    if (timer != null) {
-      timer.update(nanos, TimeUnit.NANOSECONDS);
+    if (shape.timer() != null) {
+      shape.timer().update(nanos, TimeUnit.NANOSECONDS);
     }
     if (failed) {
       failedCounter.inc();
@@ -270,14 +296,13 @@ public final class QueryMonitor {
     @Override
     public void prepareEnd(ExecuteContext ctx) {
       var sql = ctx.sql() != null ? ctx.sql() : ctx.batchSQL().length > 0 ? ctx.batchSQL()[0] : "batch";
-      var fingerprint = SqlFingerprint.of(sql);
+      var shape = shape(sql);
       var stack = overrides.get();
       QueryClass queryClass = null;
       Duration limit;
-      if (stack.isEmpty()) {
-        overrides.remove();
-        queryClass = QueryClass.of(fingerprint);
-        limit = settings.timeout(queryClass);
+      if (stack == null) {
+        queryClass = shape.queryClass();
+        limit = shape.limit();
       } else {
         limit = stack.peek();
         for (var c : QueryClass.values()) {
@@ -287,33 +312,41 @@ public final class QueryMonitor {
           }
         }
       }
-      ctx.data(FINGERPRINT, fingerprint);
+      ctx.data(SHAPE, shape);
       ctx.data(CLASS, queryClass);
       ctx.data(LIMIT, limit);
-      var statement = ctx.statement();
-      if (statement != null) {
-        try {
-          statement.setQueryTimeout((int) Math.max(1, limit.toSeconds()));
-        } catch (SQLException e) {
-          LOG.debug("Could not set a query timeout: {}", e.getMessage());
-        }
-      }
     }
 
     @Override
     public void executeStart(ExecuteContext ctx) {
+      var statement = ctx.statement();
+      var limit = (Duration) ctx.data(LIMIT);
+      if (statement != null && limit != null) {
+        ctx.data(RUNNING, watchdog.watch(statement, limit.toNanos()));
+      }
       ctx.data(START, System.nanoTime());
     }
 
     @Override
+    public void executeEnd(ExecuteContext ctx) {
+      var running = (Watchdog.Running) ctx.data(RUNNING);
+      if (running != null) {
+        watchdog.done(running);
+      }
+    }
+
+    @Override
     public void exception(ExecuteContext ctx) {
+      var running = (Watchdog.Running) ctx.data(RUNNING);
+      if (running != null) {
+        watchdog.done(running);
+      }
       var e = ctx.sqlException();
       var limit = (Duration) ctx.data(LIMIT);
-      var start = (Long) ctx.data(START);
-      if (e != null && "57014".equals(e.getSQLState()) && limit != null && start != null
-          && System.nanoTime() - start >= limit.toNanos() - 50_000_000L) {
+      if (e != null && "57014".equals(e.getSQLState()) && limit != null && running != null && running.cancelled) {
         timeoutCounter.inc();
-        ctx.exception(new QueryTimeoutException((String) ctx.data(FINGERPRINT), (QueryClass) ctx.data(CLASS), limit, e));
+        ctx.exception(new QueryTimeoutException(((Shape) ctx.data(SHAPE)).fingerprint(), (QueryClass) ctx.data(CLASS),
+            limit, e));
       }
     }
 
