@@ -65,9 +65,14 @@ public class PrimaryKeyLookupBenchmark {
   private static final Field<String> NAME = field(name("name"), String.class);
   private static final Field<BigDecimal> BALANCE = field(name("balance"), BigDecimal.class);
 
-  /** What the lookups go through. */
+  /**
+   * What the lookups go through, in run order. {@code PLAIN_JOOQ_AGAIN} repeats {@code PLAIN_JOOQ} after
+   * {@code BALLAST} (an A-B-A design): on a shared machine throughput drifts over a run, and comparing Ballast
+   * with the mean of the runs before and after it cancels a steady drift; the gap between the two shows how
+   * large it was.
+   */
   public enum Impl {
-    RAW_JDBC, PLAIN_JOOQ, BALLAST
+    RAW_JDBC, PLAIN_JOOQ, BALLAST, PLAIN_JOOQ_AGAIN
   }
 
   @Param
@@ -86,7 +91,7 @@ public class PrimaryKeyLookupBenchmark {
         "analyze accounts");
     switch (impl) {
       case RAW_JDBC -> hikari = hikari();
-      case PLAIN_JOOQ -> {
+      case PLAIN_JOOQ, PLAIN_JOOQ_AGAIN -> {
         hikari = hikari();
         dsl = DSL.using(hikari, SQLDialect.POSTGRES);
       }

@@ -70,6 +70,7 @@ public final class CoreModule extends AbstractModule {
     bind(Lifecycle.class);
     bind(HealthRegistry.class);
     Extensions.probeChecks(binder()).addBinding().toInstance(CoreChecks.deadlocks());
+    Extensions.managed(binder()).addBinding().to(MonitorService.class);
     for (var check : List.of(DB_CHECK, DB_WRITE_CHECK, DB_DETAILS_CHECK)) {
       Extensions.probeChecks(binder()).addBinding().to(Key.get(ProbeCheck.class, Names.named(check)));
     }

@@ -79,7 +79,7 @@ class ExtensionPointsTest {
         new PoolModule(PoolSettings.builder().url(PG.databaseUrl()).build()), new OutboxModule());
     try {
       assertThat(app.get(Lifecycle.class).services()).extracting(Managed::name)
-          .containsExactly("pool:primary", "outbox-relay");
+          .containsExactly("query-monitor", "pool:primary", "outbox-relay");
       assertThat(EVENTS).contains("relay started, connection valid: true");
 
       app.get(DSLContext.class).fetch("select 1 as one");

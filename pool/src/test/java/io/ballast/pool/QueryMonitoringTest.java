@@ -82,7 +82,12 @@ class QueryMonitoringTest {
       assertThat(pattern.get(0).fingerprint()).isEqualTo("select \"id\" from \"items\" where \"id\" in (?...)");
       assertThat(pattern.get(0).count()).isEqualTo(2);
       var timerName = app.get(QueryMonitor.class).patternMetricNames().get(pattern.get(0).fingerprint());
-      assertThat(app.get(MetricRegistry.class).timer(timerName).getCount()).isEqualTo(2);
+      var timer = app.get(MetricRegistry.class).timer(timerName);
+      assertThat(timer.getCount()).isEqualTo(2);
+      // the timer's snapshot is the monitor's window: nanoseconds, like every Dropwizard timer
+      assertThat(timer.getSnapshot().size()).isEqualTo(2);
+      assertThat(timer.getSnapshot().getMedian()).isBetween(1_000.0, 1_000_000_000.0);
+      assertThat(timer.getSnapshot().getMax()).isGreaterThanOrEqualTo((long) timer.getSnapshot().getMedian());
     }
   }
 

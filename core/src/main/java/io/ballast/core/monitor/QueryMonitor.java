@@ -1,9 +1,7 @@
 package io.ballast.core.monitor;
 
 import com.codahale.metrics.Counter;
-import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.MetricRegistry;
-import com.codahale.metrics.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -14,7 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import org.jooq.ExecuteContext;
 import org.jooq.ExecuteListener;
 import org.jooq.ExecuteListenerProvider;
@@ -63,8 +60,8 @@ public final class QueryMonitor {
   private final Counter failedCounter;
   private final Counter timeoutCounter;
   private final Counter nPlusOneCounter;
-  private final Timer allTimer;
-  private final Map<String, Timer> patternTimers = new ConcurrentHashMap<>();
+  private final WindowedTimer allTimer;
+  private final Map<String, WindowedTimer> patternTimers = new ConcurrentHashMap<>();
   /** Per rendered SQL string: its fingerprint, class and timer, so the hot path does one map lookup. */
   private final Map<String, Shape> shapes = new ConcurrentHashMap<>();
   private final Deque<SlowQuery> recentSlow = new ArrayDeque<>();
@@ -115,11 +112,7 @@ public final class QueryMonitor {
     this.failedCounter = metrics.counter("ballast.core.queries.failed");
     this.timeoutCounter = metrics.counter("ballast.core.queries.timeouts");
     this.nPlusOneCounter = metrics.counter("ballast.core.queries.n_plus_one");
-    this.allTimer = metrics.timer("ballast.core.queries.all", QueryMonitor::lockFreeTimer);
-  }
-
-  private static Timer lockFreeTimer() {
-    return new Timer(LockFreeExponentiallyDecayingReservoir.builder().build());
+    this.allTimer = (WindowedTimer) metrics.timer("ballast.core.queries.all", () -> new WindowedTimer(() -> stats.window(null)));
   }
 
   /** The statistics over the window: totals, percentiles, top patterns by time and by count. */
@@ -188,6 +181,11 @@ public final class QueryMonitor {
     }
   }
 
+  /** Stops the timeout watchdog's thread (the lifecycle does it at stop); statements after that restart it. */
+  public void stopWatchdog() {
+    watchdog.stop();
+  }
+
   /** The listener CoreModule adds after every contributed one. */
   public ExecuteListenerProvider executeListenerProvider() {
     return () -> listener;
@@ -198,7 +196,7 @@ public final class QueryMonitor {
     return () -> unitListener;
   }
 
-  private record Shape(String fingerprint, QueryClass queryClass, Duration limit, Timer timer) {}
+  private record Shape(String fingerprint, QueryClass queryClass, Duration limit, WindowedTimer timer) {}
 
   private static final int SHAPES_LIMIT = 10_000;
 
@@ -216,12 +214,12 @@ public final class QueryMonitor {
     return shape;
   }
 
-  private Timer patternTimer(String fingerprint) {
+  private WindowedTimer patternTimer(String fingerprint) {
     var timer = patternTimers.get(fingerprint);
     if (timer == null && patternTimers.size() < settings.maxPatterns()) {
       var id = String.format(Locale.ROOT, "%08x", fingerprint.hashCode());
-      timer = patternTimers.computeIfAbsent(fingerprint,
-          fp -> metrics.timer(MetricRegistry.name("ballast.core.queries.pattern", id), QueryMonitor::lockFreeTimer));
+      timer = patternTimers.computeIfAbsent(fingerprint, fp -> (WindowedTimer) metrics.timer(
+          MetricRegistry.name("ballast.core.queries.pattern", id), () -> new WindowedTimer(() -> stats.window(fp))));
     }
     return timer;
   }
@@ -240,9 +238,9 @@ public final class QueryMonitor {
     var failed = ctx.exception() != null;
     var slow = nanos > slowWarnNanos;
     stats.record(fingerprint, nanos, slow, failed);
-    allTimer.update(nanos, TimeUnit.NANOSECONDS);
+    allTimer.increment();
     if (shape.timer() != null) {
-      shape.timer().update(nanos, TimeUnit.NANOSECONDS);
+      shape.timer().increment();
     }
     if (failed) {
       failedCounter.inc();

@@ -36,12 +36,14 @@ final class Watchdog {
 
   private final ConcurrentHashMap<Running, Boolean> running = new ConcurrentHashMap<>();
   private final AtomicBoolean started = new AtomicBoolean();
+  private volatile Thread thread;
 
   Running watch(Statement statement, long timeoutNanos) {
     if (!started.get() && started.compareAndSet(false, true)) {
-      var thread = new Thread(this::sweep, "ballast-query-watchdog");
-      thread.setDaemon(true);
-      thread.start();
+      var t = new Thread(this::sweep, "ballast-query-watchdog");
+      t.setDaemon(true);
+      thread = t;
+      t.start();
     }
     var entry = new Running(statement, System.nanoTime() + timeoutNanos);
     running.put(entry, Boolean.TRUE);
@@ -50,6 +52,15 @@ final class Watchdog {
 
   void done(Running entry) {
     running.remove(entry);
+  }
+
+  /** Stops the sweeping thread; the next statement to watch starts it again. */
+  void stop() {
+    var t = thread;
+    if (t != null && started.compareAndSet(true, false)) {
+      thread = null;
+      t.interrupt();
+    }
   }
 
   private void sweep() {

@@ -94,6 +94,24 @@ final class WindowedStats {
         overall.count / (covered / 1e9), overall.latency(), byTime, byCount, untracked);
   }
 
+  /** The window's durations, in microseconds, of {@code fingerprint} or, for {@code null}, of everything. */
+  Histogram window(String fingerprint) {
+    var now = clock.getAsLong();
+    var currentIndex = Math.floorDiv(now - startedAt, intervalNanos);
+    var merged = new Histogram(1, HIGHEST_MICROS, 2);
+    for (int i = 0; i < INTERVALS; i++) {
+      var interval = ring.get(i);
+      if (interval == null || interval.index <= currentIndex - INTERVALS) {
+        continue;
+      }
+      var bucket = fingerprint == null ? interval.overall : interval.patterns.get(fingerprint);
+      if (bucket != null) {
+        merged.add(bucket.micros);
+      }
+    }
+    return merged;
+  }
+
   /** Fingerprints tracked in the current interval, for tests of the memory bound. */
   int trackedPatterns() {
     return current().patterns.size();
