@@ -51,6 +51,17 @@ final class BenchDatabase {
     return server.superuserPassword();
   }
 
+  /** A HikariCP pool of {@code size} connections on the database, as a raw baseline uses it. */
+  com.zaxxer.hikari.HikariDataSource hikari(int size) {
+    var config = new com.zaxxer.hikari.HikariConfig();
+    config.setJdbcUrl(jdbcUrl());
+    config.setUsername(user());
+    config.setPassword(password());
+    config.setMaximumPoolSize(size);
+    config.setMinimumIdle(size);
+    return new com.zaxxer.hikari.HikariDataSource(config);
+  }
+
   void execute(String... statements) throws SQLException {
     try (var c = server.connectAsSuperuser(name); var s = c.createStatement()) {
       for (var sql : statements) {

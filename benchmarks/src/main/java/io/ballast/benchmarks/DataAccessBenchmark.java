@@ -4,7 +4,6 @@ import static org.jooq.impl.DSL.field;
 import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.table;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.ballast.core.data.BatchLoader;
 import io.ballast.core.data.Pagination;
@@ -81,12 +80,7 @@ public class DataAccessBenchmark {
         "create table accounts (id bigint primary key, balance int not null)",
         "insert into accounts select g, 0 from generate_series(1, " + (UPSERT_ROWS / 2) + ") g",
         "vacuum analyze events", "vacuum analyze accounts");
-    var config = new HikariConfig();
-    config.setJdbcUrl(database.jdbcUrl());
-    config.setUsername(database.user());
-    config.setPassword(database.password());
-    config.setMaximumPoolSize(2);
-    hikari = new HikariDataSource(config);
+    hikari = database.hikari(2);
     db = DSL.using(hikari, SQLDialect.POSTGRES);
     pagination = Pagination.withSecret("benchmark-secret-of-at-least-32-chars!".getBytes(StandardCharsets.UTF_8));
     // walk to depth 1 000 000 with the largest pages, to get a real cursor there

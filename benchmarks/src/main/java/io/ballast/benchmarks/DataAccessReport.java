@@ -1,9 +1,6 @@
 package io.ballast.benchmarks;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.LocalDate;
 import java.util.Locale;
 import java.util.TreeMap;
 import org.openjdk.jmh.runner.Runner;
@@ -28,10 +25,8 @@ public final class DataAccessReport {
       ms.put(label.substring(label.lastIndexOf('.') + 1),
           new double[] {r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreError()});
     }
-    var sb = new StringBuilder("# Data-access patterns: Ballast's helpers vs the naive way\n\n")
-        .append("Measured ").append(LocalDate.now()).append(" on ").append(Runtime.getRuntime().availableProcessors())
-        .append(" cores, Java ").append(System.getProperty("java.version"))
-        .append("; one thread, PostgreSQL on loopback, a 1 000 100-row table.\n\n")
+    var sb = Reports.start("Data-access patterns: Ballast's helpers vs the naive way",
+        "one thread, PostgreSQL on loopback, a 1 000 100-row table.")
         .append("| benchmark | ms/op | ± (99.9%) |\n|---|---:|---:|\n");
     ms.forEach((name, s) -> sb.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f |%n", name, s[0], s[1])));
     sb.append("\n| comparison | ratio | target |\n|---|---:|---|\n");
@@ -39,16 +34,7 @@ public final class DataAccessReport {
     ratio(sb, ms, "OFFSET page at depth 1 000 000 / keyset page there", "pageOffsetDeep", "pageKeysetDeep", "");
     ratio(sb, ms, "row-by-row find-then-write / batch upsert (1 000 rows)", "upsertRowByRow", "upsertBatch", "≥ 20");
     ratio(sb, ms, "one query per id / batch loader (100 ids)", "loadPerId", "loadBatch", "");
-    sb.append("\nCommand (from the repository root, after `./mvnw -B -ntp -DskipTests package`):\n\n```\n")
-        .append("java -Dballast.report=").append(System.getProperty("ballast.report", "<file>"))
-        .append(" -cp benchmarks/target/benchmarks.jar ").append(DataAccessReport.class.getName())
-        .append(args.length == 0 ? "" : " " + String.join(" ", args)).append("\n```\n");
-    System.out.println();
-    System.out.print(sb);
-    var report = System.getProperty("ballast.report");
-    if (report != null) {
-      Files.writeString(Path.of(report), sb.toString());
-    }
+    Reports.finish(sb, DataAccessReport.class, args);
   }
 
   private static void ratio(StringBuilder sb, TreeMap<String, double[]> ms, String label, String a, String b,

@@ -4,7 +4,6 @@ import static org.jooq.impl.DSL.field;
 import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.table;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.ballast.core.Ballast;
 import io.ballast.core.CoreModule;
@@ -105,13 +104,7 @@ public class PrimaryKeyLookupBenchmark {
   }
 
   private HikariDataSource hikari() {
-    var config = new HikariConfig();
-    config.setJdbcUrl(database.jdbcUrl());
-    config.setUsername(database.user());
-    config.setPassword(database.password());
-    config.setMaximumPoolSize(POOL_SIZE);
-    config.setMinimumIdle(POOL_SIZE);
-    return new HikariDataSource(config);
+    return database.hikari(POOL_SIZE);
   }
 
   @TearDown(Level.Trial)

@@ -1,9 +1,6 @@
 package io.ballast.benchmarks;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.LocalDate;
 import java.util.EnumMap;
 import java.util.Locale;
 import org.openjdk.jmh.results.RunResult;
@@ -39,13 +36,10 @@ public final class RatioReport {
     var jooqAfter = scores.containsKey(PrimaryKeyLookupBenchmark.Impl.PLAIN_JOOQ_AGAIN)
         ? scores.get(PrimaryKeyLookupBenchmark.Impl.PLAIN_JOOQ_AGAIN)[0] : jooqBefore;
     var jooq = (jooqBefore + jooqAfter) / 2;
-    var sb = new StringBuilder();
-    sb.append("# Primary-key lookups: Ballast vs plain jOOQ vs raw JDBC\n\n")
-        .append("Measured ").append(LocalDate.now()).append(" on ").append(Runtime.getRuntime().availableProcessors())
-        .append(" cores, Java ").append(System.getProperty("java.version"))
-        .append("; 4 threads, HikariCP pool of 8, 100 000-row table, PostgreSQL on loopback. Ballast runs with")
-        .append(" its query monitor and query timeouts on. PLAIN_JOOQ runs again after BALLAST (A-B-A) so that")
-        .append(" drift over the run cancels out of the Ballast / plain jOOQ ratio.\n\n")
+    var sb = Reports.start("Primary-key lookups: Ballast vs plain jOOQ vs raw JDBC",
+        "4 threads, HikariCP pool of 8, 100 000-row table, PostgreSQL on loopback. Ballast runs with its query"
+            + " monitor and query timeouts on. PLAIN_JOOQ runs again after BALLAST (A-B-A) so that drift over the"
+            + " run cancels out of the Ballast / plain jOOQ ratio.")
         .append("| variant | ops/s | ± (99.9%) | ratio to raw JDBC |\n|---|---:|---:|---:|\n");
     scores.forEach((impl, s) -> sb.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.3f |%n", impl, s[0], s[1],
         s[0] / raw)));
@@ -53,15 +47,6 @@ public final class RatioReport {
     sb.append(String.format(Locale.ROOT, "%nBallast / plain jOOQ (mean of the runs before and after): %.3f"
         + " (Ballast's own layers cost %.1f %%). Drift between the two plain jOOQ runs: %.1f %%.%n",
         ballast / jooq, 100 * (1 - ballast / jooq), 100 * (jooqAfter - jooqBefore) / jooqBefore));
-    sb.append("\nCommand (from the repository root, after `./mvnw -B -ntp -DskipTests package`):\n\n```\n")
-        .append("java -Dballast.report=").append(System.getProperty("ballast.report", "<file>"))
-        .append(" -cp benchmarks/target/benchmarks.jar ").append(RatioReport.class.getName())
-        .append(args.length == 0 ? "" : " " + String.join(" ", args)).append("\n```\n");
-    System.out.println();
-    System.out.print(sb);
-    var report = System.getProperty("ballast.report");
-    if (report != null) {
-      Files.writeString(Path.of(report), sb.toString());
-    }
+    Reports.finish(sb, RatioReport.class, args);
   }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.ballast.core.Ballast;
 import io.ballast.testkit.PostgresExtension;
-import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,28 +13,14 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Several instances starting at once, and CREATE INDEX CONCURRENTLY among their migrations. */
 class ConcurrencyTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
 
-  @TempDir Path dir;
-  MigrationFixture db;
-
-  @BeforeEach
-  void schema() throws SQLException {
-    db = new MigrationFixture(PG, dir);
-  }
-
-  @AfterEach
-  void drop() throws SQLException {
-    db.close();
-  }
+  @RegisterExtension final MigrationFixture db = new MigrationFixture(PG);
 
   @Test
   void threeInstancesRacing_applyEachMigrationExactlyOnceAndAllComeUp() throws Exception {

@@ -8,33 +8,18 @@ import io.ballast.core.HealthRegistry;
 import io.ballast.core.LifecycleException;
 import io.ballast.core.ProbeKind;
 import io.ballast.testkit.PostgresExtension;
-import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Index builds in migrations: CONCURRENTLY does not block writes, and a failed build is found and repaired. */
 class IndexBuildTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
 
-  @TempDir Path dir;
-  MigrationFixture db;
-
-  @BeforeEach
-  void schema() throws SQLException {
-    db = new MigrationFixture(PG, dir);
-  }
-
-  @AfterEach
-  void drop() throws SQLException {
-    db.close();
-  }
+  @RegisterExtension final MigrationFixture db = new MigrationFixture(PG);
 
   /** What a writer saw while an index migration ran. */
   record Observation(boolean sawBuild, long insertsDuringBuild, long samplesWithBlockedInserts) {}

@@ -15,19 +15,30 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** A schema of its own per test, migration files in a folder, and a way to start the application on them. */
-final class MigrationFixture implements AutoCloseable {
+/**
+ * A schema of its own per test, migration files in a folder of their own, and a way to start the application
+ * on them. Register it on an instance field: {@code @RegisterExtension final MigrationFixture db = new
+ * MigrationFixture(PG);}
+ */
+final class MigrationFixture implements BeforeEachCallback, AfterEachCallback {
   private static final AtomicInteger SCHEMAS = new AtomicInteger();
 
   final PostgresExtension pg;
-  final String schema;
-  final Path dir;
+  String schema;
+  Path dir;
 
-  MigrationFixture(PostgresExtension pg, Path dir) throws SQLException {
+  MigrationFixture(PostgresExtension pg) {
     this.pg = pg;
-    this.dir = dir;
-    this.schema = "m" + SCHEMAS.incrementAndGet();
+  }
+
+  @Override
+  public void beforeEach(ExtensionContext context) throws SQLException, IOException {
+    schema = "m" + SCHEMAS.incrementAndGet();
+    dir = Files.createTempDirectory("ballast-migrations-");
     pg.execute("drop schema if exists " + schema + " cascade", "create schema " + schema);
   }
 
@@ -75,13 +86,18 @@ final class MigrationFixture implements AutoCloseable {
   }
 
   /**
-   * Drops the schema. Sessions a failed test left behind (a migration stuck on a lock, say) are terminated
-   * first, so a regression fails its test instead of hanging the build on this drop.
+   * Drops the schema and the folder. Sessions a failed test left behind (a migration stuck on a lock, say) are
+   * terminated first, so a regression fails its test instead of hanging the build on this drop.
    */
   @Override
-  public void close() throws SQLException {
+  public void afterEach(ExtensionContext context) throws SQLException, IOException {
     pg.execute("select pg_terminate_backend(pid) from pg_stat_activity"
         + " where datname = current_database() and pid <> pg_backend_pid()",
         "drop schema if exists " + schema + " cascade");
+    try (var files = Files.walk(dir)) {
+      for (var f : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(f);
+      }
+    }
   }
 }

@@ -10,30 +10,15 @@ import io.ballast.core.ProbeKind;
 import io.ballast.pool.PoolSettings;
 import io.ballast.testkit.PostgresExtension;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 class MigrationsTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
 
-  @TempDir Path dir;
-  MigrationFixture db;
-
-  @BeforeEach
-  void schema() throws SQLException {
-    db = new MigrationFixture(PG, dir);
-  }
-
-  @AfterEach
-  void drop() throws SQLException {
-    db.close();
-  }
+  @RegisterExtension final MigrationFixture db = new MigrationFixture(PG);
 
   @Test
   void migrate_appliesPendingMigrationsAtStart_statusAndReadinessShowIt() throws SQLException {
@@ -90,9 +75,9 @@ class MigrationsTest {
 
   @Test
   void moduleSets_runFirstEachWithItsOwnHistoryTable() throws Exception {
-    var moduleDir = Files.createDirectories(dir.resolve("module"));
+    var moduleDir = Files.createDirectories(db.dir.resolve("module"));
     Files.writeString(moduleDir.resolve("V1__base.sql"), "create table base (id int primary key);");
-    var appDir = Files.createDirectories(dir.resolve("app"));
+    var appDir = Files.createDirectories(db.dir.resolve("app"));
     // the application's V1 needs the module's table: it only works if the module's set ran first
     Files.writeString(appDir.resolve("V1__child.sql"), "create table child (base_id int references base (id));");
     var module = new AbstractModule() {
@@ -119,7 +104,7 @@ class MigrationsTest {
     var module = new AbstractModule() {
       @Override
       protected void configure() {
-        MigrationsModule.sets(binder()).addBinding().toInstance(MigrationSet.of("app", "filesystem:" + dir));
+        MigrationsModule.sets(binder()).addBinding().toInstance(MigrationSet.of("app", "filesystem:" + db.dir));
       }
     };
     assertThatThrownBy(() -> db.start(db.settings().build(), module))
@@ -128,7 +113,7 @@ class MigrationsTest {
 
   @Test
   void missingLocation_failsStartNamingItAndLeavesTheDatabaseAsItWas() throws SQLException {
-    var missing = dir.resolve("nope");
+    var missing = db.dir.resolve("nope");
     assertThatThrownBy(() -> db.start(db.settings().locations("filesystem:" + missing).build()))
         .isInstanceOf(LifecycleException.class)
         .hasMessageContaining("Migration set 'app'")
