@@ -15,9 +15,9 @@ import org.HdrHistogram.Histogram;
 /**
  * Execution statistics over a sliding window, in flat memory: the window is split into
  * {@value #INTERVALS} intervals, each holding an HdrHistogram (2 significant digits: percentiles accurate
- * to 1 %) for all executions and one for each of at most {@code maxPatterns} fingerprints; executions of
- * further fingerprints in an interval are counted as untracked. Expired intervals are reused. Recording is
- * lock-free.
+ * to 1 %) for each of at most {@code maxPatterns} fingerprints, and one for the executions of any further
+ * fingerprints (counted as untracked). The overall figures are the merge of all of them, computed when read,
+ * so an execution is recorded once. Expired intervals are reused. Recording is lock-free.
  */
 final class WindowedStats {
   static final int INTERVALS = 12;
@@ -37,9 +37,9 @@ final class WindowedStats {
     this.startedAt = nanoClock.getAsLong();
   }
 
+  /** Records one execution in its fingerprint's bucket; the overall figures are derived when read. */
   void record(String fingerprint, long nanos, boolean slow, boolean failed) {
     var interval = current();
-    interval.overall.record(nanos, slow, failed);
     var bucket = interval.patterns.get(fingerprint);
     if (bucket == null) {
       if (interval.patterns.size() >= maxPatterns) {
@@ -76,8 +76,10 @@ final class WindowedStats {
       if (interval == null || interval.index <= currentIndex - INTERVALS) {
         continue;
       }
-      overall.add(interval.overall);
-      interval.patterns.forEach((fingerprint, bucket) -> patterns.computeIfAbsent(fingerprint, k -> new Merged()).add(bucket));
+      interval.patterns.forEach((fingerprint, bucket) -> {
+        overall.add(bucket);
+        patterns.computeIfAbsent(fingerprint, k -> new Merged()).add(bucket);
+      });
     }
     var untracked = patterns.containsKey(OTHER) ? patterns.remove(OTHER).count : 0;
     var list = new ArrayList<QueryStatistics.PatternStatistics>();
@@ -103,9 +105,13 @@ final class WindowedStats {
       if (interval == null || interval.index <= currentIndex - INTERVALS) {
         continue;
       }
-      var bucket = fingerprint == null ? interval.overall : interval.patterns.get(fingerprint);
-      if (bucket != null) {
-        merged.add(bucket.micros);
+      if (fingerprint == null) {
+        interval.patterns.values().forEach(bucket -> merged.add(bucket.micros));
+      } else {
+        var bucket = interval.patterns.get(fingerprint);
+        if (bucket != null) {
+          merged.add(bucket.micros);
+        }
       }
     }
     return merged;
@@ -118,7 +124,6 @@ final class WindowedStats {
 
   private static final class Interval {
     final long index;
-    final Bucket overall = new Bucket();
     final ConcurrentHashMap<String, Bucket> patterns = new ConcurrentHashMap<>();
 
     Interval(long index) {
