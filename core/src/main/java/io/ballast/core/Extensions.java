@@ -2,6 +2,7 @@ package io.ballast.core;
 
 import com.google.inject.Binder;
 import com.google.inject.multibindings.Multibinder;
+import com.google.inject.multibindings.OptionalBinder;
 import org.jooq.ExecuteListenerProvider;
 import org.jooq.TransactionListenerProvider;
 
@@ -38,5 +39,13 @@ public final class Extensions {
   /** jOOQ transaction listeners added to the one {@code Configuration} core builds, in binding order. */
   public static Multibinder<TransactionListenerProvider> transactionListeners(Binder binder) {
     return Multibinder.newSetBinder(binder, TransactionListenerProvider.class);
+  }
+
+  /**
+   * The optional {@link RedisGuard}: the cache module sets a default, the resilience module sets the binding
+   * (a circuit breaker), which wins.
+   */
+  public static OptionalBinder<RedisGuard> redisGuard(Binder binder) {
+    return OptionalBinder.newOptionalBinder(binder, RedisGuard.class);
   }
 }

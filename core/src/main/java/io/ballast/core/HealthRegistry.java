@@ -70,7 +70,7 @@ public final class HealthRegistry {
     }
     var deadline = System.nanoTime() + timeout.toNanos();
     var outcomes = new ArrayList<HealthReport.Check>();
-    var healthy = true;
+    var status = ProbeStatus.UP;
     for (int i = 0; i < selected.size(); i++) {
       var check = selected.get(i);
       HealthReport.Check outcome;
@@ -78,19 +78,19 @@ public final class HealthRegistry {
         outcome = futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {
         futures.get(i).cancel(true);
-        outcome = new HealthReport.Check(check.name(), check.kind(), false,
+        outcome = new HealthReport.Check(check.name(), check.kind(), ProbeStatus.DOWN,
             "timed out after " + timeout.toMillis() + " ms", Map.of(), timeout);
       } catch (ExecutionException e) {
-        outcome = new HealthReport.Check(check.name(), check.kind(), false, String.valueOf(e.getCause()), Map.of(),
+        outcome = new HealthReport.Check(check.name(), check.kind(), ProbeStatus.DOWN, String.valueOf(e.getCause()), Map.of(),
             Duration.ZERO);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        outcome = new HealthReport.Check(check.name(), check.kind(), false, "interrupted", Map.of(), Duration.ZERO);
+        outcome = new HealthReport.Check(check.name(), check.kind(), ProbeStatus.DOWN, "interrupted", Map.of(), Duration.ZERO);
       }
-      healthy &= outcome.healthy();
+      status = status.and(outcome.status());
       outcomes.add(outcome);
     }
-    return new HealthReport(kind, healthy, outcomes);
+    return new HealthReport(kind, status, outcomes);
   }
 
   private static HealthReport.Check runOne(ProbeCheck check) {
@@ -107,7 +107,7 @@ public final class HealthRegistry {
       }
       result = ProbeResult.unhealthy(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
     }
-    return new HealthReport.Check(check.name(), check.kind(), result.healthy(), result.message(), result.details(),
+    return new HealthReport.Check(check.name(), check.kind(), result.status(), result.message(), result.details(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 }

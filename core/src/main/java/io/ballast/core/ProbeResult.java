@@ -6,29 +6,40 @@ import java.util.Objects;
 /**
  * The outcome of one {@link ProbeCheck}.
  *
- * @param healthy whether the check passed
+ * @param status  up, degraded (still serving, with less) or down
  * @param message a short reason, always set on failure ("connection refused to 127.0.0.1:5432")
  * @param details extra figures for the report, e.g. pool counts; never secrets
  */
-public record ProbeResult(boolean healthy, String message, Map<String, Object> details) {
+public record ProbeResult(ProbeStatus status, String message, Map<String, Object> details) {
   public ProbeResult {
+    Objects.requireNonNull(status, "status");
     Objects.requireNonNull(message, "message");
     details = Map.copyOf(details);
   }
 
+  /** Whether the check passed: {@link ProbeStatus#UP} or {@link ProbeStatus#DEGRADED}. */
+  public boolean healthy() {
+    return status.healthy();
+  }
+
   public static ProbeResult healthy(String message) {
-    return new ProbeResult(true, message, Map.of());
+    return new ProbeResult(ProbeStatus.UP, message, Map.of());
   }
 
   public static ProbeResult healthy(String message, Map<String, Object> details) {
-    return new ProbeResult(true, message, details);
+    return new ProbeResult(ProbeStatus.UP, message, details);
+  }
+
+  /** Still serving, with less: counts as healthy, reported as {@code DEGRADED}. */
+  public static ProbeResult degraded(String message, Map<String, Object> details) {
+    return new ProbeResult(ProbeStatus.DEGRADED, message, details);
   }
 
   public static ProbeResult unhealthy(String message) {
-    return new ProbeResult(false, message, Map.of());
+    return new ProbeResult(ProbeStatus.DOWN, message, Map.of());
   }
 
   public static ProbeResult unhealthy(String message, Map<String, Object> details) {
-    return new ProbeResult(false, message, details);
+    return new ProbeResult(ProbeStatus.DOWN, message, details);
   }
 }

@@ -48,4 +48,23 @@ class HealthRegistryTest {
     assertThat(report.check("redis").orElseThrow().message()).isEqualTo("connection refused");
     assertThat(r.run(ProbeKind.LIVE).healthy()).isTrue();
   }
+
+  @Test
+  void aDegradedCheck_keepsTheReportHealthyButDegraded() {
+    var r = registry(ProbeCheck.of("db", ProbeKind.READY, () -> ProbeResult.healthy("ok")),
+        ProbeCheck.of("cache", ProbeKind.READY, () -> ProbeResult.degraded("Redis unreachable: L1 only",
+            Map.of("redis", "down"))));
+    var report = r.run(ProbeKind.READY);
+    assertThat(report.healthy()).isTrue();
+    assertThat(report.status()).isEqualTo(ProbeStatus.DEGRADED);
+    assertThat(report.check("cache").orElseThrow().status()).isEqualTo(ProbeStatus.DEGRADED);
+    assertThat(report.check("db").orElseThrow().status()).isEqualTo(ProbeStatus.UP);
+  }
+
+  @Test
+  void aDownCheck_winsOverADegradedOne() {
+    var r = registry(ProbeCheck.of("db", ProbeKind.READY, () -> ProbeResult.unhealthy("refused")),
+        ProbeCheck.of("cache", ProbeKind.READY, () -> ProbeResult.degraded("L1 only", Map.of())));
+    assertThat(r.run(ProbeKind.READY).status()).isEqualTo(ProbeStatus.DOWN);
+  }
 }

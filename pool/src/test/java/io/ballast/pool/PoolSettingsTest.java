@@ -161,7 +161,7 @@ class PoolSettingsTest {
     assertThatThrownBy(() -> PoolSettings.builder().connectionLimit(0))
         .hasMessage("connection_limit must be between 1 and 1000, but was 0 (from builder)");
     assertThatThrownBy(() -> PoolSettings.builder().poolTimeout(Duration.ofMillis(100)))
-        .hasMessage("pool_timeout must be between 250ms and 60m, but was 100ms (from builder)");
+        .hasMessage("pool_timeout must be between 250ms and 1h, but was 100ms (from builder)");
     assertThatThrownBy(() -> PoolSettings.builder().connectTimeout(Duration.ofMillis(1500)))
         .hasMessage("connect_timeout must be whole seconds, but was 1500ms (from builder)");
     assertThatThrownBy(() -> PoolSettings.builder().name("bad name"))

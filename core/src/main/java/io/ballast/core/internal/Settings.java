@@ -74,7 +74,7 @@ public final class Settings {
     throw new SettingException(setting, "be true or false", raw, source);
   }
 
-  /** {@code 10s}, {@code 250ms}, {@code 2m}: the way durations are printed in settings and messages. */
+  /** {@code 10s}, {@code 250ms}, {@code 2m}, {@code 1h}, {@code 30d}: the way durations are printed in settings and messages. */
   public static String human(Duration d) {
     if (d.isZero()) {
       return "0s";
@@ -85,6 +85,12 @@ public final class Settings {
     if (d.toSeconds() % 60 != 0 || d.toSeconds() < 60) {
       return d.toSeconds() + "s";
     }
-    return d.toMinutes() + "m";
+    if (d.toMinutes() % 60 != 0 || d.toMinutes() < 60) {
+      return d.toMinutes() + "m";
+    }
+    if (d.toHours() % 24 != 0 || d.toHours() < 24) {
+      return d.toHours() + "h";
+    }
+    return d.toDays() + "d";
   }
 }

@@ -1,0 +1,476 @@
+package io.ballast.cache;
+
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.Meter;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import io.ballast.core.Managed;
+import io.ballast.core.RedisGuard;
+import io.ballast.core.internal.Settings;
+import com.google.inject.Inject;
+import com.google.inject.Singleton;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link Caches} of both modules: the regions, the calls to the {@link RemoteStore} behind the
+ * {@link RedisGuard}, the invalidation channel and its resync, counters, and invalidations waiting to be
+ * replayed after an outage. Starts in phase {@link Managed#PHASE_CACHE}.
+ */
+@Singleton
+final class CacheManager implements Caches, Managed {
+  private static final Logger LOG = LoggerFactory.getLogger(CacheManager.class);
+  private static final AtomicInteger THREADS = new AtomicInteger();
+  private static final int MAX_PENDING = 10_000;
+  private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  final CacheSettings settings;
+  final RemoteStore remote; // null: L1 only
+  final RedisGuard guard;
+  final MetricRegistry metrics;
+  final String instanceId = UUID.randomUUID().toString().substring(0, 12);
+  final String channel;
+  final Timer redisLatency;
+  final Meter redisErrors;
+  final Timer deliveryDelay;
+  private final Map<String, TwoLevelRegion<?>> regions = new LinkedHashMap<>();
+  private final Cache<String, Counter> localCounters;
+  private final ConcurrentLinkedDeque<Pending> pending = new ConcurrentLinkedDeque<>();
+  private final AtomicLong lastFailureLog = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
+  private final AtomicLong failuresSinceLog = new AtomicLong();
+  private ScheduledExecutorService scheduler;
+  private volatile boolean started;
+  /** Whether every invalidation published by other instances is known to have arrived. */
+  private volatile boolean synced;
+  private volatile String lostReason = "not connected yet";
+
+  @Inject
+  CacheManager(CacheSettings settings, Optional<RemoteStore> remote, RedisGuard guard, MetricRegistry metrics) {
+    this.settings = settings;
+    this.remote = remote.orElse(null);
+    this.guard = guard;
+    this.metrics = metrics;
+    this.synced = this.remote == null;
+    this.channel = settings.namespace() + "invalidations";
+    this.redisLatency = metrics.timer(MetricRegistry.name("ballast", "cache", "redis", "latency"));
+    this.redisErrors = metrics.meter(MetricRegistry.name("ballast", "cache", "redis", "errors"));
+    this.deliveryDelay = metrics.timer(MetricRegistry.name("ballast", "cache", "invalidation", "delivery"));
+    metrics.gauge(MetricRegistry.name("ballast", "cache", "redis", "available"), () -> () -> redisAvailable() ? 1 : 0);
+    metrics.gauge(MetricRegistry.name("ballast", "cache", "invalidation", "pending"), () -> (Gauge<Integer>) pending::size);
+    this.localCounters = Caffeine.newBuilder().maximumSize(100_000).expireAfter(new Expiry<String, Counter>() {
+      @Override
+      public long expireAfterCreate(String key, Counter value, long currentTime) {
+        return value.ttlNanos;
+      }
+
+      @Override
+      public long expireAfterUpdate(String key, Counter value, long currentTime, long currentDuration) {
+        return currentDuration;
+      }
+
+      @Override
+      public long expireAfterRead(String key, Counter value, long currentTime, long currentDuration) {
+        return currentDuration;
+      }
+    }).build();
+  }
+
+  @Override
+  public String name() {
+    return "cache";
+  }
+
+  @Override
+  public int phase() {
+    return PHASE_CACHE;
+  }
+
+  @Override
+  public void start() {
+    scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      var t = new Thread(r, "ballast-cache-" + THREADS.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    if (remote != null) {
+      remote.subscribe(channel, new Invalidations());
+      remote.open();
+      LOG.info("Cache started: L1 + Redis {} (namespace {}, command timeout {}, degraded TTL {})",
+          settings.maskedRedisUrl(), settings.namespace(), Settings.human(settings.commandTimeout()),
+          Settings.human(settings.degradedTtl()));
+    } else {
+      LOG.info("Cache started: L1 only{}", settings.redisEnabled() ? "" : " (REDIS_ENABLED=false)");
+    }
+    started = true;
+  }
+
+  @Override
+  public void stop(Duration grace) {
+    started = false;
+    if (remote != null) {
+      remote.close();
+    }
+    if (scheduler != null) {
+      scheduler.shutdownNow();
+    }
+  }
+
+  // ---------------------------------------------------------------- regions
+
+  @Override
+  public <V> CacheRegion<V> region(RegionSettings<V> regionSettings) {
+    Objects.requireNonNull(regionSettings, "settings");
+    synchronized (regions) {
+      if (regions.containsKey(regionSettings.name())) {
+        throw new IllegalArgumentException("A cache region named " + regionSettings.name() + " already exists ("
+            + regions.get(regionSettings.name()).settings() + ")");
+      }
+      var region = new TwoLevelRegion<>(this, regionSettings);
+      regions.put(region.name(), region);
+      return region;
+    }
+  }
+
+  @Override
+  public Optional<CacheRegion<?>> find(String name) {
+    synchronized (regions) {
+      return Optional.ofNullable(regions.get(name));
+    }
+  }
+
+  @Override
+  public Collection<CacheRegion<?>> regions() {
+    synchronized (regions) {
+      return new ArrayList<>(regions.values());
+    }
+  }
+
+  private Collection<TwoLevelRegion<?>> allRegions() {
+    synchronized (regions) {
+      return new ArrayList<>(regions.values());
+    }
+  }
+
+  @Override
+  public boolean twoLevel() {
+    return remote != null;
+  }
+
+  @Override
+  public boolean redisAvailable() {
+    return remote != null && started && synced && !guard.isOpen();
+  }
+
+  /** Whether L1 entries are trusted for their full TTL (every invalidation is known to have arrived). */
+  boolean synced() {
+    return synced;
+  }
+
+  String lostReason() {
+    return lostReason;
+  }
+
+  /**
+   * How long an invalidated key stays marked in Redis, so a load that began before the invalidation cannot
+   * write the old value back: longer than a slow load's round trip, short enough to cost nothing.
+   */
+  Duration tombstoneTtl() {
+    var twice = settings.commandTimeout().multipliedBy(4);
+    return twice.compareTo(Duration.ofSeconds(2)) > 0 ? twice : Duration.ofSeconds(2);
+  }
+
+  long degradedTtlNanos() {
+    return settings.degradedTtl().toNanos();
+  }
+
+  // ---------------------------------------------------------------- calls to the remote store
+
+  /** A call to the remote store. */
+  interface RemoteCall<T> {
+    T call(RemoteStore store) throws Exception;
+  }
+
+  /** Marker for a call that did not happen or failed. */
+  static final Object FAILED = new Object();
+
+  /** The call's result, or {@link #FAILED} when Redis is off, refused by the guard, failed or timed out. */
+  Object call(RemoteCall<?> call, Meter regionErrors) {
+    if (remote == null || !started || !guard.tryAcquirePermission()) {
+      return FAILED;
+    }
+    var start = System.nanoTime();
+    try {
+      var result = call.call(remote);
+      var took = System.nanoTime() - start;
+      guard.onSuccess(took);
+      redisLatency.update(took, TimeUnit.NANOSECONDS);
+      return result;
+    } catch (Exception e) {
+      guard.onError(System.nanoTime() - start, e);
+      redisErrors.mark();
+      if (regionErrors != null) {
+        regionErrors.mark();
+      }
+      logFailure(e);
+      return FAILED;
+    }
+  }
+
+  private void logFailure(Exception e) {
+    failuresSinceLog.incrementAndGet();
+    var last = lastFailureLog.get();
+    var now = System.nanoTime();
+    if (now - last >= LOG_EVERY_NANOS && lastFailureLog.compareAndSet(last, now)) {
+      LOG.warn("Redis call failed: {} ({} failures since the last report); serving from L1 and loaders",
+          RedisStore.rootMessage(e), failuresSinceLog.getAndSet(0));
+    }
+  }
+
+  String entryKey(String region, String key) {
+    return settings.namespace() + "c:" + region + ":" + key;
+  }
+
+  String tagKey(String region, String tag) {
+    return settings.namespace() + "t:" + region + ":" + tag;
+  }
+
+  String lockKey(String region, String key) {
+    return settings.namespace() + "l:" + region + ":" + key;
+  }
+
+  // ---------------------------------------------------------------- invalidation messages
+
+  /** Publishes an invalidation for other instances; {@code false} if it could not reach Redis. */
+  boolean publish(char op, String region, String argument, Meter regionErrors) {
+    var sentAt = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+    var message = instanceId + "|" + op + "|" + region + "|" + sentAt + "|" + argument;
+    return call(store -> {
+      store.publish(channel, message);
+      return null;
+    }, regionErrors) != FAILED;
+  }
+
+  /**
+   * An invalidation that could not reach Redis, to replay (delete and publish) once Redis is back, so other
+   * instances and L2 do not keep the old value.
+   */
+  record Pending(TwoLevelRegion<?> region, char op, String argument, int attempts) {}
+
+  void remember(TwoLevelRegion<?> region, char op, String argument) {
+    pending.addLast(new Pending(region, op, argument, 0));
+    while (pending.size() > MAX_PENDING) {
+      var dropped = pending.pollFirst();
+      if (dropped != null) {
+        LOG.warn("More than {} invalidations wait for Redis; dropping the oldest ({} {} in region {}): other "
+            + "instances may serve it until its TTL ends", MAX_PENDING, dropped.op(), dropped.argument(),
+            dropped.region().name());
+      }
+    }
+  }
+
+  private void replayPending() {
+    var round = new ArrayList<Pending>();
+    Pending p;
+    while ((p = pending.pollFirst()) != null) {
+      round.add(p);
+    }
+    if (round.isEmpty()) {
+      return;
+    }
+    var retry = new ArrayList<Pending>();
+    for (var item : round) {
+      if (!item.region().replay(item.op(), item.argument())) {
+        if (item.attempts() + 1 < Math.max(1, settings.maxRetries())) {
+          retry.add(new Pending(item.region(), item.op(), item.argument(), item.attempts() + 1));
+        } else {
+          LOG.warn("Could not replay the invalidation {} {} of region {} after {} attempts; other instances may "
+              + "serve it until its TTL ends", item.op(), item.argument(), item.region().name(), item.attempts() + 1);
+        }
+      }
+    }
+    if (round.size() > retry.size()) {
+      LOG.info("Replayed {} invalidations made while Redis was unreachable", round.size() - retry.size());
+    }
+    if (!retry.isEmpty()) {
+      retry.forEach(pending::addFirst);
+      schedule(this::replayPending, settings.retryDelay().multipliedBy(1L << Math.min(10, retry.get(0).attempts())));
+    }
+  }
+
+  private void schedule(Runnable task, Duration delay) {
+    var s = scheduler;
+    if (s != null && !s.isShutdown()) {
+      s.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  int pendingInvalidations() {
+    return pending.size();
+  }
+
+  /** Receives other instances' invalidations and the subscription's state. */
+  private final class Invalidations implements RemoteStore.Subscriber {
+    @Override
+    public void onMessage(String message) {
+      var parts = message.split("\\|", 5);
+      if (parts.length != 5 || parts[1].length() != 1) {
+        LOG.warn("Ignoring a malformed invalidation message on {}", channel);
+        return;
+      }
+      if (parts[0].equals(instanceId)) {
+        return;
+      }
+      var op = parts[1].charAt(0);
+      if (op == 'P') {
+        var regex = glob(parts[4]);
+        allRegions().forEach(r -> r.dropLocalMatching(regex));
+      } else {
+        TwoLevelRegion<?> region;
+        synchronized (regions) {
+          region = regions.get(parts[2]);
+        }
+        if (region != null) {
+          region.dropLocal(op, parts[4]);
+        }
+      }
+      // recorded once applied, so the count says which invalidations have taken effect here
+      try {
+        var sentAt = Long.parseLong(parts[3]);
+        var delay = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()) - sentAt;
+        deliveryDelay.update(Math.max(0, delay), TimeUnit.MICROSECONDS);
+      } catch (NumberFormatException e) {
+        deliveryDelay.update(0, TimeUnit.MICROSECONDS);
+      }
+    }
+
+    @Override
+    public void onSubscribed() {
+      // Whatever was published while we could not hear it is unknown: drop every L1 entry before trusting L1.
+      allRegions().forEach(TwoLevelRegion::dropLocalAll);
+      var was = synced;
+      synced = true;
+      if (!was) {
+        LOG.info("Cache invalidations subscribed on {}{}", channel, lostReason.equals("not connected yet") ? ""
+            : "; L1 dropped to resync after: " + lostReason);
+      }
+      schedule(CacheManager.this::replayPending, Duration.ZERO);
+    }
+
+    @Override
+    public void onLost(String reason) {
+      lostReason = reason;
+      if (synced) {
+        synced = false;
+        LOG.warn("Cache invalidations may be missed ({}): L1 entries older than {} are not served until the "
+            + "subscription is back", reason, Settings.human(settings.degradedTtl()));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- region-independent helpers
+
+  @Override
+  public long increment(String key, long delta, Duration ttl) {
+    TwoLevelRegion.requireKey(key);
+    Objects.requireNonNull(ttl, "ttl");
+    if (ttl.isNegative() || ttl.isZero()) {
+      throw new IllegalArgumentException("ttl must be positive, but was " + ttl);
+    }
+    var counterKey = settings.namespace() + "n:" + key;
+    var result = call(store -> store.increment(counterKey, delta, ttl), null);
+    if (result != FAILED) {
+      return (Long) result;
+    }
+    return localCounters.get(key, k -> new Counter(ttl.toNanos())).value.addAndGet(delta);
+  }
+
+  @Override
+  public long deleteByPattern(String pattern) {
+    Objects.requireNonNull(pattern, "pattern");
+    if (pattern.isEmpty()) {
+      throw new IllegalArgumentException("pattern must not be empty");
+    }
+    var regex = glob(pattern);
+    allRegions().forEach(r -> r.dropLocalMatching(regex));
+    if (remote == null) {
+      return 0;
+    }
+    var deleted = call(store -> store.deleteMatching(settings.namespace() + "c:" + pattern), null);
+    publish('P', "*", pattern, null);
+    return deleted == FAILED ? 0 : (Long) deleted;
+  }
+
+  /** A Redis glob ({@code * ? [abc] [^a] \x}) as a regex over {@code <region>:<key>}. */
+  static Pattern glob(String glob) {
+    var regex = new StringBuilder();
+    for (int i = 0; i < glob.length(); i++) {
+      var c = glob.charAt(i);
+      switch (c) {
+        case '*' -> regex.append(".*");
+        case '?' -> regex.append('.');
+        case '[' -> {
+          var end = glob.indexOf(']', i + 1);
+          if (end < 0) {
+            regex.append("\\[");
+          } else {
+            var body = glob.substring(i + 1, end);
+            regex.append('[');
+            for (int j = 0; j < body.length(); j++) {
+              var b = body.charAt(j);
+              if (b == '^' && j == 0) {
+                regex.append('^');
+              } else if (b == '-' && j > 0 && j < body.length() - 1) {
+                regex.append('-');
+              } else {
+                regex.append(b == '\\' || b == '[' || b == ']' || b == '&' || b == '^' || b == '-' ? "\\" + b : b);
+              }
+            }
+            regex.append(']');
+            i = end;
+          }
+        }
+        case '\\' -> {
+          if (i + 1 < glob.length()) {
+            regex.append(Pattern.quote(String.valueOf(glob.charAt(++i))));
+          }
+        }
+        default -> regex.append(Pattern.quote(String.valueOf(c)));
+      }
+    }
+    return Pattern.compile(regex.toString(), Pattern.DOTALL);
+  }
+
+  private static final class Counter {
+    final AtomicLong value = new AtomicLong();
+    final long ttlNanos;
+
+    Counter(long ttlNanos) {
+      this.ttlNanos = ttlNanos;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Caches[" + (remote == null ? "L1 only" : "L1 + " + remote) + ", regions=" + regions.keySet() + "]";
+  }
+}

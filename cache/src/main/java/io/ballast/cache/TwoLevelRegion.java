@@ -1,0 +1,700 @@
+package io.ballast.cache;
+
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.Meter;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.stats.ConcurrentStatsCounter;
+import io.ballast.core.internal.Settings;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link CacheRegion} over Caffeine (L1) and the manager's {@link RemoteStore} (L2, absent in L1-only mode).
+ *
+ * <p>Every invalidation, local or received, bumps an epoch (a key's stripe for one key, the region's for tags and
+ * clears); a load fills the levels only if its key's stamp did not move while it ran, so a load that overlapped
+ * an invalidation cannot put the old value back.
+ */
+final class TwoLevelRegion<V> implements CacheRegion<V> {
+  private static final Logger LOG = LoggerFactory.getLogger(TwoLevelRegion.class);
+  private static final int MAX_KEY_LENGTH = 1024;
+
+  private final CacheManager manager;
+  private final RegionSettings<V> settings;
+  private final String name;
+  private final CacheCodec<V> codec;
+  private final Duration ttl;
+  private final long l1TtlNanos;
+  private final long negativeTtlNanos;
+  private final Cache<String, L1Entry> l1; // null when l1MaxSize is 0
+  private final ConcurrentStatsCounter l1Stats = new ConcurrentStatsCounter();
+  private final ConcurrentStatsCounter l2Stats = new ConcurrentStatsCounter();
+  private final Timer loads;
+  private final Meter loadFailures;
+  private final Meter errors;
+  private final Meter corrupt;
+  private final AtomicBoolean corruptLogged = new AtomicBoolean();
+  private static final int STRIPES = 256;
+  private final AtomicLong epoch = new AtomicLong();
+  private final AtomicLongArray stripes = new AtomicLongArray(STRIPES);
+  private final ConcurrentHashMap<String, Flight> inflight = new ConcurrentHashMap<>();
+
+  /** A load in progress and the key's stamp when it began. */
+  private record Flight(CompletableFuture<L1Entry> result, long stamp) {}
+
+  /** An L1 entry; {@code value == null} means cached as absent. */
+  record L1Entry(Object value, String[] tags, long writtenAt) {}
+
+  TwoLevelRegion(CacheManager manager, RegionSettings<V> settings) {
+    this.manager = manager;
+    this.settings = settings;
+    this.name = settings.name();
+    this.codec = settings.codec();
+    this.ttl = settings.ttl() == null ? manager.settings.defaultTtl() : settings.ttl();
+    var l1Ttl = settings.l1Ttl() == null ? ttl : settings.l1Ttl();
+    if (l1Ttl.compareTo(ttl) > 0) {
+      throw new IllegalArgumentException(name + ".l1_ttl must not be longer than the region's ttl ("
+          + Settings.human(ttl) + ", from CACHE_TTL_SECONDS), but was " + Settings.human(l1Ttl));
+    }
+    if (settings.negativeTtl().compareTo(ttl) > 0) {
+      throw new IllegalArgumentException(name + ".negative_ttl must not be longer than the region's ttl ("
+          + Settings.human(ttl) + ", from CACHE_TTL_SECONDS), but was " + Settings.human(settings.negativeTtl()));
+    }
+    this.l1TtlNanos = l1Ttl.toNanos();
+    this.negativeTtlNanos = Math.min(settings.negativeTtl().toNanos(), l1TtlNanos);
+    this.l1 = settings.l1MaxSize() == 0 ? null : Caffeine.newBuilder()
+        .maximumSize(settings.l1MaxSize())
+        .expireAfter(new Expiry<String, L1Entry>() {
+          @Override
+          public long expireAfterCreate(String key, L1Entry entry, long currentTime) {
+            return entry.value() == null ? negativeTtlNanos : l1TtlNanos;
+          }
+
+          @Override
+          public long expireAfterUpdate(String key, L1Entry entry, long currentTime, long currentDuration) {
+            return expireAfterCreate(key, entry, currentTime);
+          }
+
+          @Override
+          public long expireAfterRead(String key, L1Entry entry, long currentTime, long currentDuration) {
+            return currentDuration;
+          }
+        })
+        .recordStats(() -> l1Stats)
+        .build();
+    var metrics = manager.metrics;
+    var prefix = MetricRegistry.name("ballast", "cache", name);
+    this.loads = metrics.timer(MetricRegistry.name(prefix, "loads"));
+    this.loadFailures = metrics.meter(MetricRegistry.name(prefix, "load-failures"));
+    this.errors = metrics.meter(MetricRegistry.name(prefix, "errors"));
+    this.corrupt = metrics.meter(MetricRegistry.name(prefix, "corrupt"));
+    gauge(metrics, prefix, "l1.hits", () -> l1Stats.snapshot().hitCount());
+    gauge(metrics, prefix, "l1.misses", () -> l1Stats.snapshot().missCount());
+    gauge(metrics, prefix, "l1.evictions", () -> l1Stats.snapshot().evictionCount());
+    gauge(metrics, prefix, "l1.size", () -> l1 == null ? 0L : l1.estimatedSize());
+    gauge(metrics, prefix, "l1.hit-ratio", () -> stats().l1HitRatio());
+    gauge(metrics, prefix, "l2.hits", () -> l2Stats.snapshot().hitCount());
+    gauge(metrics, prefix, "l2.misses", () -> l2Stats.snapshot().missCount());
+    gauge(metrics, prefix, "l2.hit-ratio", () -> stats().l2HitRatio());
+    gauge(metrics, prefix, "hit-ratio", () -> stats().hitRatio());
+  }
+
+  private static void gauge(MetricRegistry metrics, String prefix, String name, Gauge<?> gauge) {
+    var full = MetricRegistry.name(prefix, name);
+    metrics.remove(full);
+    metrics.register(full, gauge);
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public RegionSettings<V> settings() {
+    return settings;
+  }
+
+  Duration ttl() {
+    return ttl;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  private static int stripe(String key) {
+    var h = key.hashCode();
+    return (h ^ (h >>> 16)) & (STRIPES - 1);
+  }
+
+  /** Changes whenever the key, or the whole region, is invalidated. */
+  private long stamp(String key) {
+    return epoch.get() + stripes.get(stripe(key));
+  }
+
+  /** The L1 entry, or {@code null}; while invalidations may be missed, only entries younger than the degraded TTL. */
+  private L1Entry l1Get(String key) {
+    if (l1 == null) {
+      l1Stats.recordMisses(1);
+      return null;
+    }
+    var entry = l1.getIfPresent(key);
+    if (entry != null && !manager.synced() && System.nanoTime() - entry.writtenAt() > manager.degradedTtlNanos()) {
+      l1.asMap().remove(key, entry);
+      return null;
+    }
+    return entry;
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public V get(String key) {
+    requireKey(key);
+    var entry = l1Get(key);
+    if (entry != null) {
+      return (V) entry.value();
+    }
+    if (manager.remote == null) {
+      return null;
+    }
+    var e0 = stamp(key);
+    var remote = readRemote(key);
+    if (remote == null) {
+      return null;
+    }
+    fillL1(key, remote, e0);
+    return (V) remote.value();
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public V get(String key, Function<String, ? extends V> loader) {
+    requireKey(key);
+    Objects.requireNonNull(loader, "loader");
+    var entry = l1Get(key);
+    if (entry != null) {
+      return (V) entry.value();
+    }
+    Flight mine;
+    while (true) {
+      mine = new Flight(new CompletableFuture<>(), stamp(key));
+      var theirs = inflight.putIfAbsent(key, mine);
+      if (theirs == null) {
+        break;
+      }
+      if (theirs.stamp() == mine.stamp()) {
+        return (V) join(theirs.result()).value();
+      }
+      // That load began before an invalidation of the key: its result may be the old value. Take over.
+      if (inflight.replace(key, theirs, mine)) {
+        break;
+      }
+    }
+    try {
+      // A load that finished between our miss and our registration has filled L1 by now.
+      var again = l1 == null ? null : l1.asMap().get(key);
+      var loaded = again != null ? again : loadThrough(key, loader, mine.stamp());
+      mine.result().complete(loaded);
+      return (V) loaded.value();
+    } catch (RuntimeException | Error e) {
+      mine.result().completeExceptionally(e);
+      throw e;
+    } finally {
+      inflight.remove(key, mine);
+    }
+  }
+
+  private static L1Entry join(CompletableFuture<L1Entry> future) {
+    try {
+      return future.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw e;
+    }
+  }
+
+  /** L2, then (under the cross-instance lock when enabled) the loader; fills what missed. */
+  private L1Entry loadThrough(String key, Function<String, ? extends V> loader, long e0) {
+    if (manager.remote != null) {
+      var remote = readRemote(key);
+      if (remote != null) {
+        fillL1(key, remote, e0);
+        return remote;
+      }
+      if (manager.settings.distributedSingleFlight()) {
+        var viaLock = loadUnderLock(key, loader, e0);
+        if (viaLock != null) {
+          return viaLock;
+        }
+      }
+    }
+    return loadAndStore(key, loader, e0);
+  }
+
+  private L1Entry loadAndStore(String key, Function<String, ? extends V> loader, long e0) {
+    var value = load(key, loader);
+    var entry = new L1Entry(value, Envelope.NO_TAGS, System.nanoTime());
+    if (value == null && negativeTtlNanos == 0) {
+      return entry;
+    }
+    if (stamp(key) != e0) {
+      return entry; // invalidated while loading: hand out what we read, keep it out of the cache
+    }
+    fillL1(key, entry, e0);
+    if (manager.remote != null) {
+      var bytes = encodeForL2(value, Envelope.NO_TAGS);
+      var entryTtl = value == null ? Duration.ofNanos(negativeTtlNanos) : ttl;
+      manager.call(store -> {
+        store.setAll(Map.of(manager.entryKey(name, key), bytes), entryTtl, List.of(), true);
+        return null;
+      }, errors);
+    }
+    return entry;
+  }
+
+  /**
+   * Cross-instance single-flight: one instance takes a short lock and loads; the others poll L2 for its
+   * result. {@code null} when this instance should load by itself (lock holder gone without a result, or
+   * Redis unusable).
+   */
+  private L1Entry loadUnderLock(String key, Function<String, ? extends V> loader, long e0) {
+    var lockKey = manager.lockKey(name, key);
+    var token = UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII);
+    var lockTtl = manager.settings.lockTtl();
+    var acquired = manager.call(store -> store.setIfAbsent(lockKey, token, lockTtl), errors);
+    if (acquired == CacheManager.FAILED) {
+      return null;
+    }
+    if (Boolean.TRUE.equals(acquired)) {
+      try {
+        return loadAndStore(key, loader, e0);
+      } finally {
+        manager.call(store -> {
+          store.deleteIfEquals(lockKey, token);
+          return null;
+        }, errors);
+      }
+    }
+    var deadline = System.nanoTime() + lockTtl.toNanos();
+    var pause = 5L;
+    while (System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(pause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+      pause = Math.min(50, pause * 2);
+      var remote = readRemote(key);
+      if (remote != null) {
+        fillL1(key, remote, e0);
+        return remote;
+      }
+      var held = manager.call(store -> store.get(lockKey) != null, errors);
+      if (held == CacheManager.FAILED || Boolean.FALSE.equals(held)) {
+        var last = readRemote(key);
+        if (last != null) {
+          fillL1(key, last, e0);
+          return last;
+        }
+        return null;
+      }
+    }
+    return null;
+  }
+
+  private V load(String key, Function<String, ? extends V> loader) {
+    var start = System.nanoTime();
+    try {
+      V value = loader.apply(key);
+      loads.update(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      return value;
+    } catch (RuntimeException | Error e) {
+      loadFailures.mark();
+      throw e;
+    }
+  }
+
+  /** The entry in L2, or {@code null} on a miss, a corrupt entry or an unreachable Redis. */
+  private L1Entry readRemote(String key) {
+    var result = manager.call(store -> store.get(manager.entryKey(name, key)), errors);
+    if (result == CacheManager.FAILED || result == null) {
+      l2Stats.recordMisses(1);
+      return null;
+    }
+    var entry = decode(key, (byte[]) result);
+    if (entry == null) {
+      l2Stats.recordMisses(1);
+    } else {
+      l2Stats.recordHits(1);
+    }
+    return entry;
+  }
+
+  private L1Entry decode(String key, byte[] bytes) {
+    if (Envelope.isTombstone(bytes)) {
+      return null;
+    }
+    var envelope = Envelope.unwrap(bytes);
+    if (envelope == null) {
+      corrupt(key, "not written by this version of Ballast's cache");
+      return null;
+    }
+    if (envelope.payload() == null) {
+      return new L1Entry(null, envelope.tags(), System.nanoTime());
+    }
+    try {
+      var value = codec.decode(envelope.payload());
+      if (value == null) {
+        corrupt(key, "the codec decoded it to null");
+        return null;
+      }
+      return new L1Entry(value, envelope.tags(), System.nanoTime());
+    } catch (Exception e) {
+      corrupt(key, e.getClass().getSimpleName() + ": " + firstLine(e.getMessage()));
+      return null;
+    }
+  }
+
+  private void corrupt(String key, String why) {
+    corrupt.mark();
+    // removed, so the fill after the load (which only writes where nothing is stored) replaces it
+    manager.call(store -> store.delete(List.of(manager.entryKey(name, key))), errors);
+    if (corruptLogged.compareAndSet(false, true)) {
+      LOG.warn("Cache region {}: the entry for a key in Redis could not be read ({}); treating it as a miss and "
+          + "overwriting it. Further corrupt entries are only counted in ballast.cache.{}.corrupt", name, why, name);
+    }
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "";
+    }
+    var nl = message.indexOf('\n');
+    return nl < 0 ? message : message.substring(0, nl);
+  }
+
+  private void fillL1(String key, L1Entry entry, long e0) {
+    if (l1 != null && stamp(key) == e0) {
+      l1.put(key, entry);
+    }
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public Map<String, V> getAll(Collection<String> keys, Function<Set<String>, Map<String, ? extends V>> bulkLoader) {
+    Objects.requireNonNull(keys, "keys");
+    Objects.requireNonNull(bulkLoader, "bulkLoader");
+    var result = new LinkedHashMap<String, V>();
+    var missing = new LinkedHashSet<String>();
+    for (var key : keys) {
+      requireKey(key);
+      var entry = l1Get(key);
+      if (entry == null) {
+        missing.add(key);
+      } else if (entry.value() != null) {
+        result.put(key, (V) entry.value());
+      }
+    }
+    if (missing.isEmpty()) {
+      return result;
+    }
+    var stamps = new HashMap<String, Long>();
+    for (var key : missing) {
+      stamps.put(key, stamp(key));
+    }
+    if (manager.remote != null) {
+      var ordered = new ArrayList<>(missing);
+      var qualified = ordered.stream().map(k -> manager.entryKey(name, k)).toList();
+      var fetched = manager.call(store -> store.getAll(qualified), errors);
+      if (fetched == CacheManager.FAILED) {
+        l2Stats.recordMisses(ordered.size());
+      } else {
+        var values = (List<byte[]>) fetched;
+        for (int i = 0; i < ordered.size(); i++) {
+          var bytes = values.get(i);
+          var entry = bytes == null ? null : decode(ordered.get(i), bytes);
+          if (entry == null) {
+            l2Stats.recordMisses(1);
+            continue;
+          }
+          l2Stats.recordHits(1);
+          fillL1(ordered.get(i), entry, stamps.get(ordered.get(i)));
+          missing.remove(ordered.get(i));
+          if (entry.value() != null) {
+            result.put(ordered.get(i), (V) entry.value());
+          }
+        }
+      }
+    }
+    if (missing.isEmpty()) {
+      return result;
+    }
+    var start = System.nanoTime();
+    Map<String, ? extends V> loaded;
+    try {
+      loaded = bulkLoader.apply(Set.copyOf(missing));
+      loads.update(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    } catch (RuntimeException | Error e) {
+      loadFailures.mark();
+      throw e;
+    }
+    var now = System.nanoTime();
+    var toStore = new HashMap<String, byte[]>();
+    var absent = new HashMap<String, byte[]>();
+    for (var key : missing) {
+      V value = loaded == null ? null : loaded.get(key);
+      if (value != null) {
+        result.put(key, value);
+      }
+      if (stamp(key) != stamps.get(key) || (value == null && negativeTtlNanos == 0)) {
+        continue;
+      }
+      fillL1(key, new L1Entry(value, Envelope.NO_TAGS, now), stamps.get(key));
+      if (manager.remote != null) {
+        (value == null ? absent : toStore).put(manager.entryKey(name, key), encodeForL2(value, Envelope.NO_TAGS));
+      }
+    }
+    if (!toStore.isEmpty() || !absent.isEmpty()) {
+      manager.call(store -> {
+        store.setAll(toStore, ttl, List.of(), true);
+        store.setAll(absent, Duration.ofNanos(Math.max(1_000_000, negativeTtlNanos)), List.of(), true);
+        return null;
+      }, errors);
+    }
+    return result;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  @Override
+  public void put(String key, V value, String... tags) {
+    requireKey(key);
+    putAll(Map.of(key, requireValue(key, value)), tags);
+  }
+
+  @Override
+  public void putAll(Map<String, ? extends V> entries, String... tags) {
+    Objects.requireNonNull(entries, "entries");
+    var tagList = requireTags(tags);
+    var encoded = new LinkedHashMap<String, byte[]>();
+    for (var e : entries.entrySet()) {
+      requireKey(e.getKey());
+      requireValue(e.getKey(), e.getValue());
+      encoded.put(manager.entryKey(name, e.getKey()), encodeForL2(e.getValue(), tagList));
+    }
+    for (var key : entries.keySet()) {
+      stripes.incrementAndGet(stripe(key));
+    }
+    var now = System.nanoTime();
+    if (l1 != null) {
+      for (var e : entries.entrySet()) {
+        l1.put(e.getKey(), new L1Entry(e.getValue(), tagList, now));
+      }
+    }
+    if (manager.remote == null || entries.isEmpty()) {
+      return;
+    }
+    var indexes = new ArrayList<String>();
+    for (var tag : tagList) {
+      indexes.add(manager.tagKey(name, tag));
+    }
+    var stored = manager.call(store -> {
+      store.setAll(encoded, ttl, indexes, false);
+      return null;
+    }, errors) != CacheManager.FAILED;
+    for (var key : entries.keySet()) {
+      // Other instances drop their L1 copy; if Redis missed the write, replay an invalidation later.
+      if (!stored || !manager.publish('K', name, key, errors)) {
+        manager.remember(this, 'K', key);
+      }
+    }
+  }
+
+  @Override
+  public void invalidate(String key) {
+    requireKey(key);
+    dropLocal('K', key);
+    if (manager.remote != null && !replay('K', key)) {
+      manager.remember(this, 'K', key);
+    }
+  }
+
+  @Override
+  public void invalidateTag(String tag) {
+    requireTag(tag);
+    dropLocal('T', tag);
+    if (manager.remote != null && !replay('T', tag)) {
+      manager.remember(this, 'T', tag);
+    }
+  }
+
+  @Override
+  public void invalidateAll() {
+    dropLocal('A', "");
+    if (manager.remote != null && !replay('A', "")) {
+      manager.remember(this, 'A', "");
+    }
+  }
+
+  /** Applies an invalidation to L2 and tells the other instances; {@code false} if Redis could not be reached. */
+  boolean replay(char op, String argument) {
+    var done = manager.call(store -> {
+      switch (op) {
+        case 'K' -> store.setAll(Map.of(manager.entryKey(name, argument), Envelope.TOMBSTONE),
+            manager.tombstoneTtl(), List.of(), false);
+        case 'T' -> store.deleteIndexed(manager.tagKey(name, argument));
+        case 'A' -> {
+          store.deleteMatching(manager.entryKey(name, "*"));
+          store.deleteMatching(manager.tagKey(name, "*"));
+        }
+        default -> throw new IllegalArgumentException("unknown invalidation " + op);
+      }
+      return null;
+    }, errors);
+    return done != CacheManager.FAILED && manager.publish(op, name, argument, errors);
+  }
+
+  /** Drops L1 entries for an invalidation made here or received from another instance. */
+  void dropLocal(char op, String argument) {
+    if (op == 'K') {
+      // bumped before and after, so a load that read the old value on either side of the removal is not kept
+      var i = stripe(argument);
+      stripes.incrementAndGet(i);
+      if (l1 != null) {
+        l1.invalidate(argument);
+      }
+      stripes.incrementAndGet(i);
+      return;
+    }
+    epoch.incrementAndGet();
+    if (l1 != null) {
+      switch (op) {
+        case 'T' -> l1.asMap().values().removeIf(e -> contains(e.tags(), argument));
+        case 'A' -> l1.invalidateAll();
+        default -> LOG.warn("Ignoring an unknown invalidation '{}' for region {}", op, name);
+      }
+    }
+    epoch.incrementAndGet();
+  }
+
+  void dropLocalAll() {
+    dropLocal('A', "");
+  }
+
+  void dropLocalMatching(Pattern regex) {
+    epoch.incrementAndGet();
+    if (l1 != null) {
+      var prefix = name + ":";
+      l1.asMap().keySet().removeIf(k -> regex.matcher(prefix + k).matches());
+    }
+    epoch.incrementAndGet();
+  }
+
+  private static boolean contains(String[] tags, String tag) {
+    for (var t : tags) {
+      if (t.equals(tag)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private byte[] encodeForL2(V value, String[] tags) {
+    if (value == null) {
+      return Envelope.wrap(null, tags);
+    }
+    try {
+      return Envelope.wrap(codec.encode(value), tags);
+    } catch (Exception e) {
+      throw new IllegalArgumentException("Cache region " + name + " cannot encode a " + value.getClass().getName()
+          + " with " + codec + ": " + firstLine(e.getMessage()), e);
+    }
+  }
+
+  // ---------------------------------------------------------------- checks and stats
+
+  static void requireKey(String key) {
+    if (key == null) {
+      throw new NullPointerException("cache key must not be null");
+    }
+    if (key.isEmpty()) {
+      throw new IllegalArgumentException("cache key must not be empty");
+    }
+    if (key.length() > MAX_KEY_LENGTH) {
+      throw new IllegalArgumentException("cache key must be at most " + MAX_KEY_LENGTH + " characters, but was "
+          + key.length());
+    }
+  }
+
+  private V requireValue(String key, V value) {
+    if (value == null) {
+      throw new NullPointerException("cache value for key " + key + " in region " + name + " must not be null; "
+          + "use invalidate(key) to remove an entry");
+    }
+    return value;
+  }
+
+  private static String[] requireTags(String[] tags) {
+    if (tags == null || tags.length == 0) {
+      return Envelope.NO_TAGS;
+    }
+    for (var tag : tags) {
+      requireTag(tag);
+    }
+    return tags.clone();
+  }
+
+  private static void requireTag(String tag) {
+    if (tag == null) {
+      throw new NullPointerException("cache tag must not be null");
+    }
+    if (tag.isEmpty() || tag.length() > 256) {
+      throw new IllegalArgumentException("cache tag must be 1 to 256 characters, but was \"" + tag + "\"");
+    }
+  }
+
+  @Override
+  public RegionStats stats() {
+    var s1 = l1Stats.snapshot();
+    var s2 = l2Stats.snapshot();
+    var load = loads.getSnapshot();
+    return new RegionStats(name, s1.hitCount(), s1.missCount(), s1.evictionCount(),
+        l1 == null ? 0 : l1.estimatedSize(), s2.hitCount(), s2.missCount(), loads.getCount(),
+        loadFailures.getCount(), load.getMean() / 1e6, errors.getCount(), corrupt.getCount());
+  }
+
+  @Override
+  public String toString() {
+    return "CacheRegion[" + name + "]";
+  }
+}

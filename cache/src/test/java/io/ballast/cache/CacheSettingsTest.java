@@ -1,0 +1,94 @@
+package io.ballast.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.ballast.core.SettingException;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CacheSettingsTest {
+  @Test
+  void defaults_areSaneForAService() {
+    var s = CacheSettings.fromEnv(Map.of());
+    assertThat(s.redisUrl()).isEqualTo("redis://127.0.0.1:6379");
+    assertThat(s.redisEnabled()).isTrue();
+    assertThat(s.connectTimeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(s.commandTimeout()).isEqualTo(Duration.ofMillis(500));
+    assertThat(s.defaultTtl()).isEqualTo(Duration.ofSeconds(300));
+    assertThat(s.degradedTtl()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(s.namespace()).isEqualTo("ballast:");
+    assertThat(s.distributedSingleFlight()).isFalse();
+  }
+
+  @Test
+  void fromEnv_readsEveryVariable() {
+    var s = CacheSettings.fromEnv(Map.of("REDIS_URL", "redis://:s3cret@cache.internal:6380/2", "REDIS_ENABLED", "false",
+        "REDIS_CONNECTION_TIMEOUT", "750", "REDIS_COMMAND_TIMEOUT", "120", "REDIS_MAX_RETRIES", "5",
+        "REDIS_RETRY_DELAY", "50", "CACHE_TTL_SECONDS", "60", "CACHE_DEGRADED_TTL_SECONDS", "3",
+        "CACHE_NAMESPACE", "shop:", "CACHE_DISTRIBUTED_SINGLE_FLIGHT", "true"));
+    assertThat(s.redisUrl()).isEqualTo("redis://:s3cret@cache.internal:6380/2");
+    assertThat(s.redisEnabled()).isFalse();
+    assertThat(s.connectTimeout()).isEqualTo(Duration.ofMillis(750));
+    assertThat(s.commandTimeout()).isEqualTo(Duration.ofMillis(120));
+    assertThat(s.maxRetries()).isEqualTo(5);
+    assertThat(s.retryDelay()).isEqualTo(Duration.ofMillis(50));
+    assertThat(s.defaultTtl()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(s.degradedTtl()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(s.namespace()).isEqualTo("shop:");
+    assertThat(s.distributedSingleFlight()).isTrue();
+  }
+
+  @Test
+  void password_isMaskedInToStringAndErrors() {
+    var s = CacheSettings.fromEnv(Map.of("REDIS_URL", "redis://app:s3cret@cache.internal:6380"));
+    assertThat(s.toString()).contains("redis://app:****@cache.internal:6380").doesNotContain("s3cret");
+    assertThat(s.maskedRedisUrl()).isEqualTo("redis://app:****@cache.internal:6380");
+    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_URL", "http://:s3cret@cache.internal")))
+        .isInstanceOf(SettingException.class)
+        .hasMessage("redis_url must start with redis:// or rediss://, but was http://:****@cache.internal "
+            + "(from REDIS_URL)");
+  }
+
+  @Test
+  void wrongValues_failWithTheSettingTheValueAndWhatIsAllowed() {
+    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_COMMAND_TIMEOUT", "-5")))
+        .hasMessage("redis_command_timeout must be between 1 and 60000, but was -5 (from REDIS_COMMAND_TIMEOUT)");
+    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_CONNECTION_TIMEOUT", "soon")))
+        .hasMessage("redis_connection_timeout must be a whole number between 10 and 60000, but was soon "
+            + "(from REDIS_CONNECTION_TIMEOUT)");
+    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("CACHE_TTL_SECONDS", "0")))
+        .hasMessage("cache_ttl must be between 1 and 2592000 seconds, but was 0 (from CACHE_TTL_SECONDS)");
+    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_ENABLED", "yes")))
+        .hasMessage("redis_enabled must be true or false, but was yes (from REDIS_ENABLED)");
+    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("CACHE_NAMESPACE", "a b")))
+        .hasMessage("cache_namespace must be up to 64 of A-Z a-z 0-9 _ . : { } -, but was a b (from CACHE_NAMESPACE)");
+    assertThatThrownBy(() -> CacheSettings.builder().defaultTtl(Duration.ofSeconds(-1)))
+        .hasMessage("cache_ttl must be between 1ms and 30d, but was -1000ms (from builder)");
+    assertThatThrownBy(() -> CacheSettings.builder().retryDelay(Duration.ofSeconds(2))
+        .reconnectDelayMax(Duration.ofSeconds(1)).build())
+        .hasMessage("redis_reconnect_delay_max must be at least redis_retry_delay (2s), but was 1s (from builder)");
+  }
+
+  @Test
+  void regionSettings_checkTheirValuesAndTheirCombination() {
+    assertThatThrownBy(() -> RegionSettings.builder("users:v2", String.class))
+        .hasMessage("region name must be 1 to 63 of A-Z a-z 0-9 _ . - (no colon), starting with a letter or digit, "
+            + "but was users:v2 (from builder)");
+    assertThatThrownBy(() -> RegionSettings.builder("users", String.class).ttl(Duration.ZERO))
+        .hasMessage("users.ttl must be between 1ms and 30d, but was 0s (from builder)");
+    assertThatThrownBy(() -> RegionSettings.builder("users", String.class).l1MaxSize(-1))
+        .hasMessage("users.l1_max_size must be between 0 and 100000000, but was -1 (from builder)");
+    assertThatThrownBy(() -> RegionSettings.builder("users", String.class).shortTtl().l1Ttl(Duration.ofMinutes(2))
+        .build())
+        .hasMessage("users.l1_ttl must not be longer than the region's ttl (1m), but was 2m (from builder)");
+    assertThatThrownBy(() -> RegionSettings.builder("users", String.class).ttl(Duration.ofSeconds(10))
+        .negativeTtl(Duration.ofSeconds(30)).build())
+        .hasMessage("users.negative_ttl must not be longer than the region's ttl (10s), but was 30s (from builder)");
+    var presets = RegionSettings.builder("users", String.class);
+    assertThat(presets.shortTtl().build().ttl()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(presets.mediumTtl().build().ttl()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(presets.longTtl().build().ttl()).isEqualTo(Duration.ofHours(1));
+  }
+}

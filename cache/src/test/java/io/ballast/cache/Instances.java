@@ -1,0 +1,91 @@
+package io.ballast.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.codahale.metrics.MetricRegistry;
+import io.ballast.testkit.RedisExtension;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Independent cache instances for one test, as separate services would have them: each with its own Lettuce
+ * client, its own L1 and its own metric registry, all on the test class's Redis key space. Closed after each
+ * test.
+ */
+final class Instances implements AfterEachCallback {
+  private final RedisExtension redis;
+  private final List<CacheManager> started = new ArrayList<>();
+
+  Instances(RedisExtension redis) {
+    this.redis = redis;
+  }
+
+  /** Settings tuned for tests: short timeouts and backoffs, on this class's key prefix. */
+  CacheSettings.Builder settings() {
+    return settings(redis.url());
+  }
+
+  CacheSettings.Builder settings(String url) {
+    return CacheSettings.builder().redisUrl(url).namespace(redis.keyPrefix())
+        .connectTimeout(Duration.ofMillis(500)).commandTimeout(Duration.ofMillis(200))
+        .heartbeat(Duration.ofMillis(100)).retryDelay(Duration.ofMillis(20)).reconnectDelayMax(Duration.ofMillis(200))
+        .guardFailureThreshold(3).guardOpenDuration(Duration.ofMillis(300)).degradedTtl(Duration.ofSeconds(1));
+  }
+
+  /** A started two-level instance on the class's Redis, once its subscription is live. */
+  CacheManager start() {
+    return start(settings().build());
+  }
+
+  CacheManager start(CacheSettings settings) {
+    var manager = startDegraded(settings);
+    await("subscription live", manager::redisAvailable);
+    return manager;
+  }
+
+  /** A started instance that may not reach Redis. */
+  CacheManager startDegraded(CacheSettings settings) {
+    var manager = new CacheManager(settings, Optional.of(new RedisStore(settings)), new FailureCountingGuard(settings),
+        new MetricRegistry());
+    manager.start();
+    started.add(manager);
+    return manager;
+  }
+
+  /** A started L1-only instance. */
+  CacheManager local(CacheSettings settings) {
+    var manager = new CacheManager(settings, Optional.empty(), new FailureCountingGuard(settings),
+        new MetricRegistry());
+    manager.start();
+    started.add(manager);
+    return manager;
+  }
+
+  static void await(String what, BooleanSupplier condition) {
+    var deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        assertThat(condition.getAsBoolean()).as("timed out waiting for: " + what).isTrue();
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    for (var manager : started) {
+      manager.stop(Duration.ZERO);
+    }
+    started.clear();
+  }
+}

@@ -1,0 +1,25 @@
+package io.ballast.core;
+
+/**
+ * How a health check or a whole report came out.
+ *
+ * <ul>
+ *   <li>{@link #UP}: working as intended;
+ *   <li>{@link #DEGRADED}: still serving, with less (a cache running without Redis, say); counts as healthy,
+ *       so readiness stays 200, but the body says so;
+ *   <li>{@link #DOWN}: not able to serve; readiness answers 503.
+ * </ul>
+ */
+public enum ProbeStatus {
+  UP, DEGRADED, DOWN;
+
+  /** {@code true} for {@link #UP} and {@link #DEGRADED}. */
+  public boolean healthy() {
+    return this != DOWN;
+  }
+
+  /** The worse of the two. */
+  public ProbeStatus and(ProbeStatus other) {
+    return other.ordinal() > ordinal() ? other : this;
+  }
+}
