@@ -115,6 +115,8 @@ final class CacheManager implements Caches, Managed {
     if (remote != null) {
       remote.subscribe(channel, new Invalidations());
       remote.open();
+      var every = settings.heartbeat().toMillis();
+      scheduler.scheduleWithFixedDelay(this::maintain, every, every, TimeUnit.MILLISECONDS);
       LOG.info("Cache started: L1 + Redis {} (namespace {}, command timeout {}, degraded TTL {})",
           settings.maskedRedisUrl(), settings.namespace(), Settings.human(settings.commandTimeout()),
           Settings.human(settings.degradedTtl()));
@@ -288,32 +290,47 @@ final class CacheManager implements Caches, Managed {
     }
   }
 
-  private void replayPending() {
-    var round = new ArrayList<Pending>();
-    Pending p;
-    while ((p = pending.pollFirst()) != null) {
-      round.add(p);
-    }
-    if (round.isEmpty()) {
-      return;
-    }
-    var retry = new ArrayList<Pending>();
-    for (var item : round) {
-      if (!item.region().replay(item.op(), item.argument())) {
-        if (item.attempts() + 1 < Math.max(1, settings.maxRetries())) {
-          retry.add(new Pending(item.region(), item.op(), item.argument(), item.attempts() + 1));
-        } else {
-          LOG.warn("Could not replay the invalidation {} {} of region {} after {} attempts; other instances may "
-              + "serve it until its TTL ends", item.op(), item.argument(), item.region().name(), item.attempts() + 1);
-        }
+  /**
+   * Runs every heartbeat: while the guard refuses calls, offers it a probe (so Redis is found again without
+   * waiting for traffic); otherwise replays invalidations that could not reach Redis.
+   */
+  private void maintain() {
+    try {
+      if (guard.isOpen()) {
+        call(store -> {
+          store.ping();
+          return null;
+        }, null);
+      } else if (!pending.isEmpty()) {
+        replayPending();
       }
+    } catch (RuntimeException e) {
+      LOG.warn("Cache maintenance failed: {}", e.toString());
     }
-    if (round.size() > retry.size()) {
-      LOG.info("Replayed {} invalidations made while Redis was unreachable", round.size() - retry.size());
+  }
+
+  private synchronized void replayPending() {
+    if (guard.isOpen()) {
+      return; // maintain() retries once the guard lets calls through; refusals are not failed attempts
     }
-    if (!retry.isEmpty()) {
-      retry.forEach(pending::addFirst);
-      schedule(this::replayPending, settings.retryDelay().multipliedBy(1L << Math.min(10, retry.get(0).attempts())));
+    var replayed = 0;
+    Pending item;
+    while ((item = pending.pollFirst()) != null) {
+      if (item.region().replay(item.op(), item.argument())) {
+        replayed++;
+        continue;
+      }
+      // Redis failed: the rest would fail too. Count one attempt against this item and try again later.
+      if (item.attempts() + 1 < Math.max(1, settings.maxRetries())) {
+        pending.addFirst(new Pending(item.region(), item.op(), item.argument(), item.attempts() + 1));
+      } else {
+        LOG.warn("Could not replay the invalidation {} {} of region {} after {} attempts; other instances may "
+            + "serve it until its TTL ends", item.op(), item.argument(), item.region().name(), item.attempts() + 1);
+      }
+      break;
+    }
+    if (replayed > 0) {
+      LOG.info("Replayed {} invalidations made while Redis was unreachable", replayed);
     }
   }
 

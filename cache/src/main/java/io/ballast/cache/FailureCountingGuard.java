@@ -68,6 +68,7 @@ final class FailureCountingGuard implements RedisGuard {
     return until == 0 ? 1 : until;
   }
 
+  /** Open while it refuses calls; once its open time is over (half-open) it lets a probe through. */
   @Override
   public boolean isOpen() {
     return openUntil != 0;

@@ -203,6 +203,11 @@ final class RedisStore implements RemoteStore {
   }
 
   @Override
+  public void ping() {
+    connection().sync().ping();
+  }
+
+  @Override
   public byte[] get(String key) {
     return connection().sync().get(key);
   }
@@ -344,12 +349,6 @@ final class RedisStore implements RemoteStore {
     closed = true;
     if (scheduler != null) {
       scheduler.shutdownNow();
-    }
-    if (pubsub != null) {
-      pubsub.closeAsync();
-    }
-    if (connection != null) {
-      connection.closeAsync();
     }
     if (client != null) {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));

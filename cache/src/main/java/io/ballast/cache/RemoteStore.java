@@ -13,6 +13,9 @@ import java.util.Set;
  * back. Keys arrive fully qualified (namespace included).
  */
 public interface RemoteStore {
+  /** A round trip that changes nothing: the guard's probe. */
+  void ping() throws Exception;
+
   /** The bytes stored under {@code key}, or {@code null}. */
   byte[] get(String key) throws Exception;
 

@@ -8,8 +8,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
@@ -17,9 +19,26 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * client, its own L1 and its own metric registry, all on the test class's Redis key space. Closed after each
  * test.
  */
-final class Instances implements AfterEachCallback {
+final class Instances implements BeforeEachCallback, AfterEachCallback {
+  private static final AtomicInteger TESTS = new AtomicInteger();
   private final RedisExtension redis;
   private final List<CacheManager> started = new ArrayList<>();
+  private String namespace;
+
+  @Override
+  public void beforeEach(ExtensionContext context) {
+    namespace = redis.keyPrefix() + "m" + TESTS.incrementAndGet() + ":";
+  }
+
+  /** This test's own key space inside the class's, so tests never see each other's entries. */
+  String namespace() {
+    return namespace;
+  }
+
+  /** {@code name} (e.g. {@code c:users:1}) in this test's key space. */
+  String key(String name) {
+    return namespace + name;
+  }
 
   Instances(RedisExtension redis) {
     this.redis = redis;
@@ -31,7 +50,7 @@ final class Instances implements AfterEachCallback {
   }
 
   CacheSettings.Builder settings(String url) {
-    return CacheSettings.builder().redisUrl(url).namespace(redis.keyPrefix())
+    return CacheSettings.builder().redisUrl(url).namespace(namespace)
         .connectTimeout(Duration.ofMillis(500)).commandTimeout(Duration.ofMillis(200))
         .heartbeat(Duration.ofMillis(100)).retryDelay(Duration.ofMillis(20)).reconnectDelayMax(Duration.ofMillis(200))
         .guardFailureThreshold(3).guardOpenDuration(Duration.ofMillis(300)).degradedTtl(Duration.ofSeconds(1));

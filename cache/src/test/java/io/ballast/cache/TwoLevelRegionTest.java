@@ -57,7 +57,7 @@ class TwoLevelRegionTest {
     assertThat(b.stats().l2Hits()).isEqualTo(1);
     assertThat(b.stats().l1Misses()).isEqualTo(1);
     try (var c = raw.connect()) {
-      assertThat(c.sync().pttl(REDIS.key("c:users:1"))).isBetween(290_000L, 300_000L);
+      assertThat(c.sync().pttl(instances.key("c:users:1"))).isBetween(290_000L, 300_000L);
     }
   }
 
@@ -113,7 +113,7 @@ class TwoLevelRegionTest {
     })).isNull();
     assertThat(loads).hasValue(1);
     try (var c = raw.connect()) {
-      assertThat(c.sync().pttl(REDIS.key("c:users:404"))).isBetween(1L, 300L);
+      assertThat(c.sync().pttl(instances.key("c:users:404"))).isBetween(1L, 300L);
     }
     Thread.sleep(400);
     region.get("404", k -> {
@@ -157,7 +157,7 @@ class TwoLevelRegionTest {
       assertThat(r.get("3")).isEqualTo(new User(3, "cy"));
     }
     try (var conn = raw.connect()) {
-      assertThat(conn.sync().exists(REDIS.key("c:users:1"), REDIS.key("c:users:2"), REDIS.key("t:users:team:7")))
+      assertThat(conn.sync().exists(instances.key("c:users:1"), instances.key("c:users:2"), instances.key("t:users:team:7")))
           .isZero();
     }
   }
@@ -210,10 +210,10 @@ class TwoLevelRegionTest {
   void corruptEntryInRedis_isAMissThatIsLoggedOnceAndOverwritten() {
     var region = instances.start().region(users());
     try (var conn = raw.connect()) {
-      conn.sync().set(REDIS.key("c:users:5"), "garbage that is no envelope");
+      conn.sync().set(instances.key("c:users:5"), "garbage that is no envelope");
       assertThat(region.get("5", k -> new User(5, "eve"))).isEqualTo(new User(5, "eve"));
       assertThat(region.stats().corrupt()).isEqualTo(1);
-      var stored = conn.sync().get(REDIS.key("c:users:5"));
+      var stored = conn.sync().get(instances.key("c:users:5"));
       assertThat(stored).isNotEqualTo("garbage that is no envelope");
       // a well-formed envelope whose payload is not a User: also a miss
       var other = instances.start().region(RegionSettings.builder("users", String.class).build());
