@@ -58,6 +58,8 @@ final class CacheManager implements Caches, Managed {
   private final ConcurrentLinkedDeque<Pending> pending = new ConcurrentLinkedDeque<>();
   private final AtomicLong lastFailureLog = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
   private final AtomicLong failuresSinceLog = new AtomicLong();
+  private static final long SWEEP_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
+  private long lastSweep = System.nanoTime();
   private ScheduledExecutorService scheduler;
   private volatile boolean started;
   /** Whether every invalidation published by other instances is known to have arrived. */
@@ -112,11 +114,11 @@ final class CacheManager implements Caches, Managed {
       t.setDaemon(true);
       return t;
     });
+    var every = settings.heartbeat().toMillis();
+    scheduler.scheduleWithFixedDelay(this::maintain, every, every, TimeUnit.MILLISECONDS);
     if (remote != null) {
       remote.subscribe(channel, new Invalidations());
       remote.open();
-      var every = settings.heartbeat().toMillis();
-      scheduler.scheduleWithFixedDelay(this::maintain, every, every, TimeUnit.MILLISECONDS);
       LOG.info("Cache started: L1 + Redis {} (namespace {}, command timeout {}, degraded TTL {})",
           settings.maskedRedisUrl(), settings.namespace(), Settings.human(settings.commandTimeout()),
           Settings.human(settings.degradedTtl()));
@@ -291,11 +293,20 @@ final class CacheManager implements Caches, Managed {
   }
 
   /**
-   * Runs every heartbeat: while the guard refuses calls, offers it a probe (so Redis is found again without
-   * waiting for traffic); otherwise replays invalidations that could not reach Redis.
+   * Runs every heartbeat: sweeps expired L1 entries (every 30 s); while the guard refuses calls, offers it a
+   * probe (so Redis is found again without waiting for traffic); otherwise replays invalidations that could not
+   * reach Redis.
    */
   private void maintain() {
     try {
+      var now = System.nanoTime();
+      if (now - lastSweep > SWEEP_EVERY_NANOS) {
+        lastSweep = now;
+        allRegions().forEach(TwoLevelRegion::sweepExpired);
+      }
+      if (remote == null) {
+        return;
+      }
       if (guard.isOpen()) {
         call(store -> {
           store.ping();

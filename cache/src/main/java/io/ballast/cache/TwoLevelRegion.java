@@ -6,7 +6,6 @@ import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.stats.ConcurrentStatsCounter;
 import io.ballast.core.internal.Settings;
 import java.nio.charset.StandardCharsets;
@@ -67,8 +66,13 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   /** A load in progress and the key's stamp when it began. */
   private record Flight(CompletableFuture<L1Entry> result, long stamp) {}
 
-  /** An L1 entry; {@code value == null} means cached as absent. */
-  record L1Entry(Object value, String[] tags, long writtenAt) {}
+  /** An L1 entry; {@code value == null} means cached as absent. Times are {@link CoarseTicker} readings. */
+  record L1Entry(Object value, String[] tags, long writtenAt, long expiresAt) {}
+
+  private L1Entry entry(Object value, String[] tags) {
+    var now = CoarseTicker.INSTANCE.read();
+    return new L1Entry(value, tags, now, now + (value == null ? negativeTtlNanos : l1TtlNanos));
+  }
 
   TwoLevelRegion(CacheManager manager, RegionSettings<V> settings) {
     this.manager = manager;
@@ -87,25 +91,15 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     }
     this.l1TtlNanos = l1Ttl.toNanos();
     this.negativeTtlNanos = Math.min(settings.negativeTtl().toNanos(), l1TtlNanos);
+    // No Caffeine expiry: its variable expiry costs several times a plain hit, so each entry carries its own
+    // deadline, checked against a coarse clock on read, and maintain() sweeps expired entries out.
     this.l1 = settings.l1MaxSize() == 0 ? null : Caffeine.newBuilder()
         .maximumSize(settings.l1MaxSize())
-        .expireAfter(new Expiry<String, L1Entry>() {
-          @Override
-          public long expireAfterCreate(String key, L1Entry entry, long currentTime) {
-            return entry.value() == null ? negativeTtlNanos : l1TtlNanos;
-          }
-
-          @Override
-          public long expireAfterUpdate(String key, L1Entry entry, long currentTime, long currentDuration) {
-            return expireAfterCreate(key, entry, currentTime);
-          }
-
-          @Override
-          public long expireAfterRead(String key, L1Entry entry, long currentTime, long currentDuration) {
-            return currentDuration;
+        .<String, L1Entry>evictionListener((key, entry, cause) -> {
+          if (cause.wasEvicted()) {
+            l1Stats.recordEviction(1, cause);
           }
         })
-        .recordStats(() -> l1Stats)
         .build();
     var metrics = manager.metrics;
     var prefix = MetricRegistry.name("ballast", "cache", name);
@@ -158,16 +152,18 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
 
   /** The L1 entry, or {@code null}; while invalidations may be missed, only entries younger than the degraded TTL. */
   private L1Entry l1Get(String key) {
-    if (l1 == null) {
-      l1Stats.recordMisses(1);
-      return null;
-    }
-    var entry = l1.getIfPresent(key);
-    if (entry != null && !manager.synced() && System.nanoTime() - entry.writtenAt() > manager.degradedTtlNanos()) {
+    var entry = l1 == null ? null : l1.getIfPresent(key);
+    if (entry != null) {
+      var now = CoarseTicker.INSTANCE.read();
+      if (now - entry.expiresAt() < 0
+          && (manager.synced() || now - entry.writtenAt() <= manager.degradedTtlNanos())) {
+        l1Stats.recordHits(1);
+        return entry;
+      }
       l1.asMap().remove(key, entry);
-      return null;
     }
-    return entry;
+    l1Stats.recordMisses(1);
+    return null;
   }
 
   @Override
@@ -217,6 +213,9 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     try {
       // A load that finished between our miss and our registration has filled L1 by now.
       var again = l1 == null ? null : l1.asMap().get(key);
+      if (again != null && CoarseTicker.INSTANCE.read() - again.expiresAt() >= 0) {
+        again = null;
+      }
       var loaded = again != null ? again : loadThrough(key, loader, mine.stamp());
       mine.result().complete(loaded);
       return (V) loaded.value();
@@ -262,7 +261,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
 
   private L1Entry loadAndStore(String key, Function<String, ? extends V> loader, long e0) {
     var value = load(key, loader);
-    var entry = new L1Entry(value, Envelope.NO_TAGS, System.nanoTime());
+    var entry = entry(value, Envelope.NO_TAGS);
     if (value == null && negativeTtlNanos == 0) {
       return entry;
     }
@@ -370,7 +369,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       return null;
     }
     if (envelope.payload() == null) {
-      return new L1Entry(null, envelope.tags(), System.nanoTime());
+      return entry(null, envelope.tags());
     }
     try {
       var value = codec.decode(envelope.payload());
@@ -378,7 +377,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
         corrupt(key, "the codec decoded it to null");
         return null;
       }
-      return new L1Entry(value, envelope.tags(), System.nanoTime());
+      return entry(value, envelope.tags());
     } catch (Exception e) {
       corrupt(key, e.getClass().getSimpleName() + ": " + firstLine(e.getMessage()));
       return null;
@@ -468,7 +467,6 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       loadFailures.mark();
       throw e;
     }
-    var now = System.nanoTime();
     var toStore = new HashMap<String, byte[]>();
     var absent = new HashMap<String, byte[]>();
     for (var key : missing) {
@@ -479,7 +477,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       if (stamp(key) != stamps.get(key) || (value == null && negativeTtlNanos == 0)) {
         continue;
       }
-      fillL1(key, new L1Entry(value, Envelope.NO_TAGS, now), stamps.get(key));
+      fillL1(key, entry(value, Envelope.NO_TAGS), stamps.get(key));
       if (manager.remote != null) {
         (value == null ? absent : toStore).put(manager.entryKey(name, key), encodeForL2(value, Envelope.NO_TAGS));
       }
@@ -515,10 +513,9 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     for (var key : entries.keySet()) {
       stripes.incrementAndGet(stripe(key));
     }
-    var now = System.nanoTime();
     if (l1 != null) {
       for (var e : entries.entrySet()) {
-        l1.put(e.getKey(), new L1Entry(e.getValue(), tagList, now));
+        l1.put(e.getKey(), entry(e.getValue(), tagList));
       }
     }
     if (manager.remote == null || entries.isEmpty()) {
@@ -605,6 +602,14 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       }
     }
     epoch.incrementAndGet();
+  }
+
+  /** Removes expired L1 entries that nobody read since they expired (reads remove the others). */
+  void sweepExpired() {
+    if (l1 != null) {
+      var now = CoarseTicker.INSTANCE.read();
+      l1.asMap().values().removeIf(e -> now - e.expiresAt() >= 0);
+    }
   }
 
   void dropLocalAll() {

@@ -282,4 +282,44 @@ class TwoLevelRegionTest {
     throw new AssertionError("the loader must not be called");
   }
 
+
+  @Test
+  void l1Ttl_expiresTheLocalCopyFirst_thenRedisAnswers() throws Exception {
+    var region = instances.start().region(RegionSettings.builder("users", User.class).mediumTtl()
+        .l1Ttl(Duration.ofMillis(200)).build());
+    region.put("1", new User(1, "ada"));
+    assertThat(region.get("1")).isNotNull();
+    assertThat(region.stats().l1Hits()).isEqualTo(1);
+    Thread.sleep(300);
+    assertThat(region.get("1")).isEqualTo(new User(1, "ada"));
+    assertThat(region.stats().l1Misses()).isEqualTo(1);
+    assertThat(region.stats().l2Hits()).isEqualTo(1);
+  }
+
+  @Test
+  void expiredL1Entries_thatNobodyReads_areSweptOut() throws Exception {
+    var manager = instances.local(CacheSettings.defaults());
+    var region = (TwoLevelRegion<User>) manager.region(RegionSettings.builder("users", User.class)
+        .ttl(Duration.ofMillis(100)).build());
+    for (int i = 0; i < 50; i++) {
+      region.put(Integer.toString(i), new User(i, "u"));
+    }
+    assertThat(region.stats().l1Size()).isEqualTo(50);
+    Thread.sleep(200);
+    region.sweepExpired();
+    assertThat(region.stats().l1Size()).isZero();
+  }
+
+  @Test
+  void globs_matchAsRedisMatchesThem() {
+    assertThat(CacheManager.glob("users:tenant7:*").matcher("users:tenant7:12").matches()).isTrue();
+    assertThat(CacheManager.glob("users:tenant7:*").matcher("users:tenant70:1").matches()).isFalse();
+    assertThat(CacheManager.glob("users:?").matcher("users:1").matches()).isTrue();
+    assertThat(CacheManager.glob("users:?").matcher("users:12").matches()).isFalse();
+    assertThat(CacheManager.glob("users:[ab]*").matcher("users:b9").matches()).isTrue();
+    assertThat(CacheManager.glob("users:[^ab]*").matcher("users:b9").matches()).isFalse();
+    assertThat(CacheManager.glob("users:[a-c]").matcher("users:b").matches()).isTrue();
+    assertThat(CacheManager.glob("a.b\\*").matcher("a.b*").matches()).isTrue();
+    assertThat(CacheManager.glob("a.b\\*").matcher("axb*").matches()).isFalse();
+  }
 }

@@ -6,6 +6,11 @@ import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.sum;
 import static org.jooq.impl.DSL.table;
 
+import io.ballast.cache.CacheRegion;
+import io.ballast.cache.CacheSettings;
+import io.ballast.cache.Caches;
+import io.ballast.cache.RedisCacheModule;
+import io.ballast.cache.RegionSettings;
 import io.ballast.core.Ballast;
 import io.ballast.core.CoreModule;
 import io.ballast.core.CoreSettings;
@@ -16,18 +21,20 @@ import io.ballast.core.admin.AdminModule;
 import io.ballast.core.admin.AdminServer;
 import io.ballast.core.admin.AdminSettings;
 import io.ballast.core.data.Pagination;
-import io.ballast.migrations.Migrations;
 import io.ballast.migrations.MigrationSettings;
+import io.ballast.migrations.Migrations;
 import io.ballast.migrations.MigrationsModule;
 import io.ballast.pool.Pool;
 import io.ballast.pool.PoolModule;
 import io.ballast.pool.PoolSettings;
 import io.ballast.testkit.PostgresServer;
+import io.ballast.testkit.RedisServer;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
@@ -39,9 +46,10 @@ import org.jooq.Record;
 import org.jooq.Table;
 
 /**
- * The {@code demo} command: wires Ballast's modules over {@code DATABASE_URL} (or an embedded PostgreSQL
- * when it is unset), migrates its schema with Flyway, seeds it, runs a few queries, prints what it did, then serves a light
- * background load until Ctrl-C or until {@code --duration} has passed.
+ * The {@code demo} command: wires Ballast's modules over {@code DATABASE_URL} and {@code REDIS_URL} (or an
+ * embedded PostgreSQL and Redis when they are unset), migrates its schema with Flyway, seeds it, runs a few
+ * queries, caches a read path, prints what it did, then serves a light background load of cached lookups
+ * until Ctrl-C or until {@code --duration} has passed.
  */
 final class Demo {
   static final String USAGE = "usage: ballast-demo demo [--duration <30s|2m|500ms|seconds>]";
@@ -108,6 +116,11 @@ final class Demo {
       out.println("DATABASE_URL is not set: starting an embedded PostgreSQL 16 ...");
       effective.put(PoolSettings.DATABASE_URL, embeddedDatabaseUrl());
     }
+    if (isBlank(env.get(CacheSettings.REDIS_URL)) && !"false".equalsIgnoreCase(env.get(CacheSettings.ENABLED_VARIABLE))) {
+      out.println("REDIS_URL is not set: starting an embedded Redis ...");
+      effective.put(CacheSettings.REDIS_URL, RedisServer.shared().url());
+      effective.putIfAbsent(CacheSettings.NAMESPACE_VARIABLE, "ballast-demo:");
+    }
     var core = CoreSettings.fromEnv(effective);
     var poolSettings = PoolSettings.fromEnv(effective);
     var migrationSettings = MigrationSettings.fromEnv(effective);
@@ -115,11 +128,13 @@ final class Demo {
     out.println("          " + poolSettings);
     out.println("          " + migrationSettings);
 
+    var cacheSettings = CacheSettings.fromEnv(effective);
+    out.println("          " + cacheSettings);
     var adminSettings = AdminSettings.fromEnv(effective::get);
     out.println("          " + adminSettings);
 
     try (var app = Ballast.start(new CoreModule(core), new PoolModule(poolSettings),
-        new MigrationsModule(migrationSettings), new AdminModule(adminSettings))) {
+        new MigrationsModule(migrationSettings), new RedisCacheModule(cacheSettings), new AdminModule(adminSettings))) {
       var db = app.get(DSLContext.class);
       var pool = app.get(Pool.class);
       out.println("Started: " + app.lifecycle().services().size() + " managed service(s), pool " + pool.snapshot());
@@ -132,19 +147,69 @@ final class Demo {
       seed(db, out);
       runQueries(db, out);
       listPageByPage(db, app.get(Pagination.class), out);
+      var customers = app.get(Caches.class).region(RegionSettings.builder("customers", Customer.class).mediumTtl()
+          .negativeTtl(Duration.ofSeconds(30)).build());
+      cacheReads(db, app.get(Caches.class), customers, out);
 
       var ready = app.get(HealthRegistry.class).run(ProbeKind.READY);
       out.println("Readiness: " + (ready.healthy() ? "READY" : "NOT READY") + " " + ready.checks().stream()
-          .map(c -> c.name() + "=" + (c.healthy() ? "up" : "down (" + c.message() + ")")).toList());
+          .map(c -> c.name() + "=" + switch (c.status()) {
+            case UP -> "up";
+            case DEGRADED -> "degraded (" + c.message() + ")";
+            case DOWN -> "down (" + c.message() + ")";
+          }).toList());
 
       if (adminSettings.enabled()) {
         var base = "http://" + adminSettings.bind() + ":" + app.get(AdminServer.class).port();
-        out.println("Admin server: " + base + "/health  /health/ready  /health/deep  /health/queries  /metrics");
+        out.println("Admin server: " + base + "/health  /health/ready  /health/deep  /health/cache  /health/queries"
+            + "  /metrics");
       }
-      serveUntilStopped(db, pool, duration, out);
+      serveUntilStopped(db, pool, customers, duration, out);
     }
     out.println("Stopped cleanly.");
     return 0;
+  }
+
+  private static boolean isBlank(String value) {
+    return value == null || value.isBlank();
+  }
+
+  /** The cached value of the demo's read path. */
+  record Customer(long id, String name) {}
+
+  private static Customer loadCustomer(DSLContext db, String id) {
+    var r = db.select(ID, NAME).from(CUSTOMERS).where(ID.eq(Long.parseLong(id))).fetchOne();
+    return r == null ? null : new Customer(r.get(ID), r.get(NAME));
+  }
+
+  /** The cache-aside read path: 2 000 reads of 100 hot customers, a miss remembered, a write seen at once. */
+  private static void cacheReads(DSLContext db, Caches caches, CacheRegion<Customer> customers, PrintStream out) {
+    customers.invalidateAll(); // a fresh start for the figures below, also in a shared Redis
+    var start = System.nanoTime();
+    for (int i = 0; i < 2000; i++) {
+      customers.get(Integer.toString(1 + i % 100), id -> loadCustomer(db, id));
+    }
+    var cachedMs = (System.nanoTime() - start) / 1e6;
+    start = System.nanoTime();
+    for (int i = 0; i < 2000; i++) {
+      loadCustomer(db, Integer.toString(1 + i % 100));
+    }
+    var directMs = (System.nanoTime() - start) / 1e6;
+    var s = customers.stats();
+    out.printf(Locale.ROOT, "Cache (%s): 2000 reads of 100 customers: %d loads from PostgreSQL, hit ratio %.0f %% "
+        + "(L1 %.0f %%); %.1f ms cached vs %.1f ms straight from PostgreSQL%n",
+        caches.twoLevel() ? (caches.redisAvailable() ? "L1 + Redis" : "L1, Redis unreachable") : "L1 only",
+        s.loads(), s.hitRatio() * 100, s.l1HitRatio() * 100, cachedMs, directMs);
+    customers.get("999999", id -> loadCustomer(db, id));
+    customers.get("999999", id -> loadCustomer(db, id));
+    out.println("Cache: customer 999999 does not exist; two reads, " + (customers.stats().loads() - s.loads())
+        + " query (the miss is remembered for 30s)");
+    db.update(CUSTOMERS).set(NAME, "customer 7 (renamed)").where(ID.eq(7L)).execute();
+    customers.invalidate("7");
+    out.println("Cache: after an update and invalidate, customer 7 reads '"
+        + customers.get("7", id -> loadCustomer(db, id)).name() + "'");
+    db.update(CUSTOMERS).set(NAME, "customer 7").where(ID.eq(7L)).execute();
+    customers.invalidate("7");
   }
 
   private static String embeddedDatabaseUrl() {
@@ -221,23 +286,25 @@ final class Demo {
     out.println("Listed " + rows + " orders in " + pages + " pages, each a seek, none an OFFSET");
   }
 
-  private static void serveUntilStopped(DSLContext db, Pool pool, Duration duration, PrintStream out) {
+  private static void serveUntilStopped(DSLContext db, Pool pool, CacheRegion<Customer> customers, Duration duration,
+      PrintStream out) {
     var stop = new CountDownLatch(1);
     var hook = new Thread(stop::countDown, "ballast-demo-ctrl-c");
     Runtime.getRuntime().addShutdownHook(hook);
     out.println(duration == null
-        ? "Serving a light load of key lookups; press Ctrl-C to stop."
-        : "Serving a light load of key lookups for " + duration.toMillis() + " ms.");
+        ? "Serving a light load of cached key lookups; press Ctrl-C to stop."
+        : "Serving a light load of cached key lookups for " + duration.toMillis() + " ms.");
     var deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
     long lookups = 0;
     var lastReport = System.nanoTime();
     try {
       while (System.nanoTime() < deadline && !stop.await(50, TimeUnit.MILLISECONDS)) {
         var id = 1 + ThreadLocalRandom.current().nextLong(1000);
-        db.select(NAME).from(CUSTOMERS).where(ID.eq(id)).fetchOne();
+        customers.get(Long.toString(id), key -> loadCustomer(db, key));
         lookups++;
         if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(5)) {
-          out.println("  " + lookups + " lookups so far; pool " + pool.snapshot());
+          out.printf(Locale.ROOT, "  %d lookups so far; cache hit ratio %.0f %%; pool %s%n", lookups,
+              customers.stats().hitRatio() * 100, pool.snapshot());
           lastReport = System.nanoTime();
         }
       }
@@ -250,6 +317,7 @@ final class Demo {
         // Ctrl-C: the JVM is already running its hooks
       }
     }
-    out.println("Served " + lookups + " lookups; pool " + pool.snapshot());
+    out.printf(Locale.ROOT, "Served %d lookups; cache hit ratio %.0f %%; pool %s%n", lookups,
+        customers.stats().hitRatio() * 100, pool.snapshot());
   }
 }

@@ -3,6 +3,7 @@ package io.ballast.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.testkit.PostgresExtension;
+import io.ballast.testkit.RedisExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 class DemoTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
+  @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
 
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -25,7 +27,8 @@ class DemoTest {
 
   @Test
   void demo_onDatabaseUrl_createsTheSchemaRunsQueriesAndStopsAfterTheDuration() throws SQLException {
-    var code = run(Map.of("DATABASE_URL", PG.databaseUrl(), "BALLAST_ADMIN_PORT", "0"), "demo", "--duration", "300ms");
+    var code = run(Map.of("DATABASE_URL", PG.databaseUrl(), "BALLAST_ADMIN_PORT", "0", "REDIS_URL", REDIS.url(),
+        "CACHE_NAMESPACE", REDIS.keyPrefix()), "demo", "--duration", "300ms");
     var text = out.toString(StandardCharsets.UTF_8);
     assertThat(code).as(text + err).isZero();
     assertThat(text)
@@ -37,10 +40,15 @@ class DemoTest {
         .contains("Top customers by spend:")
         .contains("Orders, newest first, 2000 per page (keyset pagination):")
         .contains("Listed 20001 orders in 11 pages, each a seek, none an OFFSET")
-        .contains("Readiness: READY [db=up, deadlocks=up, migrations=up, pool=up]")
+        .contains("Cache (L1 + Redis): 2000 reads of 100 customers: 100 loads from PostgreSQL, hit ratio 95 % (L1 95 %)")
+        .contains("Cache: customer 999999 does not exist; two reads, 1 query (the miss is remembered for 30s)")
+        .contains("Cache: after an update and invalidate, customer 7 reads 'customer 7 (renamed)'")
+        .contains("Readiness: READY [cache=up, db=up, deadlocks=up, migrations=up, pool=up]")
+        .contains("Served ")
+        .contains("cache hit ratio")
         .contains("Admin server: http://127.0.0.1:")
         .contains("Stopped cleanly.")
-        .doesNotContain("DATABASE_URL is not set");
+        .doesNotContain("DATABASE_URL is not set").doesNotContain("REDIS_URL is not set");
     // the example's indexes: composite with a sort order, and GIN jsonb_path_ops, all valid
     try (var c = PG.connect(); var s = c.createStatement(); var rs = s.executeQuery(
         "select string_agg(pg_get_indexdef(indexrelid), '; ' order by indexrelid::regclass::text) from pg_index"
@@ -57,9 +65,11 @@ class DemoTest {
     }
 
     out.reset();
-    assertThat(run(Map.of("DATABASE_URL", PG.databaseUrl(), "BALLAST_ADMIN_ENABLED", "false"), "demo", "--duration", "0"))
-        .isZero();
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("Data present: customers (1000 rows)");
+    assertThat(run(Map.of("DATABASE_URL", PG.databaseUrl(), "BALLAST_ADMIN_ENABLED", "false", "REDIS_ENABLED", "false"),
+        "demo", "--duration", "0")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("Data present: customers (1000 rows)")
+        .contains("Cache (L1 only): 2000 reads of 100 customers: 100 loads from PostgreSQL")
+        .doesNotContain("REDIS_URL is not set");
   }
 
   @Test
@@ -68,6 +78,8 @@ class DemoTest {
     var text = out.toString(StandardCharsets.UTF_8);
     assertThat(code).as(text + err).isZero();
     assertThat(text).contains("DATABASE_URL is not set: starting an embedded PostgreSQL 16")
+        .contains("REDIS_URL is not set: starting an embedded Redis")
+        .contains("Cache (L1 + Redis)")
         .contains("/ballast_demo").contains("Stopped cleanly.");
   }
 
@@ -78,7 +90,8 @@ class DemoTest {
       free = socket.getLocalPort();
     }
     var demo = new Thread(() -> run(Map.of("DATABASE_URL", PG.databaseUrl(), "BALLAST_ADMIN_PORT",
-        Integer.toString(free)), "demo", "--duration", "8s"));
+        Integer.toString(free), "REDIS_URL", REDIS.url(), "CACHE_NAMESPACE", REDIS.keyPrefix()), "demo", "--duration",
+        "8s"));
     demo.start();
     try {
       var client = java.net.http.HttpClient.newHttpClient();
