@@ -32,7 +32,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jooq.DSLContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,16 +57,11 @@ class CacheModuleTest {
 
   @BeforeEach
   void proxy() {
-    proxy = FaultProxy.to(REDIS.server().host(), REDIS.server().port());
-  }
-
-  @AfterEach
-  void closeProxy() {
-    proxy.close();
+    proxy = instances.proxy();
   }
 
   CacheSettings settings() {
-    return instances.settings("redis://" + proxy.host() + ":" + proxy.port()).build();
+    return instances.settings(instances.proxiedUrl()).build();
   }
 
   Ballast start(com.google.inject.Module cacheModule, com.google.inject.Module... more) {

@@ -3,6 +3,7 @@ package io.ballast.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.codahale.metrics.MetricRegistry;
+import io.ballast.testkit.FaultProxy;
 import io.ballast.testkit.RedisExtension;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,6 +25,20 @@ final class Instances implements BeforeEachCallback, AfterEachCallback {
   private final RedisExtension redis;
   private final List<CacheManager> started = new ArrayList<>();
   private String namespace;
+  private FaultProxy proxy;
+
+  /** A fault proxy in front of the class's Redis, for this test; closed after it. */
+  FaultProxy proxy() {
+    if (proxy == null) {
+      proxy = FaultProxy.to(redis.server().host(), redis.server().port());
+    }
+    return proxy;
+  }
+
+  /** The URL of Redis through {@link #proxy()}. */
+  String proxiedUrl() {
+    return "redis://" + proxy().host() + ":" + proxy().port();
+  }
 
   @Override
   public void beforeEach(ExtensionContext context) {
@@ -106,5 +121,9 @@ final class Instances implements BeforeEachCallback, AfterEachCallback {
       manager.stop(Duration.ZERO);
     }
     started.clear();
+    if (proxy != null) {
+      proxy.close();
+      proxy = null;
+    }
   }
 }

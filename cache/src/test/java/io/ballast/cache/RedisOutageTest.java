@@ -10,7 +10,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,16 +28,11 @@ class RedisOutageTest {
 
   @BeforeEach
   void proxy() {
-    proxy = FaultProxy.to(REDIS.server().host(), REDIS.server().port());
-  }
-
-  @AfterEach
-  void closeProxy() {
-    proxy.close();
+    proxy = instances.proxy();
   }
 
   String proxiedUrl() {
-    return "redis://" + proxy.host() + ":" + proxy.port();
+    return instances.proxiedUrl();
   }
 
   static RegionSettings<Long> versions() {
