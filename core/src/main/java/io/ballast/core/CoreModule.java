@@ -118,9 +118,11 @@ public final class CoreModule extends AbstractModule {
     execute.add(monitor.executeListenerProvider());
     var transaction = new ArrayList<>(transactionListeners);
     transaction.add(monitor.transactionListenerProvider());
+    var connections = new DataSourceConnectionProvider(dataSource);
     return new DefaultConfiguration()
         .set(SQLDialect.POSTGRES)
-        .set(new DataSourceConnectionProvider(dataSource))
+        .set(connections)
+        .set(new BeganTransactionProvider(connections))
         .set(new Settings().withExecuteLogging(false))
         .set(execute.toArray(ExecuteListenerProvider[]::new))
         .set(transaction.toArray(TransactionListenerProvider[]::new));

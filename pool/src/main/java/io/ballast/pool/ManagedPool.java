@@ -4,6 +4,7 @@ import com.codahale.metrics.Gauge;
 import com.codahale.metrics.MetricRegistry;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.ballast.core.ConnectionLimit;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -20,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * sees: before start and after stop it refuses connections with a clear error, and it turns HikariCP's
  * time-out into a {@link PoolExhaustedException} when the pool, not the database, is the problem.
  */
-final class ManagedPool implements Pool, DataSource {
+final class ManagedPool implements Pool, DataSource, ConnectionLimit {
   private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(ManagedPool.class);
   private static final Duration DRAIN_POLL = Duration.ofMillis(20);
 
@@ -221,6 +222,11 @@ final class ManagedPool implements Pool, DataSource {
   @Override
   public Logger getParentLogger() throws SQLFeatureNotSupportedException {
     throw new SQLFeatureNotSupportedException();
+  }
+
+  @Override
+  public int maxConnections() {
+    return settings.connectionLimit();
   }
 
   @Override

@@ -308,4 +308,20 @@ class PoolModuleTest {
           .isEqualTo(2);
     }
   }
+
+  /** Regression: jOOQ rolled back a transaction whose begin had failed, asking the exhausted pool again. */
+  @Test
+  void aTransactionThatCannotBegin_asksThePoolOnce_notAgainToRollBack() throws SQLException {
+    try (var app = start(settings().name("tx").connectionLimit(1).poolTimeout(Duration.ofMillis(250)).build())) {
+      var ds = app.get(DataSource.class);
+      try (var held = ds.getConnection()) {
+        assertThatThrownBy(() -> app.get(DSLContext.class).transaction(tx -> tx.dsl().fetchValue("select 1")))
+            .hasRootCauseInstanceOf(PoolExhaustedException.class);
+      }
+      assertThat(app.get(MetricRegistry.class).getMeters().get("ballast.pool.tx.ConnectionTimeoutRate").getCount())
+          .isEqualTo(1);
+      Object one = app.get(DSLContext.class).transactionResult(tx -> tx.dsl().fetchValue("select 1"));
+      assertThat(one).isEqualTo(1);
+    }
+  }
 }

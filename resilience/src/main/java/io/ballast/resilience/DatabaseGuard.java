@@ -1,0 +1,254 @@
+package io.ballast.resilience;
+
+import com.google.inject.Inject;
+import com.google.inject.Singleton;
+import io.ballast.core.ConnectionLimit;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.jooq.ExecuteContext;
+import org.jooq.ExecuteListener;
+import org.jooq.TransactionContext;
+import org.jooq.TransactionListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The database breaker (and, when enabled, the bulkhead) around every execution through Ballast's
+ * {@code DSLContext}, as a jOOQ execute listener and transaction listener. The permission is asked for in
+ * {@code start} / {@code beginStart}, before jOOQ takes a connection, so an open breaker fails the call at once
+ * instead of after the pool's timeout. Outcomes are classified by {@link SqlFailures}: only
+ * {@link SqlFailures.Kind#UNAVAILABLE} counts against the database.
+ *
+ * <p>The listener is stateless and shared; per-execution state lives in {@code ctx.data()}, per-transaction
+ * state in the transaction's configuration.
+ */
+@Singleton
+final class DatabaseGuard implements ExecuteListener, TransactionListener {
+  static final String BREAKER = "db";
+  static final String BULKHEAD = "db";
+  private static final Logger LOG = LoggerFactory.getLogger(DatabaseGuard.class);
+  private static final long serialVersionUID = 1L;
+  private static final String STARTED = "ballast.breaker.started";
+  private static final String HELD = "ballast.bulkhead.held";
+  private static final ThreadLocal<int[]> TRANSACTION_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+  private static final ThreadLocal<boolean[]> COMMITTING = ThreadLocal.withInitial(() -> new boolean[1]);
+  /** Statements run in the current thread's top-level transaction, and when it began. */
+  private static final ThreadLocal<long[]> TRANSACTION = ThreadLocal.withInitial(() -> new long[2]);
+
+  private final transient CircuitBreaker breaker;
+  private final transient Bulkhead bulkhead; // null when disabled
+  private final long openMillis;
+  private volatile transient Instant openedAt;
+  private volatile String lastFailure;
+
+  @Inject
+  DatabaseGuard(ResilienceSettings settings, CircuitBreakerRegistry breakers, BulkheadRegistry bulkheads,
+      DataSource dataSource) {
+    var threshold = settings.dbFailureThreshold();
+    this.breaker = breakers.circuitBreaker(BREAKER, CircuitBreakerConfig.custom()
+        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+        .slidingWindowSize(threshold)
+        .minimumNumberOfCalls(threshold)
+        .failureRateThreshold(100)
+        .waitDurationInOpenState(settings.dbOpenDuration())
+        .permittedNumberOfCallsInHalfOpenState(settings.dbTrialCalls())
+        .recordException(e -> SqlFailures.classify(e) == SqlFailures.Kind.UNAVAILABLE)
+        .writableStackTraceEnabled(false)
+        .build());
+    this.openMillis = settings.dbOpenDuration().toMillis();
+    breaker.getEventPublisher().onStateTransition(event -> {
+      var to = event.getStateTransition().getToState();
+      if (to == CircuitBreaker.State.OPEN) {
+        openedAt = Instant.now();
+        LOG.warn("Database breaker '{}' opened after {} failures in a row (last: {}); calls fail at once until {}",
+            BREAKER, threshold, lastFailure, openedAt.plusMillis(openMillis));
+      } else {
+        LOG.info("Database breaker '{}' is {}", BREAKER, to);
+      }
+    });
+    if (settings.bulkheadEnabled()) {
+      var max = settings.bulkheadMaxConcurrent() > 0 ? settings.bulkheadMaxConcurrent() : poolSize(dataSource);
+      this.bulkhead = bulkheads.bulkhead(BULKHEAD, BulkheadConfig.custom().maxConcurrentCalls(max)
+          .maxWaitDuration(settings.bulkheadMaxWait()).writableStackTraceEnabled(false).build());
+    } else {
+      this.bulkhead = null;
+    }
+  }
+
+  private static int poolSize(DataSource dataSource) {
+    try {
+      if (dataSource.isWrapperFor(ConnectionLimit.class)) {
+        return dataSource.unwrap(ConnectionLimit.class).maxConnections();
+      }
+    } catch (SQLException e) {
+      // fall through to the error below
+    }
+    throw new IllegalStateException("BALLAST_BULKHEAD_MAX_CONCURRENT is 0 (the pool's size), but the bound "
+        + "DataSource does not say its size; set BALLAST_BULKHEAD_MAX_CONCURRENT");
+  }
+
+  CircuitBreaker breaker() {
+    return breaker;
+  }
+
+  Bulkhead bulkhead() {
+    return bulkhead;
+  }
+
+  String lastFailure() {
+    return lastFailure;
+  }
+
+  /** When an open breaker lets trial calls through. */
+  Instant retryAt() {
+    var opened = openedAt;
+    return breaker.getState() == CircuitBreaker.State.OPEN && opened != null ? opened.plusMillis(openMillis) : null;
+  }
+
+  DatabaseUnavailableException refused() {
+    return new DatabaseUnavailableException(BREAKER, breaker.getState().name(), retryAt(), lastFailure);
+  }
+
+  /** Whether the current thread's transaction has begun its commit (a failure after that is no retry case). */
+  static boolean committing() {
+    return COMMITTING.get()[0];
+  }
+
+  static void resetCommitting() {
+    COMMITTING.get()[0] = false;
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  @Override
+  public void start(ExecuteContext ctx) {
+    if (TRANSACTION_DEPTH.get()[0] > 0) {
+      TRANSACTION.get()[0]++;
+    } else if (bulkhead != null) {
+      enterBulkhead();
+      ctx.data(HELD, Boolean.TRUE);
+    }
+    if (!breaker.tryAcquirePermission()) {
+      throw refused();
+    }
+    ctx.data(STARTED, System.nanoTime());
+  }
+
+  @Override
+  public void exception(ExecuteContext ctx) {
+    var started = (Long) ctx.data().remove(STARTED);
+    if (started != null) {
+      Throwable failure = ctx.sqlException() != null ? ctx.sqlException() : ctx.exception();
+      record(started, failure);
+    }
+  }
+
+  @Override
+  public void end(ExecuteContext ctx) {
+    var started = (Long) ctx.data().remove(STARTED);
+    if (started != null) {
+      breaker.onSuccess(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+    }
+    if (ctx.data().remove(HELD) != null) {
+      bulkhead.onComplete();
+    }
+  }
+
+  private void record(long started, Throwable failure) {
+    var kind = SqlFailures.classify(failure);
+    if (kind == SqlFailures.Kind.UNAVAILABLE) {
+      lastFailure = describe(failure);
+    }
+    var wasHalfOpen = breaker.getState() == CircuitBreaker.State.HALF_OPEN;
+    breaker.onError(System.nanoTime() - started, TimeUnit.NANOSECONDS, failure);
+    if (wasHalfOpen && kind == SqlFailures.Kind.UNAVAILABLE && breaker.getState() == CircuitBreaker.State.HALF_OPEN) {
+      breaker.transitionToOpenState(); // a failed trial call reopens at once
+    }
+  }
+
+  private static String describe(Throwable failure) {
+    var state = SqlFailures.sqlState(failure);
+    var root = failure;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    var message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    var nl = message.indexOf('\n');
+    return (state == null ? "" : state + " ") + (nl < 0 ? message : message.substring(0, nl));
+  }
+
+  private void enterBulkhead() {
+    if (!bulkhead.tryAcquirePermission()) {
+      throw new DatabaseBusyException(bulkhead.getBulkheadConfig().getMaxConcurrentCalls(),
+          bulkhead.getBulkheadConfig().getMaxWaitDuration());
+    }
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  /**
+   * Refuses the transaction while the breaker is open, before jOOQ takes a connection. No permission is held
+   * for the transaction itself: its statements take theirs. A failure to begin (no connection) is recorded
+   * when the rollback that follows it starts.
+   */
+  @Override
+  public void beginStart(TransactionContext ctx) {
+    var depth = TRANSACTION_DEPTH.get();
+    if (depth[0]++ == 0) {
+      COMMITTING.get()[0] = false;
+      var tx = TRANSACTION.get();
+      tx[0] = 0;
+      tx[1] = System.nanoTime();
+      if (bulkhead != null) {
+        enterBulkhead();
+        ctx.configuration().data(HELD, Boolean.TRUE);
+      }
+    }
+    if (!breaker.tryAcquirePermission()) {
+      throw refused();
+    }
+    breaker.releasePermission();
+  }
+
+  @Override
+  public void commitStart(TransactionContext ctx) {
+    if (TRANSACTION_DEPTH.get()[0] == 1) {
+      COMMITTING.get()[0] = true;
+    }
+  }
+
+  @Override
+  public void commitEnd(TransactionContext ctx) {
+    leave(ctx);
+  }
+
+  @Override
+  public void rollbackStart(TransactionContext ctx) {
+    var tx = TRANSACTION.get();
+    var cause = ctx.cause();
+    if (TRANSACTION_DEPTH.get()[0] == 1 && tx[0] == 0 && cause != null
+        && !(cause instanceof DatabaseUnavailableException) && !(cause instanceof DatabaseBusyException)) {
+      record(tx[1], cause); // no statement ran: begin itself failed (no connection, or the server refused)
+    }
+  }
+
+  @Override
+  public void rollbackEnd(TransactionContext ctx) {
+    leave(ctx);
+  }
+
+  private void leave(TransactionContext ctx) {
+    TRANSACTION_DEPTH.get()[0]--;
+    if (ctx.configuration().data().remove(HELD) != null) {
+      bulkhead.onComplete();
+    }
+  }
+}
