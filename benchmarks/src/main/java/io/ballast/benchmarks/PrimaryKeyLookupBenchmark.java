@@ -10,6 +10,8 @@ import io.ballast.core.CoreModule;
 import io.ballast.core.CoreSettings;
 import io.ballast.pool.PoolModule;
 import io.ballast.pool.PoolSettings;
+import io.ballast.resilience.ResilienceModule;
+import io.ballast.resilience.ResilienceSettings;
 import java.math.BigDecimal;
 import java.sql.SQLException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -43,7 +45,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code RAW_JDBC}: a {@code PreparedStatement} on HikariCP, the baseline;
  *   <li>{@code PLAIN_JOOQ}: {@code DSL.using(hikari, POSTGRES)} with jOOQ's defaults;
- *   <li>{@code BALLAST}: the {@code DSLContext} bound by {@code CoreModule} + {@code PoolModule}.
+ *   <li>{@code BALLAST}: the {@code DSLContext} bound by {@code CoreModule} + {@code PoolModule};
+ *   <li>{@code BALLAST_RESILIENCE}: the same with {@code ResilienceModule} (the database breaker on every query).
  * </ul>
  *
  * <p>{@link RatioReport} runs this and reports each variant's throughput as a ratio to {@code RAW_JDBC}.
@@ -71,7 +74,9 @@ public class PrimaryKeyLookupBenchmark {
    * large it was.
    */
   public enum Impl {
-    RAW_JDBC, PLAIN_JOOQ, BALLAST, PLAIN_JOOQ_AGAIN
+    RAW_JDBC, PLAIN_JOOQ, BALLAST, PLAIN_JOOQ_AGAIN,
+    /** Ballast with the resilience module (breaker and classification on every query), then Ballast again. */
+    BALLAST_RESILIENCE, BALLAST_AGAIN
   }
 
   @Param
@@ -94,9 +99,15 @@ public class PrimaryKeyLookupBenchmark {
         hikari = hikari();
         dsl = DSL.using(hikari, SQLDialect.POSTGRES);
       }
-      case BALLAST -> {
+      case BALLAST, BALLAST_AGAIN -> {
         ballast = Ballast.start(new CoreModule(CoreSettings.defaults()), new PoolModule(PoolSettings.builder()
             .url(database.databaseUrl()).connectionLimit(POOL_SIZE).build()));
+        dsl = ballast.get(DSLContext.class);
+      }
+      case BALLAST_RESILIENCE -> {
+        ballast = Ballast.start(new CoreModule(CoreSettings.defaults()), new PoolModule(PoolSettings.builder()
+            .url(database.databaseUrl()).connectionLimit(POOL_SIZE).build()),
+            new ResilienceModule(ResilienceSettings.defaults()));
         dsl = ballast.get(DSLContext.class);
       }
       default -> throw new AssertionError(impl);

@@ -31,22 +31,40 @@ public final class RatioReport {
       var primary = r.getPrimaryResult();
       scores.put(impl, new double[] {primary.getScore(), primary.getScoreError()});
     }
-    var raw = scores.get(PrimaryKeyLookupBenchmark.Impl.RAW_JDBC)[0];
-    var jooqBefore = scores.get(PrimaryKeyLookupBenchmark.Impl.PLAIN_JOOQ)[0];
-    var jooqAfter = scores.containsKey(PrimaryKeyLookupBenchmark.Impl.PLAIN_JOOQ_AGAIN)
-        ? scores.get(PrimaryKeyLookupBenchmark.Impl.PLAIN_JOOQ_AGAIN)[0] : jooqBefore;
-    var jooq = (jooqBefore + jooqAfter) / 2;
     var sb = Reports.start("Primary-key lookups: Ballast vs plain jOOQ vs raw JDBC",
         "4 threads, HikariCP pool of 8, 100 000-row table, PostgreSQL on loopback. Ballast runs with its query"
-            + " monitor and query timeouts on. PLAIN_JOOQ runs again after BALLAST (A-B-A) so that drift over the"
-            + " run cancels out of the Ballast / plain jOOQ ratio.")
+            + " monitor and query timeouts on. PLAIN_JOOQ runs again after BALLAST, and BALLAST again after"
+            + " BALLAST_RESILIENCE (A-B-A), so that drift over the run cancels out of the ratios.")
         .append("| variant | ops/s | ± (99.9%) | ratio to raw JDBC |\n|---|---:|---:|---:|\n");
-    scores.forEach((impl, s) -> sb.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.3f |%n", impl, s[0], s[1],
-        s[0] / raw)));
-    var ballast = scores.get(PrimaryKeyLookupBenchmark.Impl.BALLAST)[0];
-    sb.append(String.format(Locale.ROOT, "%nBallast / plain jOOQ (mean of the runs before and after): %.3f"
-        + " (Ballast's own layers cost %.1f %%). Drift between the two plain jOOQ runs: %.1f %%.%n",
-        ballast / jooq, 100 * (1 - ballast / jooq), 100 * (jooqAfter - jooqBefore) / jooqBefore));
+    var raw = score(scores, PrimaryKeyLookupBenchmark.Impl.RAW_JDBC);
+    scores.forEach((impl, s) -> sb.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %s |%n", impl, s[0], s[1],
+        Double.isNaN(raw) ? "-" : String.format(Locale.ROOT, "%.3f", s[0] / raw))));
+    abA(sb, scores, "Ballast / plain jOOQ", PrimaryKeyLookupBenchmark.Impl.BALLAST,
+        PrimaryKeyLookupBenchmark.Impl.PLAIN_JOOQ, PrimaryKeyLookupBenchmark.Impl.PLAIN_JOOQ_AGAIN,
+        "Ballast's own layers");
+    abA(sb, scores, "Ballast with resilience / Ballast", PrimaryKeyLookupBenchmark.Impl.BALLAST_RESILIENCE,
+        PrimaryKeyLookupBenchmark.Impl.BALLAST, PrimaryKeyLookupBenchmark.Impl.BALLAST_AGAIN,
+        "the breaker and classification (target ≤ 3 %)");
     Reports.finish(sb, RatioReport.class, args);
+  }
+
+  private static double score(EnumMap<PrimaryKeyLookupBenchmark.Impl, double[]> scores, PrimaryKeyLookupBenchmark.Impl impl) {
+    return scores.containsKey(impl) ? scores.get(impl)[0] : Double.NaN;
+  }
+
+  /** {@code subject} against the mean of the baseline runs before and after it, when they ran. */
+  private static void abA(StringBuilder sb, EnumMap<PrimaryKeyLookupBenchmark.Impl, double[]> scores, String label,
+      PrimaryKeyLookupBenchmark.Impl subject, PrimaryKeyLookupBenchmark.Impl before,
+      PrimaryKeyLookupBenchmark.Impl after, String cost) {
+    if (!scores.containsKey(subject) || !scores.containsKey(before)) {
+      return;
+    }
+    var b = score(scores, before);
+    var a = scores.containsKey(after) ? score(scores, after) : b;
+    var base = (a + b) / 2;
+    var x = score(scores, subject);
+    sb.append(String.format(Locale.ROOT, "%n%s (mean of the runs before and after): %.3f (%s cost %.1f %%)."
+        + " Drift between the two baseline runs: %.1f %%.%n", label, x / base, cost, 100 * (1 - x / base),
+        100 * (a - b) / b));
   }
 }

@@ -27,6 +27,9 @@ import io.ballast.migrations.MigrationsModule;
 import io.ballast.pool.Pool;
 import io.ballast.pool.PoolModule;
 import io.ballast.pool.PoolSettings;
+import io.ballast.resilience.ResilienceModule;
+import io.ballast.resilience.ResilienceSettings;
+import io.ballast.resilience.Transactions;
 import io.ballast.testkit.PostgresServer;
 import io.ballast.testkit.RedisServer;
 import java.io.PrintStream;
@@ -130,11 +133,14 @@ final class Demo {
 
     var cacheSettings = CacheSettings.fromEnv(effective);
     out.println("          " + cacheSettings);
+    var resilienceSettings = ResilienceSettings.fromEnv(effective);
+    out.println("          " + resilienceSettings);
     var adminSettings = AdminSettings.fromEnv(effective::get);
     out.println("          " + adminSettings);
 
     try (var app = Ballast.start(new CoreModule(core), new PoolModule(poolSettings),
-        new MigrationsModule(migrationSettings), new RedisCacheModule(cacheSettings), new AdminModule(adminSettings))) {
+        new MigrationsModule(migrationSettings), new RedisCacheModule(cacheSettings), new ResilienceModule(resilienceSettings),
+        new AdminModule(adminSettings))) {
       var db = app.get(DSLContext.class);
       var pool = app.get(Pool.class);
       out.println("Started: " + app.lifecycle().services().size() + " managed service(s), pool " + pool.snapshot());
@@ -145,7 +151,7 @@ final class Demo {
             + set.applied().stream().map(e -> e.label()).toList() + "), " + set.pending().size() + " pending");
       }
       seed(db, out);
-      runQueries(db, out);
+      runQueries(db, app.get(Transactions.class), out);
       listPageByPage(db, app.get(Pagination.class), out);
       var customers = app.get(Caches.class).region(RegionSettings.builder("customers", Customer.class).mediumTtl()
           .negativeTtl(Duration.ofSeconds(30)).build());
@@ -245,7 +251,7 @@ final class Demo {
     }
   }
 
-  private static void runQueries(DSLContext db, PrintStream out) {
+  private static void runQueries(DSLContext db, Transactions transactions, PrintStream out) {
     var customer = db.select(ID, NAME).from(CUSTOMERS).where(ID.eq(42L)).fetchOne();
     out.println("Lookup by key: customer 42 is '" + customer.get(NAME) + "'");
 
@@ -260,9 +266,9 @@ final class Demo {
     var gold = db.fetchCount(db.selectFrom(CUSTOMERS).where("attributes @> '{\"tier\": \"gold\"}'::jsonb"));
     out.println("Containment query (GIN jsonb_path_ops index): " + gold + " gold customers");
 
-    var inserted = db.transactionResult(cfg -> cfg.dsl()
+    var inserted = transactions.result(cfg -> cfg.dsl()
         .insertInto(ORDERS, CUSTOMER_ID, TOTAL).values(42L, new BigDecimal("19.99")).returning(ID).fetchOne(ID));
-    out.println("Inserted order " + inserted + " for customer 42 in a transaction");
+    out.println("Inserted order " + inserted + " for customer 42 in a transaction (retried whole on a conflict)");
   }
 
   /** Walks every order, newest first, with keyset pagination: each page seeks past the last one's key. */

@@ -43,7 +43,7 @@ class DemoTest {
         .contains("Cache (L1 + Redis): 2000 reads of 100 customers: 100 loads from PostgreSQL, hit ratio 95 % (L1 95 %)")
         .contains("Cache: customer 999999 does not exist; two reads, 1 query (the miss is remembered for 30s)")
         .contains("Cache: after an update and invalidate, customer 7 reads 'customer 7 (renamed)'")
-        .contains("Readiness: READY [cache=up, db=up, deadlocks=up, migrations=up, pool=up]")
+        .contains("Readiness: READY [cache=up, db=up, db.breaker=up, deadlocks=up, migrations=up, pool=up, redis.breaker=up]")
         .contains("Served ")
         .contains("cache hit ratio")
         .contains("Admin server: http://127.0.0.1:")
@@ -107,7 +107,8 @@ class DemoTest {
       }
       assertThat(response).isNotNull();
       assertThat(response.statusCode()).isEqualTo(200);
-      assertThat(response.body()).contains("\"migrations\"").contains("\"pool\"");
+      assertThat(response.body()).contains("\"migrations\"").contains("\"pool\"").contains("\"db.breaker\"")
+          .contains("\"state\" : \"CLOSED\"");
     } finally {
       demo.join(30_000);
     }

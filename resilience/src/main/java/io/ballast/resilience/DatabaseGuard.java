@@ -40,8 +40,8 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
   private static final String HELD = "ballast.bulkhead.held";
   private static final ThreadLocal<int[]> TRANSACTION_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
   private static final ThreadLocal<boolean[]> COMMITTING = ThreadLocal.withInitial(() -> new boolean[1]);
-  /** Statements run in the current thread's top-level transaction, and when it began. */
-  private static final ThreadLocal<long[]> TRANSACTION = ThreadLocal.withInitial(() -> new long[2]);
+  /** Statements run in the current thread's top-level transaction. */
+  private static final ThreadLocal<long[]> TRANSACTION = ThreadLocal.withInitial(() -> new long[1]);
 
   private final transient CircuitBreaker breaker;
   private final transient Bulkhead bulkhead; // null when disabled
@@ -55,6 +55,8 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
     var threshold = settings.dbFailureThreshold();
     this.breaker = breakers.circuitBreaker(BREAKER, CircuitBreakerConfig.custom()
         .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+        // every query records an outcome: the default window takes a lock per record
+        .slidingWindowSynchronizationStrategy(CircuitBreakerConfig.SlidingWindowSynchronizationStrategy.LOCK_FREE)
         .slidingWindowSize(threshold)
         .minimumNumberOfCalls(threshold)
         .failureRateThreshold(100)
@@ -139,36 +141,34 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
     if (!breaker.tryAcquirePermission()) {
       throw refused();
     }
-    ctx.data(STARTED, System.nanoTime());
+    ctx.data(STARTED, Boolean.TRUE); // no clock read: durations matter only for slow-call rules, not used here
   }
 
   @Override
   public void exception(ExecuteContext ctx) {
-    var started = (Long) ctx.data().remove(STARTED);
-    if (started != null) {
+    if (ctx.data().remove(STARTED) != null) {
       Throwable failure = ctx.sqlException() != null ? ctx.sqlException() : ctx.exception();
-      record(started, failure);
+      record(failure);
     }
   }
 
   @Override
   public void end(ExecuteContext ctx) {
-    var started = (Long) ctx.data().remove(STARTED);
-    if (started != null) {
-      breaker.onSuccess(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+    if (ctx.data().remove(STARTED) != null) {
+      breaker.onSuccess(0, TimeUnit.NANOSECONDS);
     }
     if (ctx.data().remove(HELD) != null) {
       bulkhead.onComplete();
     }
   }
 
-  private void record(long started, Throwable failure) {
+  private void record(Throwable failure) {
     var kind = SqlFailures.classify(failure);
     if (kind == SqlFailures.Kind.UNAVAILABLE) {
       lastFailure = describe(failure);
     }
     var wasHalfOpen = breaker.getState() == CircuitBreaker.State.HALF_OPEN;
-    breaker.onError(System.nanoTime() - started, TimeUnit.NANOSECONDS, failure);
+    breaker.onError(0, TimeUnit.NANOSECONDS, failure);
     if (wasHalfOpen && kind == SqlFailures.Kind.UNAVAILABLE && breaker.getState() == CircuitBreaker.State.HALF_OPEN) {
       breaker.transitionToOpenState(); // a failed trial call reopens at once
     }
@@ -204,9 +204,7 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
     var depth = TRANSACTION_DEPTH.get();
     if (depth[0]++ == 0) {
       COMMITTING.get()[0] = false;
-      var tx = TRANSACTION.get();
-      tx[0] = 0;
-      tx[1] = System.nanoTime();
+      TRANSACTION.get()[0] = 0;
       if (bulkhead != null) {
         enterBulkhead();
         ctx.configuration().data(HELD, Boolean.TRUE);
@@ -236,7 +234,7 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
     var cause = ctx.cause();
     if (TRANSACTION_DEPTH.get()[0] == 1 && tx[0] == 0 && cause != null
         && !(cause instanceof DatabaseUnavailableException) && !(cause instanceof DatabaseBusyException)) {
-      record(tx[1], cause); // no statement ran: begin itself failed (no connection, or the server refused)
+      record(cause); // no statement ran: begin itself failed (no connection, or the server refused)
     }
   }
 

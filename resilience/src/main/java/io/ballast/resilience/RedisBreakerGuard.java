@@ -25,6 +25,8 @@ final class RedisBreakerGuard implements RedisGuard {
     var threshold = settings.redisFailureThreshold();
     this.breaker = breakers.circuitBreaker(BREAKER, CircuitBreakerConfig.custom()
         .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+        // every query records an outcome: the default window takes a lock per record
+        .slidingWindowSynchronizationStrategy(CircuitBreakerConfig.SlidingWindowSynchronizationStrategy.LOCK_FREE)
         .slidingWindowSize(threshold)
         .minimumNumberOfCalls(threshold)
         .failureRateThreshold(100)

@@ -120,6 +120,25 @@ class TransactionRetryTest {
   }
 
   @Test
+  void aConnectionLostBeforeCommit_isRetriedOnAFreshConnection() {
+    var attempts = new AtomicInteger();
+    transactions.run(tx -> {
+      var attempt = attempts.incrementAndGet();
+      tx.dsl().execute("insert into ledger (note) values ('before the loss')");
+      if (attempt == 1) {
+        var pid = ((Number) tx.dsl().fetchValue("select pg_backend_pid()")).intValue();
+        try (var admin = PG.connect(); var s = admin.createStatement()) {
+          s.execute("select pg_terminate_backend(" + pid + ")"); // the server drops this transaction's connection
+        }
+      }
+      tx.dsl().execute("insert into ledger (note) values ('after')");
+    });
+    assertThat(attempts).hasValue(2);
+    assertThat(db.fetch("select note from ledger order by id").getValues(0, String.class))
+        .containsExactly("before the loss", "after");
+  }
+
+  @Test
   void givingUp_throwsWithTheAttemptHistory() {
     var attempts = new AtomicInteger();
     assertThatThrownBy(() -> transactions.run(tx -> {
