@@ -7,7 +7,6 @@ import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.bulkhead.BulkheadRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -46,6 +45,7 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
   private final transient CircuitBreaker breaker;
   private final transient Bulkhead bulkhead; // null when disabled
   private final long openMillis;
+  private final int threshold;
   private volatile transient Instant openedAt;
   private volatile String lastFailure;
 
@@ -53,29 +53,12 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
   DatabaseGuard(ResilienceSettings settings, CircuitBreakerRegistry breakers, BulkheadRegistry bulkheads,
       DataSource dataSource) {
     var threshold = settings.dbFailureThreshold();
-    this.breaker = breakers.circuitBreaker(BREAKER, CircuitBreakerConfig.custom()
-        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-        // every query records an outcome: the default window takes a lock per record
-        .slidingWindowSynchronizationStrategy(CircuitBreakerConfig.SlidingWindowSynchronizationStrategy.LOCK_FREE)
-        .slidingWindowSize(threshold)
-        .minimumNumberOfCalls(threshold)
-        .failureRateThreshold(100)
-        .waitDurationInOpenState(settings.dbOpenDuration())
-        .permittedNumberOfCallsInHalfOpenState(settings.dbTrialCalls())
+    this.breaker = breakers.circuitBreaker(BREAKER, Breakers.consecutiveFailures(threshold,
+            settings.dbOpenDuration(), settings.dbTrialCalls())
         .recordException(e -> SqlFailures.classify(e) == SqlFailures.Kind.UNAVAILABLE)
-        .writableStackTraceEnabled(false)
         .build());
     this.openMillis = settings.dbOpenDuration().toMillis();
-    breaker.getEventPublisher().onStateTransition(event -> {
-      var to = event.getStateTransition().getToState();
-      if (to == CircuitBreaker.State.OPEN) {
-        openedAt = Instant.now();
-        LOG.warn("Database breaker '{}' opened after {} failures in a row (last: {}); calls fail at once until {}",
-            BREAKER, threshold, lastFailure, openedAt.plusMillis(openMillis));
-      } else {
-        LOG.info("Database breaker '{}' is {}", BREAKER, to);
-      }
-    });
+    this.threshold = threshold;
     if (settings.bulkheadEnabled()) {
       var max = settings.bulkheadMaxConcurrent() > 0 ? settings.bulkheadMaxConcurrent() : poolSize(dataSource);
       this.bulkhead = bulkheads.bulkhead(BULKHEAD, BulkheadConfig.custom().maxConcurrentCalls(max)
@@ -155,7 +138,11 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
   @Override
   public void end(ExecuteContext ctx) {
     if (ctx.data().remove(STARTED) != null) {
+      var before = breaker.getState();
       breaker.onSuccess(0, TimeUnit.NANOSECONDS);
+      if (before != CircuitBreaker.State.CLOSED) {
+        noteTransition(before);
+      }
     }
     if (ctx.data().remove(HELD) != null) {
       bulkhead.onComplete();
@@ -167,22 +154,37 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
     if (kind == SqlFailures.Kind.UNAVAILABLE) {
       lastFailure = describe(failure);
     }
-    var wasHalfOpen = breaker.getState() == CircuitBreaker.State.HALF_OPEN;
+    var before = breaker.getState();
     breaker.onError(0, TimeUnit.NANOSECONDS, failure);
-    if (wasHalfOpen && kind == SqlFailures.Kind.UNAVAILABLE && breaker.getState() == CircuitBreaker.State.HALF_OPEN) {
+    if (before == CircuitBreaker.State.HALF_OPEN && kind == SqlFailures.Kind.UNAVAILABLE
+        && breaker.getState() == CircuitBreaker.State.HALF_OPEN) {
       breaker.transitionToOpenState(); // a failed trial call reopens at once
+    }
+    noteTransition(before);
+  }
+
+  /**
+   * Logs a state change the calling thread's outcome caused. Watched here rather than through the breaker's
+   * event publisher: with any consumer registered, Resilience4j builds a timestamped event for every call.
+   */
+  private void noteTransition(CircuitBreaker.State before) {
+    var after = breaker.getState();
+    if (after == before) {
+      return;
+    }
+    if (after == CircuitBreaker.State.OPEN) {
+      openedAt = Instant.now();
+      LOG.warn("Database breaker '{}' opened after {} failures in a row (last: {}); calls fail at once until {}",
+          BREAKER, before == CircuitBreaker.State.HALF_OPEN ? "a failed trial call and" : threshold, lastFailure,
+          openedAt.plusMillis(openMillis));
+    } else {
+      LOG.info("Database breaker '{}' is {}", BREAKER, after);
     }
   }
 
   private static String describe(Throwable failure) {
     var state = SqlFailures.sqlState(failure);
-    var root = failure;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    var message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-    var nl = message.indexOf('\n');
-    return (state == null ? "" : state + " ") + (nl < 0 ? message : message.substring(0, nl));
+    return (state == null ? "" : state + " ") + SqlFailures.rootLine(failure);
   }
 
   private void enterBulkhead() {

@@ -4,7 +4,6 @@ import com.google.inject.Inject;
 import com.google.inject.Singleton;
 import io.ballast.core.RedisGuard;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import java.util.concurrent.TimeUnit;
 
@@ -22,18 +21,8 @@ final class RedisBreakerGuard implements RedisGuard {
 
   @Inject
   RedisBreakerGuard(ResilienceSettings settings, CircuitBreakerRegistry breakers) {
-    var threshold = settings.redisFailureThreshold();
-    this.breaker = breakers.circuitBreaker(BREAKER, CircuitBreakerConfig.custom()
-        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-        // every query records an outcome: the default window takes a lock per record
-        .slidingWindowSynchronizationStrategy(CircuitBreakerConfig.SlidingWindowSynchronizationStrategy.LOCK_FREE)
-        .slidingWindowSize(threshold)
-        .minimumNumberOfCalls(threshold)
-        .failureRateThreshold(100)
-        .waitDurationInOpenState(settings.redisOpenDuration())
-        .permittedNumberOfCallsInHalfOpenState(1)
-        .writableStackTraceEnabled(false)
-        .build());
+    this.breaker = breakers.circuitBreaker(BREAKER, Breakers.consecutiveFailures(
+        settings.redisFailureThreshold(), settings.redisOpenDuration(), 1).build());
   }
 
   CircuitBreaker breaker() {

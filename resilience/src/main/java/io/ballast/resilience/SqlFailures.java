@@ -92,4 +92,15 @@ public final class SqlFailures {
     }
     return null;
   }
+
+  /** The first line of the root cause's message, for logs and messages (never bind values: not the SQL). */
+  static String rootLine(Throwable failure) {
+    var root = failure;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    var message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    var nl = message.indexOf('\n');
+    return nl < 0 ? message : message.substring(0, nl);
+  }
 }

@@ -72,7 +72,7 @@ public final class Transactions {
         } catch (RuntimeException e) {
           var state = SqlFailures.sqlState(e);
           attempts.add("attempt " + (attempts.size() + 1) + ": " + (state == null ? "" : state + " ")
-              + firstLine(e) + (retryable(e) ? "" : " (not retryable)"));
+              + SqlFailures.rootLine(e) + (retryable(e) ? "" : " (not retryable)"));
           throw e;
         }
       });
@@ -98,15 +98,5 @@ public final class Transactions {
 
   Retry retry() {
     return retry;
-  }
-
-  private static String firstLine(Throwable e) {
-    var root = e;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    var message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-    var nl = message.indexOf('\n');
-    return nl < 0 ? message : message.substring(0, nl);
   }
 }
