@@ -182,7 +182,7 @@ final class CacheManager implements Caches, Managed {
 
   @Override
   public boolean redisAvailable() {
-    return remote != null && started && synced && !guard.isOpen();
+    return remote != null && started && synced && !guard.isOpen() && remote.connected();
   }
 
   /** Whether L1 entries are trusted for their full TTL (every invalidation is known to have arrived). */

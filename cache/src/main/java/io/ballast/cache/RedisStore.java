@@ -203,6 +203,13 @@ final class RedisStore implements RemoteStore {
   }
 
   @Override
+  public boolean connected() {
+    var c = connection;
+    var ps = pubsub;
+    return c != null && c.isOpen() && ps != null && ps.isOpen();
+  }
+
+  @Override
   public void ping() {
     connection().sync().ping();
   }

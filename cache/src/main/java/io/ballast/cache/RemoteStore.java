@@ -13,6 +13,9 @@ import java.util.Set;
  * back. Keys arrive fully qualified (namespace included).
  */
 public interface RemoteStore {
+  /** Whether the connections are open now (no round trip). */
+  boolean connected();
+
   /** A round trip that changes nothing: the guard's probe. */
   void ping() throws Exception;
 

@@ -107,9 +107,12 @@ class RedisOutageTest {
       assertThat(reader.errors).as("exceptions seen by callers").isEmpty();
     }
     assertThat(staleAfterResync).as("old values served after the resync").isEmpty();
-    // and the cut instance uses Redis again: a put there reaches the other instance
-    x.put("k2", 5L);
-    Instances.await("recovered", () -> Long.valueOf(5L).equals(y.get("k2")));
+    // and the cut instance uses Redis again: a put there reaches the other instance (a put made while a
+    // connection was still coming back is replayed as an invalidation instead, so write until one lands)
+    Instances.await("recovered", () -> {
+      x.put("k2", 5L);
+      return Long.valueOf(5L).equals(y.get("k2"));
+    });
   }
 
   @Test
