@@ -406,6 +406,9 @@ final class CacheManager implements Caches, Managed {
 
     @Override
     public void onLost(String reason) {
+      if (!started) {
+        return; // stopping: the connections close on purpose
+      }
       lostReason = reason;
       if (synced) {
         synced = false;
