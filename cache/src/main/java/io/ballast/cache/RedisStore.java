@@ -330,12 +330,10 @@ final class RedisStore implements RemoteStore {
     sync.ping();
     var pingMs = (System.nanoTime() - start) / 1e6;
     var info = new LinkedHashMap<String, String>();
-    for (var section : List.of("server", "memory", "clients")) {
-      for (var line : sync.info(section).split("\r?\n")) {
-        var colon = line.indexOf(':');
-        if (colon > 0 && !line.startsWith("#")) {
-          info.put(line.substring(0, colon), line.substring(colon + 1).trim());
-        }
+    for (var line : sync.info().split("\r?\n")) { // the default sections hold server, memory and clients
+      var colon = line.indexOf(':');
+      if (colon > 0 && !line.startsWith("#")) {
+        info.put(line.substring(0, colon), line.substring(colon + 1).trim());
       }
     }
     var out = new LinkedHashMap<String, Object>();

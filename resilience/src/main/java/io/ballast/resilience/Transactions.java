@@ -7,8 +7,6 @@ import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import io.github.resilience4j.retry.RetryRegistry;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
 import org.jooq.DSLContext;
 import org.jooq.TransactionalCallable;
 import org.jooq.TransactionalRunnable;
@@ -35,7 +33,6 @@ public final class Transactions {
 
   private final DSLContext db;
   private final Retry retry;
-  private final ThreadLocal<List<String>> history = ThreadLocal.withInitial(ArrayList::new);
 
   @Inject
   Transactions(DSLContext db, ResilienceSettings settings, RetryRegistry retries) {
@@ -62,8 +59,7 @@ public final class Transactions {
 
   /** Runs {@code transaction}, retrying it whole on conflicts; returns its result. */
   public <T> T result(TransactionalCallable<T> transaction) {
-    var attempts = history.get();
-    attempts.clear();
+    var attempts = new ArrayList<String>();
     try {
       return retry.executeCallable(() -> {
         DatabaseGuard.resetCommitting();
@@ -78,13 +74,11 @@ public final class Transactions {
       });
     } catch (RuntimeException e) {
       if (attempts.size() > 1 && retryable(e)) {
-        throw new TransactionRetryException(RETRY, Collections.unmodifiableList(new ArrayList<>(attempts)), e);
+        throw new TransactionRetryException(RETRY, attempts, e);
       }
       throw e;
     } catch (Exception e) {
       throw new IllegalStateException(e);
-    } finally {
-      attempts.clear();
     }
   }
 
