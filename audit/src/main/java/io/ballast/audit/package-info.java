@@ -1,7 +1,6 @@
 /**
- * Ballast audit: the acting request context, row-level security, and a trigger-based audit log.
- *
- * <p>This module is a placeholder in the build: its API arrives with the issue "Audit and row-level security". It already depends
- * on exactly what it will need, so the BOM and dependency convergence cover it today.
+ * Ballast audit: who is acting ({@link io.ballast.audit.ActingContext}, {@link io.ballast.audit.RequestContext}),
+ * what they may see ({@link io.ballast.audit.RowSecurity}), and what they changed
+ * ({@link io.ballast.audit.AuditLog}). Wire it with {@link io.ballast.audit.AuditModule}.
  */
 package io.ballast.audit;

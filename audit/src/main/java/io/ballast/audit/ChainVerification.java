@@ -1,0 +1,26 @@
+package io.ballast.audit;
+
+/**
+ * The outcome of {@link AuditLog#verify()}.
+ *
+ * @param intact      whether every check passed
+ * @param checked     chain entries checked
+ * @param firstSeq    the chain position verification started from: 1, or the first entry retention kept (whose
+ *                    link to the dropped entries before it is taken on trust)
+ * @param lastSeq     the last chain position checked
+ * @param badSeq      the chain position of the first bad entry, or {@code null}
+ * @param badLogId    the audit row id of the first bad entry, or {@code null}
+ * @param problem     what is wrong with it, or {@code null}
+ * @param unsealed    audit rows not yet in the chain (written after the last sealing)
+ * @param head        the hex hash of the last entry: keep it outside the database to detect a truncated tail later
+ */
+public record ChainVerification(boolean intact, long checked, long firstSeq, long lastSeq, Long badSeq, Long badLogId,
+    String problem, long unsealed, String head) {
+
+  @Override
+  public String toString() {
+    return intact
+        ? "audit chain intact: " + checked + " entries (" + firstSeq + ".." + lastSeq + "), " + unsealed + " unsealed"
+        : "audit chain broken at entry " + badSeq + " (audit row " + badLogId + "): " + problem;
+  }
+}
