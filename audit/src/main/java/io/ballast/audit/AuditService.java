@@ -134,7 +134,7 @@ final class AuditService implements Managed {
       var details = new LinkedHashMap<String, Object>();
       details.put("rls_problems", rlsProblems);
       details.put("chain_keyed", settings.keyed());
-      details.put("last_seal", lastSeal == null ? null : lastSeal.toString());
+      details.put("last_seal", lastSeal == null ? "never" : lastSeal.toString());
       var pending = db.fetchOne("select count(*) from ballast_audit.log l, ballast_audit.chain_state s "
           + "where s.id = 1 and (l.txid, l.id) > (s.last_txid, s.last_id)").get(0, Long.class);
       details.put("unsealed_rows", pending);
