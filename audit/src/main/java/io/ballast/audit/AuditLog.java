@@ -173,7 +173,7 @@ public final class AuditLog {
   }
 
   List<String> dropBefore(OffsetDateTime cutoff) {
-    return db.fetch("select ballast_audit.drop_partitions_before(?) as name", cutoff).getValues(0, String.class);
+    return db.fetch("select ballast_audit.drop_partitions_before(?::timestamptz) as name", cutoff).getValues(0, String.class);
   }
 
   private String toJson(Map<String, ?> value) {

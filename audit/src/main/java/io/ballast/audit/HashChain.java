@@ -69,7 +69,7 @@ final class HashChain {
       long seq = state.get("last_seq", Long.class);
       byte[] prev = state.get("last_hash", byte[].class);
       var insert = tx.batch(tx.query("insert into ballast_audit.chain (seq, log_id, log_at, prev_hash, hash) "
-          + "values (?, ?, ?, ?, ?)", null, null, null, null, null));
+          + "values (?, ?, ?::timestamptz, ?, ?)", null, null, null, null, null));
       long lastTxid = 0;
       long lastId = 0;
       for (var row : rows) {

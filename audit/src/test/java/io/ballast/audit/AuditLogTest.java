@@ -1,0 +1,251 @@
+package io.ballast.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.ballast.core.Ballast;
+import io.ballast.testkit.PostgresExtension;
+import io.ballast.testkit.TestRole;
+import java.sql.DriverManager;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jooq.DSLContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Trigger capture, events and reading the trail, against a real PostgreSQL as the application role. */
+class AuditLogTest {
+  @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
+
+  private static final ActingContext ALICE = ActingContext.builder().userId("alice").role("clerk").tenantId("acme")
+      .clientIp("192.0.2.7").requestId("req-42").build();
+
+  private static TestRole role;
+  private static Ballast app;
+  private static DSLContext db;
+  private static AuditLog audit;
+
+  @BeforeAll
+  static void start() throws Exception {
+    role = AuditFixture.appRole(PG, "app");
+    app = AuditFixture.start(role.databaseUrl(), AuditFixture.manualSealing().build(), 4);
+    db = app.get(DSLContext.class);
+    audit = app.get(AuditLog.class);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (app != null) {
+      app.close();
+    }
+  }
+
+  @BeforeEach
+  void clean() throws Exception {
+    PG.execute("truncate items, customers", "delete from ballast_audit.log");
+  }
+
+  private static List<AuditEntry> all(String table) {
+    var entries = new ArrayList<AuditEntry>();
+    String cursor = null;
+    do {
+      var page = audit.byTable(table, OffsetDateTime.now().minusDays(1), OffsetDateTime.now().plusDays(1), 500, cursor);
+      entries.addAll(page.items());
+      cursor = page.nextCursor();
+    } while (cursor != null);
+    return entries;
+  }
+
+  private static long logCount(String where) {
+    return db.fetchOne("select count(*) from ballast_audit.log where " + where).get(0, Long.class);
+  }
+
+  @Test
+  void insertUpdateDelete_areRecordedWithTheActingContext_notThePoolsRole() {
+    try (var scope = RequestContext.open(ALICE)) {
+      db.execute("insert into customers (region, id, name, email, password_hash) values ('eu', 7, 'Ann', 'a@x.io', 'h1')");
+      db.execute("update customers set name = 'Anne', email = 'anne@x.io' where region = 'eu' and id = 7");
+      db.execute("delete from customers where region = 'eu' and id = 7");
+    }
+    var entries = audit.forRecord("customers", Map.of("region", "eu", "id", 7), 10, null).items();
+    assertThat(entries).extracting(AuditEntry::operation).containsExactly("DELETE", "UPDATE", "INSERT"); // newest first
+    for (var e : entries) {
+      assertThat(e.userId()).isEqualTo("alice");
+      assertThat(e.role()).isEqualTo("clerk");
+      assertThat(e.tenantId()).isEqualTo("acme");
+      assertThat(e.clientIp()).isEqualTo("192.0.2.7");
+      assertThat(e.requestId()).isEqualTo("req-42");
+      assertThat(e.dbUser()).isEqualTo(role.name());
+      assertThat(e.table()).isEqualTo("public.customers");
+      assertThat(e.recordId()).isEqualTo("{\"id\": 7, \"region\": \"eu\"}");
+    }
+    var update = entries.get(1);
+    assertThat(update.changedColumns()).containsExactly("email", "name");
+    assertThat(update.oldRow()).contains("\"name\": \"Ann\"").contains("\"email\": \"[redacted]\"")
+        .doesNotContain("password_hash").doesNotContain("a@x.io").doesNotContain("h1");
+    assertThat(update.newRow()).contains("\"name\": \"Anne\"").doesNotContain("anne@x.io");
+    assertThat(entries.get(2).oldRow()).isNull();
+    assertThat(entries.get(0).newRow()).isNull();
+  }
+
+  @Test
+  void anUpdateOfExcludedColumnsOnly_writesNoAuditRow() {
+    db.execute("insert into customers (region, id, name) values ('us', 1, 'Bo')");
+    db.execute("update customers set last_seen = now(), password_hash = 'new' where id = 1");
+    db.execute("update customers set name = name where id = 1"); // no change at all
+    assertThat(all("customers")).extracting(AuditEntry::operation).containsExactly("INSERT");
+  }
+
+  @Test
+  void bulkAndRawSql_areCaptured_oneStatementManyRows() throws Exception {
+    try (var scope = RequestContext.open(ALICE)) {
+      assertThat(db.execute("insert into items (id, tenant_id) select g, 'acme' from generate_series(1, 1000) g"))
+          .isEqualTo(1000);
+      assertThat(db.execute("update items set n = n + 1 where id <= 500")).isEqualTo(500);
+    }
+    // raw JDBC, outside Ballast entirely: still recorded, with no acting user
+    try (var c = DriverManager.getConnection(role.jdbcUrl(), role.name(), role.password()); var s = c.createStatement()) {
+      assertThat(s.executeUpdate("delete from items where id > 900")).isEqualTo(100);
+    }
+    assertThat(logCount("table_name = 'items' and operation = 'INSERT' and user_id = 'alice'")).isEqualTo(1000);
+    assertThat(logCount("table_name = 'items' and operation = 'UPDATE' and changed_columns = '{n}'")).isEqualTo(500);
+    assertThat(logCount("table_name = 'items' and operation = 'DELETE' and user_id is null and db_user = '"
+        + role.name() + "'")).isEqualTo(100);
+  }
+
+  @Test
+  void truncate_isRecorded() {
+    db.execute("insert into items (id) values (1)");
+    db.execute("truncate items");
+    assertThat(all("items")).extracting(AuditEntry::operation).containsExactly("TRUNCATE", "INSERT");
+  }
+
+  @Test
+  void auditRowsCommitAndRollBackWithTheirChange() {
+    try (var scope = RequestContext.open(ALICE)) {
+      assertThatThrownBy(() -> db.transaction(cfg -> {
+        cfg.dsl().execute("insert into items (id) values (1), (2)");
+        audit.record(cfg.dsl(), "export", Map.of("rows", 2));
+        throw new IllegalStateException("abort");
+      })).hasMessageContaining("abort");
+      assertThat(logCount("true")).isZero();
+      db.transaction(cfg -> {
+        cfg.dsl().execute("insert into items (id) values (3)");
+        audit.record(cfg.dsl(), "export", Map.of("rows", 1, "format", "csv"));
+      });
+    }
+    assertThat(logCount("operation = 'INSERT'")).isEqualTo(1);
+    var events = audit.byUser("alice", 10, null).items().stream().filter(e -> "EVENT".equals(e.operation())).toList();
+    assertThat(events).hasSize(1);
+    assertThat(events.get(0).event()).isEqualTo("export");
+    assertThat(events.get(0).eventData()).isEqualTo("{\"rows\": 1, \"format\": \"csv\"}");
+    assertThat(events.get(0).tenantId()).isEqualTo("acme");
+    assertThatThrownBy(() -> audit.record(db, " ", null))
+        .hasMessage("audit event name must be 1 to 200 characters, but was 1 characters");
+  }
+
+  /** Concurrent writers, a third of their transactions rolled back: exactly the committed changes are audited. */
+  @Test
+  void concurrentWriters_withRollbacks_nothingLostNothingPhantom() throws Exception {
+    int threads = 4;
+    int perThread = 150;
+    var committed = new AtomicLong();
+    var committedIds = java.util.Collections.synchronizedSet(new HashSet<Long>());
+    var executor = Executors.newFixedThreadPool(threads);
+    try {
+      var futures = new ArrayList<Future<?>>();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        futures.add(executor.submit(() -> {
+          var random = ThreadLocalRandom.current();
+          for (int i = 0; i < perThread; i++) {
+            long id = thread * 100_000L + i;
+            boolean rollback = random.nextInt(3) == 0;
+            try (var scope = RequestContext.open(ActingContext.of("writer-" + thread, "t" + thread))) {
+              db.transaction(cfg -> {
+                cfg.dsl().execute("insert into items (id, tenant_id) values (?, ?)", id, "t" + thread);
+                cfg.dsl().execute("update items set n = n + 1 where id = ?", id);
+                if (rollback) {
+                  throw new IllegalStateException("rolled back on purpose");
+                }
+              });
+              committed.incrementAndGet();
+              committedIds.add(id);
+            } catch (IllegalStateException expected) {
+              // the change and its audit rows are gone together
+            }
+          }
+          return null;
+        }));
+      }
+      for (var f : futures) {
+        f.get();
+      }
+    } finally {
+      executor.shutdownNow();
+    }
+    assertThat(committed.get()).isBetween(1L, (long) threads * perThread - 1);
+    assertThat(logCount("table_name = 'items' and operation = 'INSERT'")).isEqualTo(committed.get());
+    assertThat(logCount("table_name = 'items' and operation = 'UPDATE'")).isEqualTo(committed.get());
+    var audited = new HashSet<>(db.fetch("select (record_id->>'id')::bigint from ballast_audit.log "
+        + "where operation = 'INSERT'").getValues(0, Long.class));
+    assertThat(audited).isEqualTo(committedIds);
+    assertThat(logCount("operation = 'INSERT' and user_id <> 'writer-' || (record_id->>'id')::bigint / 100000"))
+        .isZero(); // each row carries the user that wrote it
+  }
+
+  @Test
+  void readingTheTrail_byUserAndByTable_newestFirst_inKeysetPages() {
+    for (int i = 0; i < 25; i++) {
+      var who = i % 2 == 0 ? "even" : "odd";
+      RequestContext.as(db, ActingContext.of(who, "acme")).execute("insert into items (id) values (?)", i);
+    }
+    var pages = 0;
+    var seen = new ArrayList<AuditEntry>();
+    String cursor = null;
+    do {
+      var page = audit.byUser("even", 4, cursor);
+      seen.addAll(page.items());
+      cursor = page.nextCursor();
+      pages++;
+    } while (cursor != null);
+    assertThat(pages).isEqualTo(4);
+    assertThat(seen).hasSize(13).allMatch(e -> e.userId().equals("even"));
+    assertThat(seen).extracting(AuditEntry::id).isSortedAccordingTo((a, b) -> Long.compare(b, a));
+    assertThat(seen).extracting(AuditEntry::recordId).doesNotHaveDuplicates();
+    var table = all("public.items");
+    assertThat(table).hasSize(25);
+    assertThat(audit.byTable("items", OffsetDateTime.now().plusDays(1), OffsetDateTime.now().plusDays(2), 10, null)
+        .items()).isEmpty();
+  }
+
+  @Test
+  void enableAndDisable_fromJava_andBadTablesAreRefused() {
+    db.execute("create table if not exists keyless (a int, b text)");
+    assertThatThrownBy(() -> audit.enable(AuditTable.of("keyless").build()))
+        .hasMessageContaining("cannot audit table keyless: it has no primary key; pass the key columns");
+    audit.enable(AuditTable.of("keyless").keyColumns("a").redact("b").build());
+    db.execute("insert into keyless values (1, 'secret')");
+    assertThat(all("keyless")).singleElement().satisfies(e -> {
+      assertThat(e.recordId()).isEqualTo("{\"a\": 1}");
+      assertThat(e.newRow()).isEqualTo("{\"a\": 1, \"b\": \"[redacted]\"}");
+    });
+    assertThatThrownBy(() -> audit.enable(AuditTable.of("keyless").keyColumns("a").exclude("zzz").build()))
+        .hasMessageContaining("cannot audit table keyless: it has no column zzz");
+    audit.disable("keyless");
+    db.execute("insert into keyless values (2, 'x')");
+    assertThat(all("keyless")).hasSize(1);
+    assertThat(AuditTable.of("app.users").exclude("pw").redact("email").build().sql()).isEqualTo(
+        "select ballast_audit.enable('app.users', array['pw']::text[], array['email']::text[], null)");
+  }
+}

@@ -1,0 +1,194 @@
+package io.ballast.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ballast.core.AppEnv;
+import io.ballast.core.Ballast;
+import io.ballast.testkit.PostgresExtension;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import org.jooq.DSLContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Tamper evidence: every kind of tampering, made directly in SQL as a superuser, is found by verify(). */
+class HashChainTest {
+  @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
+
+  private static final String KEY = "k".repeat(40);
+
+  private static String url;
+  private Ballast app;
+  private DSLContext db;
+  private AuditLog audit;
+
+  @BeforeAll
+  static void role() throws Exception {
+    url = AuditFixture.appRole(PG, "app").databaseUrl();
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    app = AuditFixture.start(url, AuditFixture.manualSealing().key(KEY).build(), 3);
+    db = app.get(DSLContext.class);
+    audit = app.get(AuditLog.class);
+    PG.execute("truncate ballast_audit.chain", "delete from ballast_audit.log", "truncate items",
+        "update ballast_audit.chain_state set last_txid = 0, last_id = 0, last_seq = 0, "
+            + "last_hash = decode(repeat('00', 32), 'hex'), key_id = null");
+    try (var scope = RequestContext.open(ActingContext.of("u", "t"))) {
+      db.execute("insert into items (id) select g from generate_series(1, 30) g");
+      db.execute("update items set n = 1 where id <= 10");
+    }
+    PG.execute("delete from ballast_audit.log where operation = 'TRUNCATE'");
+    assertThat(audit.seal()).isEqualTo(40);
+    assertThat(audit.verify().intact()).isTrue();
+  }
+
+  @AfterEach
+  void stop() {
+    app.close();
+  }
+
+  private long logIdAt(long seq) {
+    return db.fetchOne("select log_id from ballast_audit.chain where seq = ?", seq).get(0, Long.class);
+  }
+
+  @Test
+  void anUntouchedChain_isIntact_andNewRowsAreSealedAfterTheirTransactionEnds() {
+    var v = audit.verify();
+    assertThat(v.intact()).isTrue();
+    assertThat(v.checked()).isEqualTo(40);
+    assertThat(v.firstSeq()).isEqualTo(1);
+    assertThat(v.lastSeq()).isEqualTo(40);
+    assertThat(v.head()).hasSize(64);
+    db.transaction(cfg -> {
+      cfg.dsl().execute("insert into items (id) values (100)");
+      // this transaction is still running: its audit row cannot be sealed yet
+      var other = app.get(AuditLog.class);
+      var sealer = new Thread(() -> other.seal());
+      sealer.start();
+      sealer.join();
+    });
+    assertThat(audit.verify().unsealed()).isEqualTo(1);
+    assertThat(audit.seal()).isEqualTo(1);
+    assertThat(audit.verify()).satisfies(r -> {
+      assertThat(r.intact()).isTrue();
+      assertThat(r.checked()).isEqualTo(41);
+      assertThat(r.unsealed()).isZero();
+    });
+  }
+
+  @Test
+  void aModifiedRow_isReportedAsTheFirstBadEntry() throws Exception {
+    long victim = logIdAt(17);
+    PG.execute("update ballast_audit.log set user_id = 'mallory' where id = " + victim);
+    var v = audit.verify();
+    assertThat(v.intact()).isFalse();
+    assertThat(v.badSeq()).isEqualTo(17);
+    assertThat(v.badLogId()).isEqualTo(victim);
+    assertThat(v.problem()).isEqualTo("its audit row was modified (hash mismatch)");
+    assertThat(v.toString()).isEqualTo("audit chain broken at entry 17 (audit row " + victim
+        + "): its audit row was modified (hash mismatch)");
+  }
+
+  @Test
+  void aModifiedJsonValue_isFound() throws Exception {
+    long victim = logIdAt(35);
+    PG.execute("update ballast_audit.log set new_row = jsonb_set(new_row, '{n}', '5') where id = " + victim);
+    assertThat(audit.verify().badSeq()).isEqualTo(35);
+  }
+
+  @Test
+  void aDeletedRow_isReported() throws Exception {
+    long victim = logIdAt(5);
+    PG.execute("delete from ballast_audit.log where id = " + victim);
+    var v = audit.verify();
+    assertThat(v.badSeq()).isEqualTo(5);
+    assertThat(v.problem()).isEqualTo("its audit row was deleted");
+  }
+
+  @Test
+  void aDeletedRowAndItsChainEntry_areReportedAsAGap() throws Exception {
+    long victim = logIdAt(9);
+    PG.execute("delete from ballast_audit.log where id = " + victim, "delete from ballast_audit.chain where seq = 9");
+    var v = audit.verify();
+    assertThat(v.badSeq()).isEqualTo(10);
+    assertThat(v.problem()).isEqualTo("chain entries 9..9 are missing");
+  }
+
+  @Test
+  void aTruncatedTail_isReported() throws Exception {
+    PG.execute("delete from ballast_audit.log where id in (select log_id from ballast_audit.chain where seq > 37)",
+        "delete from ballast_audit.chain where seq > 37");
+    var v = audit.verify();
+    assertThat(v.intact()).isFalse();
+    assertThat(v.problem()).isEqualTo("the chain ends at entry 37 but was sealed up to entry 40 (entries at the end "
+        + "were deleted)");
+  }
+
+  @Test
+  void anInsertedRow_insideTheSealedRange_isReported() throws Exception {
+    long txid = db.fetchOne("select min(txid) from ballast_audit.log").get(0, Long.class);
+    PG.execute("insert into ballast_audit.log (txid, user_id, table_schema, table_name, operation, record_id, new_row) "
+        + "values (" + txid + ", 'u', 'public', 'items', 'INSERT', '{\"id\": 999}', '{\"id\": 999, \"n\": 0}')");
+    var v = audit.verify();
+    assertThat(v.intact()).isFalse();
+    assertThat(v.problem()).endsWith("is inside the sealed range but not in the chain (inserted)");
+    assertThat(v.badLogId()).isEqualTo(db.fetchOne("select max(id) from ballast_audit.log").get(0, Long.class));
+  }
+
+  @Test
+  void aForgedEntry_recomputedWithoutTheKey_isReported() throws Exception {
+    long victim = logIdAt(40);
+    // the attacker rewrites the row and recomputes an unkeyed SHA-256 link, as they could without the key
+    PG.execute("update ballast_audit.log set user_id = 'mallory' where id = " + victim,
+        "update ballast_audit.chain c set hash = sha256(c.prev_hash || convert_to(ballast_audit.entry_payload(l), "
+            + "'UTF8')) from ballast_audit.log l where l.id = c.log_id and c.seq = 40",
+        "update ballast_audit.chain_state set last_hash = (select hash from ballast_audit.chain where seq = 40)");
+    assertThat(audit.verify().badSeq()).isEqualTo(40);
+  }
+
+  @Test
+  void anInstanceWithAnotherKey_neitherSealsNorVerifies() {
+    try (var other = AuditFixture.start(url, AuditSettings.builder(AppEnv.DEVELOPMENT).sealInterval(Duration.ofHours(1))
+        .key("z".repeat(40)).build(), 2)) {
+      var v = other.get(AuditLog.class).verify();
+      assertThat(v.intact()).isFalse();
+      assertThat(v.problem()).startsWith("the chain was sealed with key hmac-sha256:");
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> other.get(AuditLog.class).seal())
+          .hasMessageContaining("give every instance the same BALLAST_AUDIT_KEY");
+    }
+  }
+
+  @Test
+  void retention_dropsWholeOldMonths_andVerificationStartsAtTheFirstKeptEntry() throws Exception {
+    // an old month, with rows written then and sealed
+    PG.execute("create table ballast_audit.log_y2020m01 partition of ballast_audit.log "
+            + "for values from ('2020-01-01 00:00+00') to ('2020-02-01 00:00+00')",
+        "create table ballast_audit.chain_y2020m01 partition of ballast_audit.chain "
+            + "for values from ('2020-01-01 00:00+00') to ('2020-02-01 00:00+00')",
+        "truncate ballast_audit.chain", "delete from ballast_audit.log",
+        "update ballast_audit.chain_state set last_txid = 0, last_id = 0, last_seq = 0, "
+            + "last_hash = decode(repeat('00', 32), 'hex'), key_id = null",
+        "insert into ballast_audit.log (at, operation, event) select timestamptz '2020-01-15 12:00+00', 'EVENT', "
+            + "'old-' || g from generate_series(1, 5) g");
+    db.execute("insert into items (id) values (500)");
+    assertThat(audit.seal()).isEqualTo(6);
+    var cutoff = OffsetDateTime.now(ZoneOffset.UTC).minusYears(1);
+    assertThat(audit.dropBefore(cutoff)).containsExactly("chain_y2020m01", "log_y2020m01");
+    assertThat(db.fetchOne("select count(*) from ballast_audit.log").get(0, Long.class)).isEqualTo(1);
+    var v = audit.verify();
+    assertThat(v.intact()).isTrue();
+    assertThat(v.firstSeq()).isEqualTo(6);
+    assertThat(v.checked()).isEqualTo(1);
+    // the partitions ahead are there, and creating them again is a no-op
+    assertThat(audit.ensurePartitions()).isZero();
+    var month = OffsetDateTime.now(ZoneOffset.UTC).plusMonths(2);
+    assertThat(db.fetchOne("select to_regclass(?) is not null", String.format("ballast_audit.log_y%04dm%02d",
+        month.getYear(), month.getMonthValue())).get(0, Boolean.class)).isTrue();
+  }
+}
