@@ -9,6 +9,11 @@ import static org.jooq.impl.DSL.table;
 import io.ballast.cache.CacheRegion;
 import io.ballast.cache.CacheSettings;
 import io.ballast.cache.Caches;
+import io.ballast.audit.ActingContext;
+import io.ballast.audit.AuditLog;
+import io.ballast.audit.AuditModule;
+import io.ballast.audit.AuditSettings;
+import io.ballast.audit.RequestContext;
 import io.ballast.cache.RedisCacheModule;
 import io.ballast.cache.RegionSettings;
 import io.ballast.core.Ballast;
@@ -36,6 +41,9 @@ import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -58,6 +66,9 @@ final class Demo {
   static final String USAGE = "usage: ballast-demo demo [--duration <30s|2m|500ms|seconds>]";
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)?");
   private static final String DEMO_DATABASE = "ballast_demo";
+  private static final String DEMO_ROLE = "ballast_demo_app";
+  // the embedded server listens on loopback only and lives as long as the demo
+  private static final String DEMO_ROLE_PASSWORD = "ballast-demo-local";
 
   private static final Table<Record> CUSTOMERS = table(name("customers"));
   private static final Table<Record> ORDERS = table(name("orders"));
@@ -137,10 +148,12 @@ final class Demo {
     out.println("          " + resilienceSettings);
     var adminSettings = AdminSettings.fromEnv(effective::get);
     out.println("          " + adminSettings);
+    var auditSettings = AuditSettings.fromEnv(effective);
+    out.println("          " + auditSettings);
 
     try (var app = Ballast.start(new CoreModule(core), new PoolModule(poolSettings),
-        new MigrationsModule(migrationSettings), new RedisCacheModule(cacheSettings), new ResilienceModule(resilienceSettings),
-        new AdminModule(adminSettings))) {
+        new MigrationsModule(migrationSettings), new AuditModule(auditSettings), new RedisCacheModule(cacheSettings),
+        new ResilienceModule(resilienceSettings), new AdminModule(adminSettings))) {
       var db = app.get(DSLContext.class);
       var pool = app.get(Pool.class);
       out.println("Started: " + app.lifecycle().services().size() + " managed service(s), pool " + pool.snapshot());
@@ -156,6 +169,7 @@ final class Demo {
       var customers = app.get(Caches.class).region(RegionSettings.builder("customers", Customer.class).mediumTtl()
           .negativeTtl(Duration.ofSeconds(30)).build());
       cacheReads(db, app.get(Caches.class), customers, out);
+      tenants(db, app.get(AuditLog.class), out);
 
       var ready = app.get(HealthRegistry.class).run(ProbeKind.READY);
       out.println("Readiness: " + (ready.healthy() ? "READY" : "NOT READY") + " " + ready.checks().stream()
@@ -174,6 +188,62 @@ final class Demo {
     }
     out.println("Stopped cleanly.");
     return 0;
+  }
+
+  /**
+   * Two tenants work side by side, each in its own acting context: each sees only its own notes (row-level
+   * security), the admin role sees both, and the audit trail records who changed what.
+   */
+  private static void tenants(DSLContext db, AuditLog audit, PrintStream out) {
+    var run = Long.toString(System.nanoTime() % 100_000);
+    var workers = new ArrayList<Thread>();
+    for (var tenant : List.of("acme", "globex")) {
+      workers.add(new Thread(() -> {
+        var acting = ActingContext.builder().userId(tenant + "-user").tenantId(tenant).clientIp("127.0.0.1")
+            .requestId(tenant + "-" + run).build();
+        try (var scope = RequestContext.open(acting)) {
+          db.transaction(cfg -> {
+            for (int i = 1; i <= 3; i++) {
+              cfg.dsl().execute("insert into notes (tenant_id, author, body) values (?, ?, ?)", tenant,
+                  acting.userId(), tenant + " note " + i + " of run " + run);
+            }
+          });
+          db.execute("update notes set body = body || ' (edited)' where id = (select min(id) from notes where body "
+              + "like ?)", "% of run " + run + "%");
+          db.execute("delete from notes where id = (select max(id) from notes where body like ?)", "% of run " + run + "%");
+        }
+      }, "tenant-" + tenant));
+    }
+    for (var w : workers) {
+      w.start();
+    }
+    try {
+      for (var w : workers) {
+        w.join();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    for (var tenant : List.of("acme", "globex")) {
+      var notes = RequestContext.as(db, ActingContext.of(tenant + "-user", tenant))
+          .fetch("select tenant_id, body from notes where body like ? order by id", "% of run " + run + "%");
+      out.println("Tenant " + tenant + " sees " + notes.size() + " notes of this run, of tenants "
+          + notes.getValues(0, String.class).stream().distinct().toList());
+    }
+    var admin = ActingContext.builder().userId("ops").role("admin").build();
+    out.println("The admin role sees " + RequestContext.as(db, admin).fetchOne("select count(*) from notes where body "
+        + "like ?", "% of run " + run + "%").get(0) + " notes of this run; without a context a query sees "
+        + db.fetchOne("select count(*) from notes").get(0));
+    audit.seal();
+    var trail = audit.byTable("notes", OffsetDateTime.now().minusHours(1), OffsetDateTime.now().plusHours(1), 8, null);
+    out.println("Audit trail of notes, newest first:");
+    for (var e : trail.items()) {
+      out.println("  #" + e.id() + " " + e.operation() + " " + e.recordId() + " by " + e.userId() + " of tenant "
+          + e.tenantId() + " (request " + e.requestId() + ", database role " + e.dbUser() + ")"
+          + (e.changedColumns().isEmpty() ? "" : " changed " + e.changedColumns()));
+    }
+    out.println("Audit chain: " + audit.verify());
   }
 
   private static boolean isBlank(String value) {
@@ -221,16 +291,26 @@ final class Demo {
   private static String embeddedDatabaseUrl() {
     var server = PostgresServer.shared();
     try (var c = server.connectAsSuperuser("postgres"); var s = c.createStatement()) {
-      try (var rs = s.executeQuery("select 1 from pg_database where datname = '" + DEMO_DATABASE + "'")) {
+      try (var rs = s.executeQuery("select 1 from pg_roles where rolname = '" + DEMO_ROLE + "'")) {
         if (!rs.next()) {
-          s.execute("create database " + DEMO_DATABASE);
+          // the application's own role: no superuser, no BYPASSRLS, so row-level security binds it
+          s.execute("create role " + DEMO_ROLE + " login password '" + DEMO_ROLE_PASSWORD
+              + "' nosuperuser nobypassrls nocreaterole nocreatedb");
         }
+      }
+      boolean ours;
+      try (var rs = s.executeQuery("select pg_get_userbyid(datdba) = '" + DEMO_ROLE + "' from pg_database "
+          + "where datname = '" + DEMO_DATABASE + "'")) {
+        ours = rs.next() && rs.getBoolean(1);
+      }
+      if (!ours) { // absent, or left by an older demo that ran as the superuser: the demo's data is disposable
+        s.execute("drop database if exists " + DEMO_DATABASE + " with (force)");
+        s.execute("create database " + DEMO_DATABASE + " owner " + DEMO_ROLE);
       }
     } catch (SQLException e) {
       throw new IllegalStateException("Could not prepare the embedded demo database: " + e.getMessage(), e);
     }
-    var password = server.superuserPassword() == null ? "" : ":" + server.superuserPassword();
-    return "postgresql://" + server.superuser() + password + "@" + server.host() + ":" + server.port() + "/"
+    return "postgresql://" + DEMO_ROLE + ":" + DEMO_ROLE_PASSWORD + "@" + server.host() + ":" + server.port() + "/"
         + DEMO_DATABASE;
   }
 

@@ -32,8 +32,15 @@ class DemoTest {
     var text = out.toString(StandardCharsets.UTF_8);
     assertThat(code).as(text + err).isZero();
     assertThat(text)
-        .contains("Migrations: set 'app' has 3 applied ([V1 (V1__customers_and_orders.sql),"
-            + " V2 (V2__orders_customer_created_index.sql), V3 (V3__customers_attributes_index.sql)]), 0 pending")
+        .contains("Migrations: set 'app' has 4 applied ([V1 (V1__customers_and_orders.sql),"
+            + " V2 (V2__orders_customer_created_index.sql), V3 (V3__customers_attributes_index.sql),"
+            + " V4 (V4__tenant_notes.sql)]), 0 pending")
+        .contains("Migrations: set 'audit' has 1 applied")
+        .contains("Audit trail of notes, newest first:")
+        .containsPattern("#\\d+ DELETE \\{\"id\": \\d+} by (acme|globex)-user of tenant (acme|globex) \\(request "
+            + "(acme|globex)-\\d+, database role [a-z]+\\)")
+        .containsPattern("UPDATE \\{\"id\": \\d+} by (acme|globex)-user .* changed \\[body]")
+        .contains("Audit chain: audit chain intact: ")
         .contains("Seeded: customers (1000 rows), orders (20000 rows)")
         .contains("Containment query (GIN jsonb_path_ops index): 100 gold customers")
         .contains("Lookup by key: customer 42 is 'customer 42'")
@@ -80,7 +87,13 @@ class DemoTest {
     assertThat(text).contains("DATABASE_URL is not set: starting an embedded PostgreSQL 16")
         .contains("REDIS_URL is not set: starting an embedded Redis")
         .contains("Cache (L1 + Redis)")
-        .contains("/ballast_demo").contains("Stopped cleanly.");
+        .contains("/ballast_demo").contains("Stopped cleanly.")
+        // the embedded demo connects as its own non-superuser role, so row-level security isolates the tenants
+        .contains("Tenant acme sees 2 notes of this run, of tenants [acme]")
+        .contains("Tenant globex sees 2 notes of this run, of tenants [globex]")
+        .contains("The admin role sees 4 notes of this run; without a context a query sees 0")
+        .contains("database role ballast_demo_app")
+        .contains("Audit chain: audit chain intact: ");
   }
 
   @Test
