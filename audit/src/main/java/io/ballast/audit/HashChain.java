@@ -9,6 +9,8 @@ import java.util.HexFormat;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.jooq.DSLContext;
+import org.jooq.impl.DSL;
+import org.jooq.impl.SQLDataType;
 
 /**
  * The audit log's hash chain. Sealing appends every audit row that can no longer change (its transaction id is
@@ -58,8 +60,9 @@ final class HashChain {
       }
       long horizon = tx.fetchOne("select txid_snapshot_xmin(txid_current_snapshot())").get(0, Long.class);
       var rows = tx.fetch("select l.id, l.at, l.txid, ballast_audit.entry_payload(l) as payload from ballast_audit.log l "
-          + "where (l.txid, l.id) > (?, ?) and l.txid < ? order by l.txid, l.id limit " + BATCH,
-          state.get("last_txid", Long.class), state.get("last_id", Long.class), horizon);
+          + "where l.txid >= ? and (l.txid, l.id) > (?, ?) and l.txid < ? order by l.txid, l.id limit " + BATCH,
+          state.get("last_txid", Long.class), state.get("last_txid", Long.class), state.get("last_id", Long.class),
+          horizon);
       if (rows.isEmpty()) {
         if (stateKey == null) {
           tx.execute("update ballast_audit.chain_state set key_id = ? where id = 1", keyId);
@@ -68,19 +71,29 @@ final class HashChain {
       }
       long seq = state.get("last_seq", Long.class);
       byte[] prev = state.get("last_hash", byte[].class);
-      var insert = tx.batch(tx.query("insert into ballast_audit.chain (seq, log_id, log_at, prev_hash, hash) "
-          + "values (?, ?, ?::timestamptz, ?, ?)", null, null, null, null, null));
-      long lastTxid = 0;
-      long lastId = 0;
-      for (var row : rows) {
-        seq++;
-        var hash = hash(prev, row.get("payload", String.class));
-        lastId = row.get("id", Long.class);
-        lastTxid = row.get("txid", Long.class);
-        insert.bind(seq, lastId, row.get("at", OffsetDateTime.class), prev, hash);
-        prev = hash;
+      int n = rows.size();
+      var seqs = new Long[n];
+      var ids = new Long[n];
+      var ats = new OffsetDateTime[n];
+      var prevs = new byte[n][];
+      var hashes = new byte[n][];
+      for (int i = 0; i < n; i++) {
+        var row = rows.get(i);
+        seqs[i] = ++seq;
+        ids[i] = row.get("id", Long.class);
+        ats[i] = row.get("at", OffsetDateTime.class);
+        prevs[i] = prev;
+        prev = hash(prev, row.get("payload", String.class));
+        hashes[i] = prev;
       }
-      insert.execute();
+      // one statement for the whole batch, not one per entry
+      tx.execute("insert into ballast_audit.chain (seq, log_id, log_at, prev_hash, hash) "
+          + "select * from unnest(?::bigint[], ?::bigint[], ?::timestamptz[], ?::bytea[], ?::bytea[])",
+          DSL.val(seqs, SQLDataType.BIGINT.array()), DSL.val(ids, SQLDataType.BIGINT.array()),
+          DSL.val(ats, SQLDataType.TIMESTAMPWITHTIMEZONE.array()), DSL.val(prevs, SQLDataType.BLOB.array()),
+          DSL.val(hashes, SQLDataType.BLOB.array()));
+      long lastTxid = rows.get(n - 1).get("txid", Long.class);
+      long lastId = ids[n - 1];
       tx.execute("update ballast_audit.chain_state set last_txid = ?, last_id = ?, last_seq = ?, last_hash = ?, "
           + "key_id = ?, sealed_at = now() where id = 1", lastTxid, lastId, seq, prev, keyId);
       return rows.size();
@@ -95,8 +108,8 @@ final class HashChain {
       var state = tx.fetchOne("select last_txid, last_id, last_seq, last_hash, key_id from ballast_audit.chain_state "
           + "where id = 1 for share");
       var stateKey = state.get("key_id", String.class);
-      long unsealed = tx.fetchOne("select count(*) from ballast_audit.log l where (l.txid, l.id) > (?, ?)",
-          state.get("last_txid", Long.class), state.get("last_id", Long.class)).get(0, Long.class);
+      long unsealed = tx.fetchOne("select count(*) from ballast_audit.log l where l.txid >= ? and (l.txid, l.id) > (?, ?)",
+          state.get("last_txid", Long.class), state.get("last_txid", Long.class), state.get("last_id", Long.class)).get(0, Long.class);
       if (stateKey != null && !stateKey.equals(keyId)) {
         return new ChainVerification(false, 0, 0, 0, null, null, "the chain was sealed with key " + stateKey
             + ", not with this instance's key " + keyId, unsealed, null);
