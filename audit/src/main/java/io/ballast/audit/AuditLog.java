@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ballast.core.data.Page;
 import io.ballast.core.data.Pagination;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -143,7 +144,16 @@ public final class AuditLog {
 
   /** Seals every audit row that can no longer change into the hash chain; returns how many. */
   public int seal() {
-    return chain.sealAll(db);
+    return chain.sealAll(db, null);
+  }
+
+  /**
+   * Like {@link #seal()}, but stops after the batch (of up to 1 000 rows) during which {@code budget} runs out,
+   * leaving the rest for the next call; returns how many rows were sealed.
+   */
+  public int seal(Duration budget) {
+    Objects.requireNonNull(budget, "budget");
+    return chain.sealAll(db, budget);
   }
 
   /**

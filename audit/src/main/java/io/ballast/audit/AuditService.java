@@ -88,9 +88,12 @@ final class AuditService implements Managed {
       return;
     }
     scheduler = null;
+    long deadline = System.nanoTime() + grace.toNanos();
     executor.shutdownNow();
     executor.awaitTermination(Math.max(0, grace.toMillis()), TimeUnit.MILLISECONDS);
-    sealQuietly();
+    // a last pass within what is left of the grace period: a backlog must not hold up shutdown (the next
+    // instance to start seals the rest)
+    sealQuietly(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
   }
 
   private void maintain() {
@@ -113,8 +116,12 @@ final class AuditService implements Managed {
   }
 
   private void sealQuietly() {
+    sealQuietly(null);
+  }
+
+  private void sealQuietly(Duration budget) {
     try {
-      sealed.inc(log.seal());
+      sealed.inc(budget == null ? log.seal() : log.seal(budget));
       lastSeal = Instant.now();
       if (lastSealFailure != null) {
         LOG.info("audit sealing works again");

@@ -3,6 +3,7 @@ package io.ballast.audit;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -34,14 +35,18 @@ final class HashChain {
         sha256(("ballast-audit-key-id:" + key).getBytes(StandardCharsets.UTF_8)), 0, 8);
   }
 
-  /** Seals what can be sealed, up to {@code BATCH} rows per transaction; returns the rows sealed. */
-  int sealAll(DSLContext db) {
+  /**
+   * Seals what can be sealed, up to {@code BATCH} rows per transaction, until nothing is left or {@code budget}
+   * has passed (checked between batches; {@code null}: no limit); returns the rows sealed.
+   */
+  int sealAll(DSLContext db, Duration budget) {
+    long deadline = budget == null ? 0 : System.nanoTime() + budget.toNanos();
     int total = 0;
     int n;
     do {
       n = sealBatch(db);
       total += n;
-    } while (n == BATCH);
+    } while (n == BATCH && (budget == null || System.nanoTime() - deadline < 0));
     return total;
   }
 

@@ -58,6 +58,25 @@ class HashChainTest {
   }
 
   @Test
+  void aSealingBudget_stopsAfterTheBatchItRunsOutIn_andTheRestIsSealedNextTime() {
+    try (var scope = RequestContext.open(ActingContext.of("u", "t"))) {
+      db.execute("insert into items (id) select g from generate_series(1000, 3499) g");
+    }
+    assertThat(audit.seal(Duration.ZERO)).isEqualTo(1000);
+    assertThat(audit.verify()).satisfies(v -> {
+      assertThat(v.intact()).isTrue();
+      assertThat(v.lastSeq()).isEqualTo(1040);
+      assertThat(v.unsealed()).isEqualTo(1500);
+    });
+    assertThat(audit.seal(Duration.ofMinutes(5))).isEqualTo(1500);
+    assertThat(audit.verify()).satisfies(v -> {
+      assertThat(v.intact()).isTrue();
+      assertThat(v.checked()).isEqualTo(2540);
+      assertThat(v.unsealed()).isZero();
+    });
+  }
+
+  @Test
   void anUntouchedChain_isIntact_andNewRowsAreSealedAfterTheirTransactionEnds() {
     var v = audit.verify();
     assertThat(v.intact()).isTrue();

@@ -13,6 +13,7 @@ import io.ballast.migrations.MigrationsModule;
 import io.ballast.pool.PoolModule;
 import io.ballast.pool.PoolSettings;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -81,7 +82,11 @@ public class AuditWriteBenchmark {
         new PoolModule(PoolSettings.builder().url(database.databaseUrl()).connectionLimit(4).build()),
         new MigrationsModule(MigrationSettings.builder(AppEnv.DEVELOPMENT).locations("classpath:db/bench-audit").build()),
         new AuditModule(AuditSettings.builder(AppEnv.DEVELOPMENT).rlsCheck(AuditSettings.RlsCheck.WARN)
-            .key("benchmark-key-of-at-least-32-characters").build()));
+            .key("benchmark-key-of-at-least-32-characters")
+            // -jvmArgsAppend -Dballast.bench.sealing=false takes sealing out, to tell its cost from the trigger's
+            .sealInterval(Boolean.parseBoolean(System.getProperty("ballast.bench.sealing", "true"))
+                ? Duration.ofSeconds(1) : Duration.ofHours(1))
+            .build()));
     db = RequestContext.as(ballast.get(DSLContext.class), ActingContext.builder().userId("bench").tenantId("t1")
         .requestId("bench-run").build());
     table = target == Target.AUDITED ? "bench_audited" : "bench_plain";
