@@ -8,6 +8,7 @@ import com.google.inject.Singleton;
 import com.google.inject.name.Named;
 import com.google.inject.name.Names;
 import io.ballast.core.Extensions;
+import io.ballast.core.ListenerStage;
 import io.ballast.core.ProbeCheck;
 import io.ballast.core.data.Pagination;
 import io.ballast.migrations.MigrationSet;
@@ -24,8 +25,8 @@ import org.jooq.TransactionListenerProvider;
  *   <li>{@link AuditSettings}, the instance given;
  *   <li>a jOOQ execute listener and transaction listener that apply the {@link ActingContext} open through
  *       {@link RequestContext} transaction-locally before the first statement of every transaction (and around
- *       single statements, in an implicit transaction); install this module before {@code ResilienceModule}
- *       so the context listener runs first;
+ *       single statements, in an implicit transaction), at {@link ListenerStage#REQUEST_CONTEXT}: they run
+ *       first, whatever order the modules are installed in;
  *   <li>the migration set {@code audit} ({@code classpath:io/ballast/audit/db}, history table
  *       {@code flyway_schema_history_audit}): the schema {@code ballast_audit} with the partitioned audit log, its
  *       hash chain and the functions {@code ballast_audit.enable(…)} / {@code disable(…)};
@@ -71,14 +72,14 @@ public final class AuditModule extends AbstractModule {
   @Singleton
   @Named(EXECUTE)
   ExecuteListenerProvider executeListener(ContextListener listener) {
-    return () -> listener;
+    return ListenerStage.REQUEST_CONTEXT.execute(() -> listener);
   }
 
   @Provides
   @Singleton
   @Named(TRANSACTION)
   TransactionListenerProvider transactionListener(ContextListener listener) {
-    return () -> listener;
+    return ListenerStage.REQUEST_CONTEXT.transaction(() -> listener);
   }
 
   @Provides

@@ -11,6 +11,7 @@ import com.google.inject.Key;
 import com.google.inject.name.Named;
 import com.google.inject.name.Names;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -109,14 +110,19 @@ public final class CoreModule extends AbstractModule {
     return new QueryMonitor(settings.monitor(), metrics);
   }
 
-  /** Contributed listeners first, in binding order, then the query monitor (timeouts, statistics) last. */
+  /**
+   * Contributed listeners first, by {@link ListenerStage} (request context, breaker, the rest) and within a stage
+   * in binding order, then the query monitor (timeouts, statistics) last.
+   */
   @Provides
   @Singleton
   Configuration jooqConfiguration(DataSource dataSource, Set<ExecuteListenerProvider> executeListeners,
       Set<TransactionListenerProvider> transactionListeners, QueryMonitor monitor) {
     var execute = new ArrayList<>(executeListeners);
+    execute.sort(Comparator.comparing(ListenerStage::of)); // stable: binding order within a stage
     execute.add(monitor.executeListenerProvider());
     var transaction = new ArrayList<>(transactionListeners);
+    transaction.sort(Comparator.comparing(ListenerStage::of));
     transaction.add(monitor.transactionListenerProvider());
     var connections = new DataSourceConnectionProvider(dataSource);
     return new DefaultConfiguration()

@@ -31,12 +31,18 @@ public final class Extensions {
     return Multibinder.newSetBinder(binder, ProbeCheck.class);
   }
 
-  /** jOOQ execute listeners added to the one {@code Configuration} core builds, in binding order. */
+  /**
+   * jOOQ execute listeners added to the one {@code Configuration} core builds, ordered by {@link ListenerStage}
+   * and within a stage in binding order.
+   */
   public static Multibinder<ExecuteListenerProvider> executeListeners(Binder binder) {
     return Multibinder.newSetBinder(binder, ExecuteListenerProvider.class);
   }
 
-  /** jOOQ transaction listeners added to the one {@code Configuration} core builds, in binding order. */
+  /**
+   * jOOQ transaction listeners added to the one {@code Configuration} core builds, ordered by
+   * {@link ListenerStage} and within a stage in binding order.
+   */
   public static Multibinder<TransactionListenerProvider> transactionListeners(Binder binder) {
     return Multibinder.newSetBinder(binder, TransactionListenerProvider.class);
   }

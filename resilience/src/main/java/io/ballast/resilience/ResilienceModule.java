@@ -7,6 +7,7 @@ import com.google.inject.Singleton;
 import com.google.inject.matcher.Matchers;
 import com.google.inject.multibindings.ProvidesIntoSet;
 import io.ballast.core.Extensions;
+import io.ballast.core.ListenerStage;
 import io.ballast.core.ProbeCheck;
 import io.ballast.core.ProbeKind;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
@@ -83,12 +84,12 @@ public final class ResilienceModule extends AbstractModule {
 
   @ProvidesIntoSet
   ExecuteListenerProvider breakerListener(DatabaseGuard guard) {
-    return () -> guard;
+    return ListenerStage.BREAKER.execute(() -> guard);
   }
 
   @ProvidesIntoSet
   TransactionListenerProvider breakerTransactionListener(DatabaseGuard guard) {
-    return () -> guard;
+    return ListenerStage.BREAKER.transaction(() -> guard);
   }
 
   @ProvidesIntoSet
