@@ -107,6 +107,20 @@ class AuditLogTest {
   }
 
   @Test
+  void aRenamedTable_isLoggedUnderItsNewName_andAddedColumnsAreCaptured() throws Exception {
+    PG.execute("create table drafts (id int primary key, body text)", "select ballast_audit.enable('drafts')",
+        "insert into drafts values (1, 'a')", "alter table drafts rename to documents",
+        "alter table documents add column title text", "update documents set body = 'b', title = 't' where id = 1");
+    assertThat(all("drafts")).extracting(AuditEntry::operation).containsExactly("INSERT");
+    var renamed = all("documents");
+    assertThat(renamed).extracting(AuditEntry::operation).containsExactly("UPDATE");
+    assertThat(renamed.get(0).table()).isEqualTo("public.documents");
+    assertThat(renamed.get(0).changedColumns()).containsExactly("body", "title");
+    assertThat(renamed.get(0).newRow()).contains("\"title\": \"t\"");
+    PG.execute("select ballast_audit.disable('documents')", "drop table documents");
+  }
+
+  @Test
   void bulkAndRawSql_areCaptured_oneStatementManyRows() throws Exception {
     try (var scope = RequestContext.open(ALICE)) {
       assertThat(db.execute("insert into items (id, tenant_id) select g, 'acme' from generate_series(1, 1000) g"))

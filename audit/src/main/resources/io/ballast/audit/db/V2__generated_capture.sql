@@ -47,16 +47,12 @@ create function ballast_audit.generate_capture(p_table regclass, p_keys text[], 
   as $$
 declare
   fn text := ballast_audit.capture_function(p_table);
-  schema_name text;
-  table_name text;
   join_on text;
 begin
-  select n.nspname, c.relname into schema_name, table_name
-    from pg_class c join pg_namespace n on n.oid = c.relnamespace
-   where c.oid = p_table;
   select string_agg(format('(o.j -> %L) = (n.j -> %L)', k, k), ' and ') into join_on from unnest(p_keys) k;
-  -- SECURITY DEFINER: the application role needs no privilege on the audit log. The row images are built once
-  -- per row (OFFSET 0 keeps the planner from re-evaluating to_jsonb in every expression that uses them).
+  -- The table's name comes from TG_TABLE_SCHEMA / TG_TABLE_NAME, so a renamed table is logged under its new
+  -- name. SECURITY DEFINER: the application role needs no privilege on the audit log. The row images are built
+  -- once per row (OFFSET 0 keeps the planner from re-evaluating to_jsonb in every expression that uses them).
   execute format($f$
 create or replace function %1$s() returns trigger
   language plpgsql security definer
@@ -65,29 +61,29 @@ create or replace function %1$s() returns trigger
 begin
   if TG_OP = 'INSERT' then
     insert into ballast_audit.log (table_schema, table_name, operation, record_id, new_row)
-    select %2$L, %3$L, 'INSERT', %4$s, %5$s
+    select TG_TABLE_SCHEMA, TG_TABLE_NAME, 'INSERT', %2$s, %3$s
       from (select to_jsonb(ballast_row) as j from ballast_new ballast_row offset 0) r;
   elsif TG_OP = 'UPDATE' then
     insert into ballast_audit.log (table_schema, table_name, operation, record_id, old_row, new_row, changed_columns)
-    select %2$L, %3$L, 'UPDATE', %6$s, %7$s, %8$s, d.cols
+    select TG_TABLE_SCHEMA, TG_TABLE_NAME, 'UPDATE', %4$s, %5$s, %6$s, d.cols
       from (select o.j, n.j,
                    array(select k from jsonb_object_keys(coalesce(n.j, o.j)) k
-                          where k <> all (%9$L::text[]) and (o.j -> k) is distinct from (n.j -> k) order by k)
+                          where k <> all (%7$L::text[]) and (o.j -> k) is distinct from (n.j -> k) order by k)
               from (select to_jsonb(ballast_row) as j from ballast_old ballast_row offset 0) o
-              full join (select to_jsonb(ballast_row) as j from ballast_new ballast_row offset 0) n on %10$s
+              full join (select to_jsonb(ballast_row) as j from ballast_new ballast_row offset 0) n on %8$s
             offset 0) d(o, n, cols)
      where cardinality(d.cols) > 0;
   elsif TG_OP = 'DELETE' then
     insert into ballast_audit.log (table_schema, table_name, operation, record_id, old_row)
-    select %2$L, %3$L, 'DELETE', %4$s, %5$s
+    select TG_TABLE_SCHEMA, TG_TABLE_NAME, 'DELETE', %2$s, %3$s
       from (select to_jsonb(ballast_row) as j from ballast_old ballast_row offset 0) r;
   else
-    insert into ballast_audit.log (table_schema, table_name, operation) values (%2$L, %3$L, 'TRUNCATE');
+    insert into ballast_audit.log (table_schema, table_name, operation) values (TG_TABLE_SCHEMA, TG_TABLE_NAME, 'TRUNCATE');
   end if;
   return null;
 end
 $body$
-$f$, fn, schema_name, table_name,
+$f$, fn,
      ballast_audit.key_sql('r.j', p_keys), ballast_audit.clean_sql('r.j', p_excluded, p_redacted),
      ballast_audit.key_sql('coalesce(d.n, d.o)', p_keys),
      ballast_audit.clean_sql('d.o', p_excluded, p_redacted), ballast_audit.clean_sql('d.n', p_excluded, p_redacted),
