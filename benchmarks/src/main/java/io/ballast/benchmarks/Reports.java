@@ -7,6 +7,9 @@ import java.time.LocalDate;
 
 /** What every ratio report shares: its heading, the command that produced it, and where it is written. */
 final class Reports {
+  /** In a report file, this line and what follows it (notes written by hand) survive a new run. */
+  static final String NOTES = "<!-- notes below are kept when the report is rewritten -->";
+
   private Reports() {}
 
   /** A report's title and the machine line. */
@@ -16,7 +19,10 @@ final class Reports {
         .append(System.getProperty("java.version")).append("; ").append(setup).append("\n\n");
   }
 
-  /** Appends the command, prints the report, and writes it to {@code -Dballast.report=…} when given. */
+  /**
+   * Appends the command, prints the report, and writes it to {@code -Dballast.report=…} when given, keeping
+   * the {@link #NOTES} part of the file it replaces.
+   */
   static void finish(StringBuilder sb, Class<?> main, String[] args) throws IOException {
     sb.append("\nCommand (from the repository root, after `./mvnw -B -ntp -DskipTests package`):\n\n```\n")
         .append("java -Dballast.report=").append(System.getProperty("ballast.report", "<file>"))
@@ -26,7 +32,14 @@ final class Reports {
     System.out.print(sb);
     var report = System.getProperty("ballast.report");
     if (report != null) {
-      Files.writeString(Path.of(report), sb.toString());
+      var path = Path.of(report);
+      var kept = "";
+      if (Files.exists(path)) {
+        var old = Files.readString(path);
+        int notes = old.indexOf(NOTES);
+        kept = notes < 0 ? "" : "\n" + old.substring(notes);
+      }
+      Files.writeString(path, sb + kept);
     }
   }
 }
