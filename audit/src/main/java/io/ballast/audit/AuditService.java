@@ -143,7 +143,7 @@ final class AuditService implements Managed {
       details.put("chain_keyed", settings.keyed());
       details.put("last_seal", lastSeal == null ? "never" : lastSeal.toString());
       var pending = db.fetchOne("select count(*) from ballast_audit.log l, ballast_audit.chain_state s "
-          + "where s.id = 1 and l.txid >= s.last_txid and (l.txid, l.id) > (s.last_txid, s.last_id)").get(0, Long.class);
+          + "where s.id = 1 and (l.txid, l.id) > (s.last_txid, s.last_id)").get(0, Long.class);
       details.put("unsealed_rows", pending);
       if (lastSealFailure != null) {
         details.put("seal_failure", lastSealFailure);

@@ -65,9 +65,8 @@ final class HashChain {
       }
       long horizon = tx.fetchOne("select txid_snapshot_xmin(txid_current_snapshot())").get(0, Long.class);
       var rows = tx.fetch("select l.id, l.at, l.txid, ballast_audit.entry_payload(l) as payload from ballast_audit.log l "
-          + "where l.txid >= ? and (l.txid, l.id) > (?, ?) and l.txid < ? order by l.txid, l.id limit " + BATCH,
-          state.get("last_txid", Long.class), state.get("last_txid", Long.class), state.get("last_id", Long.class),
-          horizon);
+          + "where (l.txid, l.id) > (?, ?) and l.txid < ? order by l.txid, l.id limit " + BATCH,
+          state.get("last_txid", Long.class), state.get("last_id", Long.class), horizon);
       if (rows.isEmpty()) {
         if (stateKey == null) {
           tx.execute("update ballast_audit.chain_state set key_id = ? where id = 1", keyId);
@@ -101,7 +100,7 @@ final class HashChain {
       long lastId = ids[n - 1];
       tx.execute("update ballast_audit.chain_state set last_txid = ?, last_id = ?, last_seq = ?, last_hash = ?, "
           + "key_id = ?, sealed_at = now() where id = 1", lastTxid, lastId, seq, prev, keyId);
-      return rows.size();
+      return n;
     });
   }
 
@@ -113,8 +112,8 @@ final class HashChain {
       var state = tx.fetchOne("select last_txid, last_id, last_seq, last_hash, key_id from ballast_audit.chain_state "
           + "where id = 1 for share");
       var stateKey = state.get("key_id", String.class);
-      long unsealed = tx.fetchOne("select count(*) from ballast_audit.log l where l.txid >= ? and (l.txid, l.id) > (?, ?)",
-          state.get("last_txid", Long.class), state.get("last_txid", Long.class), state.get("last_id", Long.class)).get(0, Long.class);
+      long unsealed = tx.fetchOne("select count(*) from ballast_audit.log l where (l.txid, l.id) > (?, ?)",
+          state.get("last_txid", Long.class), state.get("last_id", Long.class)).get(0, Long.class);
       if (stateKey != null && !stateKey.equals(keyId)) {
         return new ChainVerification(false, 0, 0, 0, null, null, "the chain was sealed with key " + stateKey
             + ", not with this instance's key " + keyId, unsealed, null);

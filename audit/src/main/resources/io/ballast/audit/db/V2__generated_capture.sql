@@ -92,6 +92,19 @@ $f$, fn,
 end
 $$;
 
+-- Drops a table's audit triggers, if it has them.
+create function ballast_audit.drop_triggers(p_table regclass) returns void
+  language plpgsql
+  as $$
+declare
+  op text;
+begin
+  foreach op in array array['insert', 'update', 'delete', 'truncate'] loop
+    execute format('drop trigger if exists %I on %s', 'ballast_audit_' || op, p_table);
+  end loop;
+end
+$$;
+
 create or replace function ballast_audit.enable(p_table regclass, p_excluded text[] default '{}',
                                                 p_redacted text[] default '{}', p_key_columns text[] default null)
   returns void
@@ -129,10 +142,7 @@ begin
     set table_name = excluded.table_name, key_columns = excluded.key_columns, excluded = excluded.excluded,
         redacted = excluded.redacted;
   fn := ballast_audit.generate_capture(p_table, keys, coalesce(p_excluded, '{}'), coalesce(p_redacted, '{}'));
-  execute format('drop trigger if exists ballast_audit_insert on %s', p_table);
-  execute format('drop trigger if exists ballast_audit_update on %s', p_table);
-  execute format('drop trigger if exists ballast_audit_delete on %s', p_table);
-  execute format('drop trigger if exists ballast_audit_truncate on %s', p_table);
+  perform ballast_audit.drop_triggers(p_table);
   execute format('create trigger ballast_audit_insert after insert on %s referencing new table as ballast_new '
                  'for each statement execute function %s()', p_table, fn);
   execute format('create trigger ballast_audit_update after update on %s referencing old table as ballast_old '
@@ -149,10 +159,7 @@ create or replace function ballast_audit.disable(p_table regclass) returns void
   as $$
 begin
   delete from ballast_audit.audited_tables where relid = p_table;
-  execute format('drop trigger if exists ballast_audit_insert on %s', p_table);
-  execute format('drop trigger if exists ballast_audit_update on %s', p_table);
-  execute format('drop trigger if exists ballast_audit_delete on %s', p_table);
-  execute format('drop trigger if exists ballast_audit_truncate on %s', p_table);
+  perform ballast_audit.drop_triggers(p_table);
   execute format('drop function if exists %s()', ballast_audit.capture_function(p_table));
 end
 $$;
