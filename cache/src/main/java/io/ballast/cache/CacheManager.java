@@ -275,10 +275,58 @@ final class CacheManager implements Caches, Managed {
   }
 
   /**
+   * Publishes one message telling other instances to drop {@code keys} of {@code region} (a {@code putAll}):
+   * one round trip whatever the number of keys. {@code false} if it could not reach Redis.
+   */
+  boolean publishKeys(String region, Collection<String> keys, Meter regionErrors) {
+    if (keys.size() == 1) {
+      return publish('K', region, keys.iterator().next(), regionErrors);
+    }
+    var encoded = new StringBuilder();
+    for (var key : keys) {
+      encoded.append(key.length()).append(':').append(key);
+    }
+    return publish('M', region, encoded.toString(), regionErrors);
+  }
+
+  /** The keys of an {@code 'M'} message, each written as {@code <length>:<key>}; {@code null} if malformed. */
+  static java.util.List<String> decodeKeys(String encoded) {
+    var keys = new ArrayList<String>();
+    var i = 0;
+    while (i < encoded.length()) {
+      var colon = encoded.indexOf(':', i);
+      if (colon < 0) {
+        return null;
+      }
+      int length;
+      try {
+        length = Integer.parseInt(encoded.substring(i, colon));
+      } catch (NumberFormatException e) {
+        return null;
+      }
+      if (length < 0 || colon + 1 + length > encoded.length()) {
+        return null;
+      }
+      keys.add(encoded.substring(colon + 1, colon + 1 + length));
+      i = colon + 1 + length;
+    }
+    return keys;
+  }
+
+  /**
    * An invalidation that could not reach Redis, to replay (delete and publish) once Redis is back, so other
    * instances and L2 do not keep the old value.
    */
-  record Pending(TwoLevelRegion<?> region, char op, String argument, int attempts) {}
+  record Pending(TwoLevelRegion<?> region, char op, String argument, int attempts) {
+    /** Replays it: L2, L1 again, then the other instances. {@code region} is null for a pattern. */
+    boolean replay(CacheManager manager) {
+      return region == null ? manager.replayPattern(argument) : region.replay(op, argument);
+    }
+
+    String regionName() {
+      return region == null ? "*" : region.name();
+    }
+  }
 
   void remember(TwoLevelRegion<?> region, char op, String argument) {
     pending.addLast(new Pending(region, op, argument, 0));
@@ -287,7 +335,7 @@ final class CacheManager implements Caches, Managed {
       if (dropped != null) {
         LOG.warn("More than {} invalidations wait for Redis; dropping the oldest ({} {} in region {}): other "
             + "instances may serve it until its TTL ends", MAX_PENDING, dropped.op(), dropped.argument(),
-            dropped.region().name());
+            dropped.regionName());
       }
     }
   }
@@ -327,7 +375,7 @@ final class CacheManager implements Caches, Managed {
     var replayed = 0;
     Pending item;
     while ((item = pending.pollFirst()) != null) {
-      if (item.region().replay(item.op(), item.argument())) {
+      if (item.replay(this)) {
         replayed++;
         continue;
       }
@@ -336,7 +384,7 @@ final class CacheManager implements Caches, Managed {
         pending.addFirst(new Pending(item.region(), item.op(), item.argument(), item.attempts() + 1));
       } else {
         LOG.warn("Could not replay the invalidation {} {} of region {} after {} attempts; other instances may "
-            + "serve it until its TTL ends", item.op(), item.argument(), item.region().name(), item.attempts() + 1);
+            + "serve it until its TTL ends", item.op(), item.argument(), item.regionName(), item.attempts() + 1);
       }
       break;
     }
@@ -369,7 +417,20 @@ final class CacheManager implements Caches, Managed {
         return;
       }
       var op = parts[1].charAt(0);
-      if (op == 'P') {
+      if (op == 'M') {
+        var keys = decodeKeys(parts[4]);
+        TwoLevelRegion<?> region;
+        synchronized (regions) {
+          region = regions.get(parts[2]);
+        }
+        if (keys == null) {
+          LOG.warn("Ignoring a malformed invalidation message on {}", channel);
+          return;
+        }
+        if (region != null) {
+          keys.forEach(k -> region.dropLocal('K', k));
+        }
+      } else if (op == 'P') {
         var regex = glob(parts[4]);
         allRegions().forEach(r -> r.dropLocalMatching(regex));
       } else {
@@ -442,13 +503,26 @@ final class CacheManager implements Caches, Managed {
       throw new IllegalArgumentException("pattern must not be empty");
     }
     var regex = glob(pattern);
-    allRegions().forEach(r -> r.dropLocalMatching(regex));
     if (remote == null) {
+      allRegions().forEach(r -> r.dropLocalMatching(regex));
       return 0;
     }
+    // L2 first, then L1, then the others: the same order as a region's invalidations, for the same reason
     var deleted = call(store -> store.deleteMatching(settings.namespace() + "c:" + pattern), null);
-    publish('P', "*", pattern, null);
+    allRegions().forEach(r -> r.dropLocalMatching(regex));
+    if (deleted == FAILED || !publish('P', "*", pattern, null)) {
+      pending.addLast(new Pending(null, 'P', pattern, 0));
+    }
     return deleted == FAILED ? 0 : (Long) deleted;
+  }
+
+  private boolean replayPattern(String pattern) {
+    if (call(store -> store.deleteMatching(settings.namespace() + "c:" + pattern), null) == FAILED) {
+      return false;
+    }
+    var regex = glob(pattern);
+    allRegions().forEach(r -> r.dropLocalMatching(regex));
+    return publish('P', "*", pattern, null);
   }
 
   /** A Redis glob ({@code * ? [abc] [^a] \x}) as a regex over {@code <region>:<key>}. */

@@ -37,6 +37,13 @@ public interface CacheRegion<V> {
   V get(String key, Function<String, ? extends V> loader);
 
   /**
+   * {@link #get(String, Function)}, and a value the loader returns is cached with {@code tags}, so that
+   * {@link #invalidateTag(String)} reaches it. Tags apply only to what this call loads: an entry found in L1 or
+   * L2 keeps the tags it was stored with. A value cached as absent carries no tags.
+   */
+  V get(String key, Function<String, ? extends V> loader, String... tags);
+
+  /**
    * The values of {@code keys}: from L1, then one {@code MGET} for the L1 misses, then one call of
    * {@code bulkLoader} for what is still missing. Keys the bulk loader leaves out are absent from the result
    * (and cached as absent when the region has a negative TTL).
@@ -46,7 +53,10 @@ public interface CacheRegion<V> {
   /** Stores {@code value} in both levels, tagged with {@code tags}, and drops other instances' L1 copies. */
   void put(String key, V value, String... tags);
 
-  /** {@link #put} for many entries, in one Redis round trip. */
+  /**
+   * {@link #put} for many entries: one Redis round trip for the writes and one message to the other instances,
+   * whatever the number of entries.
+   */
   void putAll(Map<String, ? extends V> entries, String... tags);
 
   /** Removes the key from both levels here and from every other instance's L1. */

@@ -2,6 +2,7 @@ package io.ballast.cache;
 
 import io.ballast.core.SettingException;
 import io.ballast.core.internal.Settings;
+import io.ballast.core.internal.Urls;
 import io.lettuce.core.RedisURI;
 import java.time.Duration;
 import java.util.Map;
@@ -239,16 +240,62 @@ public final class CacheSettings {
         + ", namespace=" + namespace + "]";
   }
 
+  /** The URL without its user information: no character of the user name or password, whatever the URL holds. */
   static String mask(String url) {
-    var at = url.lastIndexOf('@');
-    var scheme = url.indexOf("://");
-    if (at < 0 || scheme < 0 || at < scheme) {
-      return url;
+    return Urls.redact(url);
+  }
+
+  private static final java.util.regex.Pattern HOST = java.util.regex.Pattern.compile(
+      "[A-Za-z0-9]([A-Za-z0-9._-]{0,252})?|\\[[0-9A-Fa-f:.]+]");
+
+  /**
+   * Checks the form Ballast supports, {@code redis[s]://[[user]:password@]host[:port][/db]}, itself (Lettuce accepts
+   * {@code redis://host:notaport} and fails only when connecting), then lets Lettuce parse it. Messages show the
+   * URL without its user information.
+   */
+  static String checkUrl(String url, String source) {
+    var masked = mask(url);
+    if (!url.startsWith("redis://") && !url.startsWith("rediss://")) {
+      throw new SettingException("redis_url", "start with redis:// or rediss://", masked, source);
     }
-    var userInfo = url.substring(scheme + 3, at);
-    var colon = userInfo.indexOf(':');
-    var user = colon >= 0 ? userInfo.substring(0, colon) : "";
-    return url.substring(0, scheme + 3) + user + ":****" + url.substring(at);
+    var rest = url.substring(url.indexOf("://") + 3);
+    var at = rest.lastIndexOf('@');
+    var hostPart = at >= 0 ? rest.substring(at + 1) : rest;
+    var q = hostPart.indexOf('?');
+    if (q >= 0) {
+      hostPart = hostPart.substring(0, q);
+    }
+    String db = null;
+    var slash = hostPart.indexOf('/');
+    if (slash >= 0) {
+      db = hostPart.substring(slash + 1);
+      hostPart = hostPart.substring(0, slash);
+    }
+    String host = hostPart;
+    String port = null;
+    var colon = hostPart.lastIndexOf(':');
+    if (colon >= 0 && !hostPart.endsWith("]")) {
+      host = hostPart.substring(0, colon);
+      port = hostPart.substring(colon + 1);
+    }
+    if (!HOST.matcher(host).matches()) {
+      throw new SettingException("redis_url", "name a host (redis://[:password@]<host>:6379[/db])", masked, source);
+    }
+    if (port != null && (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535)) {
+      throw new SettingException("redis_url", "have a port that is a whole number between 1 and 65535", masked,
+          source);
+    }
+    if (db != null && !db.isEmpty() && !db.matches("[0-9]{1,5}")) {
+      throw new SettingException("redis_url", "have a database number after the host (redis://host:6379/<0-15>)",
+          masked, source);
+    }
+    try {
+      RedisURI.create(url);
+    } catch (RuntimeException e) {
+      throw new SettingException("redis_url", "be a valid Redis URL (redis://[:password@]host:port[/db]), "
+          + "with reserved characters in the password percent-encoded", masked, source);
+    }
+    return url;
   }
 
   /** Builds {@link CacheSettings}; each setter checks its value, naming it in the error. */
@@ -280,17 +327,7 @@ public final class CacheSettings {
 
     private void applyUrl(String url, String source) {
       Objects.requireNonNull(url, "url");
-      var masked = mask(url);
-      if (!url.startsWith("redis://") && !url.startsWith("rediss://")) {
-        throw new SettingException("redis_url", "start with redis:// or rediss://", masked, source);
-      }
-      try {
-        RedisURI.create(url);
-      } catch (IllegalArgumentException e) {
-        throw new SettingException("redis_url", "be a valid Redis URL (redis://[:password@]host:port[/db])",
-            masked, source);
-      }
-      this.redisUrl = url;
+      this.redisUrl = checkUrl(url.trim(), source);
     }
 
     /** {@code false}: {@code RedisCacheModule} never connects and every region works from L1 only. */

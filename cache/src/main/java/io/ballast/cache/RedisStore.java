@@ -96,7 +96,10 @@ final class RedisStore implements RemoteStore {
     resources = ClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
         .reconnectDelay(() -> backoff).build();
     var uri = RedisURI.create(settings.redisUrl());
-    uri.setTimeout(settings.commandTimeout());
+    // The URI's timeout bounds the connection handshake (HELLO, AUTH, SELECT): the connect timeout, not the
+    // command timeout (a loaded machine can take longer than 500 ms to answer a handshake). Commands get the
+    // command timeout from the timeout options and from each connection's own timeout, set once connected.
+    uri.setTimeout(settings.connectTimeout());
     client = RedisClient.create(resources, uri);
     client.setOptions(ClientOptions.builder()
         .autoReconnect(true)
@@ -117,10 +120,13 @@ final class RedisStore implements RemoteStore {
     }
     try {
       if (connection == null) {
-        connection = client.connect(CODEC);
+        var c = client.connect(CODEC);
+        c.setTimeout(settings.commandTimeout());
+        connection = c;
       }
       if (pubsub == null) {
         var ps = client.connectPubSub(StringCodec.UTF8);
+        ps.setTimeout(settings.commandTimeout());
         ps.addListener(new RedisPubSubAdapter<>() {
           @Override
           public void message(String channel, String message) {

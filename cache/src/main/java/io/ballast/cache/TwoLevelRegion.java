@@ -63,6 +63,22 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   private final AtomicLongArray stripes = new AtomicLongArray(STRIPES);
   private final ConcurrentHashMap<String, Flight> inflight = new ConcurrentHashMap<>();
 
+  /**
+   * Points between the steps of a read and of an invalidation where a test can make another thread act, so a
+   * race is reproduced on purpose rather than by luck. {@link #NONE} outside tests.
+   */
+  interface Hooks {
+    Hooks NONE = new Hooks() {};
+
+    /** A read has the L2 bytes of {@code key} in hand and has not filled L1 yet. */
+    default void afterRemoteRead(String key) {}
+
+    /** An invalidation has done its first step (L2) and not its second (this instance's L1). */
+    default void betweenInvalidationSteps(char op, String argument) {}
+  }
+
+  volatile Hooks hooks = Hooks.NONE;
+
   /** A load in progress and the key's stamp when it began. */
   private record Flight(CompletableFuture<L1Entry> result, long stamp) {}
 
@@ -187,10 +203,16 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   }
 
   @Override
-  @SuppressWarnings("unchecked")
   public V get(String key, Function<String, ? extends V> loader) {
+    return get(key, loader, Envelope.NO_TAGS);
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public V get(String key, Function<String, ? extends V> loader, String... tags) {
     requireKey(key);
     Objects.requireNonNull(loader, "loader");
+    var tagList = requireTags(tags);
     var entry = l1Get(key);
     if (entry != null) {
       return (V) entry.value();
@@ -216,7 +238,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       if (again != null && CoarseTicker.INSTANCE.read() - again.expiresAt() >= 0) {
         again = null;
       }
-      var loaded = again != null ? again : loadThrough(key, loader, mine.stamp());
+      var loaded = again != null ? again : loadThrough(key, loader, tagList, mine.stamp());
       mine.result().complete(loaded);
       return (V) loaded.value();
     } catch (RuntimeException | Error e) {
@@ -242,7 +264,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   }
 
   /** L2, then (under the cross-instance lock when enabled) the loader; fills what missed. */
-  private L1Entry loadThrough(String key, Function<String, ? extends V> loader, long e0) {
+  private L1Entry loadThrough(String key, Function<String, ? extends V> loader, String[] tags, long e0) {
     if (manager.remote != null) {
       var remote = readRemote(key);
       if (remote != null) {
@@ -250,18 +272,18 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
         return remote;
       }
       if (manager.settings.distributedSingleFlight()) {
-        var viaLock = loadUnderLock(key, loader, e0);
+        var viaLock = loadUnderLock(key, loader, tags, e0);
         if (viaLock != null) {
           return viaLock;
         }
       }
     }
-    return loadAndStore(key, loader, e0);
+    return loadAndStore(key, loader, tags, e0);
   }
 
-  private L1Entry loadAndStore(String key, Function<String, ? extends V> loader, long e0) {
+  private L1Entry loadAndStore(String key, Function<String, ? extends V> loader, String[] tags, long e0) {
     var value = load(key, loader);
-    var entry = entry(value, Envelope.NO_TAGS);
+    var entry = entry(value, value == null ? Envelope.NO_TAGS : tags);
     if (value == null && negativeTtlNanos == 0) {
       return entry;
     }
@@ -270,10 +292,11 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     }
     fillL1(key, entry, e0);
     if (manager.remote != null) {
-      var bytes = encodeForL2(value, Envelope.NO_TAGS);
+      var bytes = encodeForL2(value, entry.tags());
       var entryTtl = value == null ? Duration.ofNanos(negativeTtlNanos) : ttl;
+      var indexes = tagIndexes(entry.tags());
       manager.call(store -> {
-        store.setAll(Map.of(manager.entryKey(name, key), bytes), entryTtl, List.of(), true);
+        store.setAll(Map.of(manager.entryKey(name, key), bytes), entryTtl, indexes, true);
         return null;
       }, errors);
     }
@@ -285,7 +308,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
    * result. {@code null} when this instance should load by itself (lock holder gone without a result, or
    * Redis unusable).
    */
-  private L1Entry loadUnderLock(String key, Function<String, ? extends V> loader, long e0) {
+  private L1Entry loadUnderLock(String key, Function<String, ? extends V> loader, String[] tags, long e0) {
     var lockKey = manager.lockKey(name, key);
     var token = UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII);
     var lockTtl = manager.settings.lockTtl();
@@ -295,7 +318,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     }
     if (Boolean.TRUE.equals(acquired)) {
       try {
-        return loadAndStore(key, loader, e0);
+        return loadAndStore(key, loader, tags, e0);
       } finally {
         manager.call(store -> {
           store.deleteIfEquals(lockKey, token);
@@ -350,6 +373,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       l2Stats.recordMisses(1);
       return null;
     }
+    hooks.afterRemoteRead(key);
     var entry = decode(key, (byte[]) result);
     if (entry == null) {
       l2Stats.recordMisses(1);
@@ -402,9 +426,17 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     return nl < 0 ? message : message.substring(0, nl);
   }
 
+  /**
+   * Puts what a read found into L1 unless the key was invalidated since the read took its stamp. Checked again
+   * after the put: an invalidation that bumped the stamp between the check and the put has dropped L1 before or
+   * after it, and the second check catches the case where it dropped it before.
+   */
   private void fillL1(String key, L1Entry entry, long e0) {
     if (l1 != null && stamp(key) == e0) {
       l1.put(key, entry);
+      if (stamp(key) != e0) {
+        l1.asMap().remove(key, entry);
+      }
     }
   }
 
@@ -521,50 +553,78 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     if (manager.remote == null || entries.isEmpty()) {
       return;
     }
-    var indexes = new ArrayList<String>();
-    for (var tag : tagList) {
-      indexes.add(manager.tagKey(name, tag));
-    }
+    var indexes = tagIndexes(tagList);
     var stored = manager.call(store -> {
       store.setAll(encoded, ttl, indexes, false);
       return null;
     }, errors) != CacheManager.FAILED;
-    for (var key : entries.keySet()) {
-      // Other instances drop their L1 copy; if Redis missed the write, replay an invalidation later.
-      if (!stored || !manager.publish('K', name, key, errors)) {
+    // Other instances drop their L1 copies (one message for all the keys); if Redis missed the write or the
+    // message, replay an invalidation of each key later.
+    if (!stored || !manager.publishKeys(name, entries.keySet(), errors)) {
+      for (var key : entries.keySet()) {
         manager.remember(this, 'K', key);
       }
     }
   }
 
+  private List<String> tagIndexes(String[] tags) {
+    if (tags.length == 0) {
+      return List.of();
+    }
+    var indexes = new ArrayList<String>(tags.length);
+    for (var tag : tags) {
+      indexes.add(manager.tagKey(name, tag));
+    }
+    return indexes;
+  }
+
   @Override
   public void invalidate(String key) {
     requireKey(key);
-    dropLocal('K', key);
-    if (manager.remote != null && !replay('K', key)) {
-      manager.remember(this, 'K', key);
-    }
+    invalidateEverywhere('K', key);
   }
 
   @Override
   public void invalidateTag(String tag) {
     requireTag(tag);
-    dropLocal('T', tag);
-    if (manager.remote != null && !replay('T', tag)) {
-      manager.remember(this, 'T', tag);
-    }
+    invalidateEverywhere('T', tag);
   }
 
   @Override
   public void invalidateAll() {
-    dropLocal('A', "");
-    if (manager.remote != null && !replay('A', "")) {
-      manager.remember(this, 'A', "");
+    invalidateEverywhere('A', "");
+  }
+
+  /**
+   * L2 first, then this instance's L1, then the other instances. In that order, a reader here that misses L1
+   * after the drop finds L2 already cleared, and a reader that read L2 before it was cleared took its stamp
+   * before the drop, so its fill is refused. (L1 first would let a reader refill L1 from the old L2 entry with
+   * a stamp taken after the drop.) When Redis misses the first or last step, L1 is still dropped and the whole
+   * invalidation is replayed once Redis answers.
+   */
+  private void invalidateEverywhere(char op, String argument) {
+    var remoteDone = manager.remote == null || applyRemote(op, argument);
+    hooks.betweenInvalidationSteps(op, argument);
+    dropLocal(op, argument);
+    if (manager.remote != null && !(remoteDone && manager.publish(op, name, argument, errors))) {
+      manager.remember(this, op, argument);
     }
   }
 
-  /** Applies an invalidation to L2 and tells the other instances; {@code false} if Redis could not be reached. */
+  /**
+   * Replays an invalidation that Redis missed: L2, then L1 again (a reader may have refilled it from the old L2
+   * entry meanwhile), then the other instances. {@code false} if Redis could not be reached.
+   */
   boolean replay(char op, String argument) {
+    if (!applyRemote(op, argument)) {
+      return false;
+    }
+    dropLocal(op, argument);
+    return manager.publish(op, name, argument, errors);
+  }
+
+  /** Applies an invalidation to L2; {@code false} if Redis could not be reached. */
+  private boolean applyRemote(char op, String argument) {
     var done = manager.call(store -> {
       switch (op) {
         case 'K' -> store.setAll(Map.of(manager.entryKey(name, argument), Envelope.TOMBSTONE),
@@ -578,7 +638,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       }
       return null;
     }, errors);
-    return done != CacheManager.FAILED && manager.publish(op, name, argument, errors);
+    return done != CacheManager.FAILED;
   }
 
   /** Drops L1 entries for an invalidation made here or received from another instance. */

@@ -43,12 +43,54 @@ class CacheSettingsTest {
   @Test
   void password_isMaskedInToStringAndErrors() {
     var s = CacheSettings.fromEnv(Map.of("REDIS_URL", "redis://app:s3cret@cache.internal:6380"));
-    assertThat(s.toString()).contains("redis://app:****@cache.internal:6380").doesNotContain("s3cret");
-    assertThat(s.maskedRedisUrl()).isEqualTo("redis://app:****@cache.internal:6380");
+    assertThat(s.toString()).contains("redis://****@cache.internal:6380").doesNotContain("s3cret");
+    assertThat(s.maskedRedisUrl()).isEqualTo("redis://****@cache.internal:6380");
     assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_URL", "http://:s3cret@cache.internal")))
         .isInstanceOf(SettingException.class)
-        .hasMessage("redis_url must start with redis:// or rediss://, but was http://:****@cache.internal "
+        .hasMessage("redis_url must start with redis:// or rediss://, but was http://****@cache.internal "
             + "(from REDIS_URL)");
+  }
+
+  /** Regression: {@code redis://host:notaport} started and only logged "unreachable (NXDOMAIN)". */
+  @Test
+  void malformedRedisUrl_failsAtStartNamingWhatIsWrong() {
+    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_URL", "redis://cache.internal:notaport")))
+        .isInstanceOf(SettingException.class)
+        .hasMessage("redis_url must have a port that is a whole number between 1 and 65535, but was "
+            + "redis://cache.internal:notaport (from REDIS_URL)");
+    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_URL", "redis://:pw@cache.internal:70000")))
+        .hasMessage("redis_url must have a port that is a whole number between 1 and 65535, but was "
+            + "redis://****@cache.internal:70000 (from REDIS_URL)");
+    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_URL", "redis://:pw@:6379")))
+        .hasMessage("redis_url must name a host (redis://[:password@]<host>:6379[/db]), but was redis://****@:6379 "
+            + "(from REDIS_URL)");
+    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_URL", "redis://h:6379/zero")))
+        .hasMessage("redis_url must have a database number after the host (redis://host:6379/<0-15>), but was "
+            + "redis://h:6379/zero (from REDIS_URL)");
+    assertThat(CacheSettings.fromEnv(Map.of("REDIS_URL", "redis://[::1]:6380/2")).maskedRedisUrl())
+        .isEqualTo("redis://[::1]:6380/2");
+  }
+
+  /** Every reserved character in the password and the user, raw or encoded: none of it in any message. */
+  @Test
+  void reservedCharactersInRedisPassword_neverReachAMessage() {
+    var reserved = ":/?#[]@!$&'()*+,;=% \"";
+    for (var c : reserved.toCharArray()) {
+      var secret = "Zq7Head" + c + "Wv9Tail";
+      var enc = java.net.URLEncoder.encode(secret, java.nio.charset.StandardCharsets.UTF_8);
+      for (var url : java.util.List.of("redis://:" + secret + "@h:6379", "redis://" + secret + ":x@h:6379/0",
+          "redis://u:" + secret + "@h:notaport", "redis://u:" + enc + "@h:6379/x", "redis://u:" + secret + "@h",
+          "http://u:" + secret + "@h", "rediss://:" + secret + "@")) {
+        String text;
+        try {
+          var s = CacheSettings.fromEnv(Map.of("REDIS_URL", url));
+          text = s.toString() + s.maskedRedisUrl();
+        } catch (RuntimeException e) {
+          text = String.valueOf(e) + e.getCause();
+        }
+        assertThat(text).as(url).doesNotContain("Zq7Head").doesNotContain("Wv9Tail");
+      }
+    }
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.ballast.pool;
 
 import io.ballast.core.SettingException;
+import io.ballast.core.internal.Urls;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -17,7 +18,8 @@ import java.util.regex.Pattern;
  * password are decoded. Immutable.
  *
  * <p>Parsing checks form only (scheme, hosts, ports, database); {@link PoolSettings} gives the parameters
- * their meaning. The password is never part of {@link #toString()} or of an error message.
+ * their meaning. Neither the user name nor the password is ever part of {@link #toString()} or of an error message,
+ * whatever the URL looks like (see {@link #mask(String)}).
  *
  * @param hosts      host names, at least one
  * @param ports      one port per host
@@ -28,8 +30,7 @@ import java.util.regex.Pattern;
  */
 public record DatabaseUrl(List<String> hosts, List<Integer> ports, String database, String user, String password,
     Map<String, String> parameters) {
-  private static final Pattern USERINFO_PASSWORD = Pattern.compile("(//[^/@:]*:)[^@/]*@");
-  private static final Pattern PARAM_PASSWORD = Pattern.compile("(?i)([?&](?:password|sslpassword)=)[^&]*");
+  private static final Pattern PARAMETER_START = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]*=.*", Pattern.DOTALL);
 
   public DatabaseUrl {
     hosts = List.copyOf(hosts);
@@ -48,7 +49,7 @@ public record DatabaseUrl(List<String> hosts, List<Integer> ports, String databa
       throw new SettingException("DATABASE_URL", "be set to postgresql://user:pass@host:5432/db", null, source);
     }
     var raw = url.trim();
-    var masked = mask(raw);
+    var masked = Urls.redact(raw);
     String rest;
     if (raw.startsWith("postgresql://")) {
       rest = raw.substring("postgresql://".length());
@@ -62,17 +63,19 @@ public record DatabaseUrl(List<String> hosts, List<Integer> ports, String databa
           scheme == null ? masked : "a URL with scheme " + scheme + " (" + masked + ")", source);
     }
 
+    // User information first: a password may hold unencoded / ? @ (wrong, but it must not be mistaken for the
+    // host or the query, nor echoed in a message).
+    String userInfo = null;
+    var at = Urls.userInfoEnd(rest);
+    if (at >= 0) {
+      userInfo = rest.substring(0, at);
+      rest = rest.substring(at + 1);
+    }
     String query = null;
     var q = rest.indexOf('?');
     if (q >= 0) {
       query = rest.substring(q + 1);
       rest = rest.substring(0, q);
-    }
-    String userInfo = null;
-    var at = rest.lastIndexOf('@');
-    if (at >= 0) {
-      userInfo = rest.substring(0, at);
-      rest = rest.substring(at + 1);
     }
     var slash = rest.indexOf('/');
     var hostPart = slash >= 0 ? rest.substring(0, slash) : rest;
@@ -104,9 +107,17 @@ public record DatabaseUrl(List<String> hosts, List<Integer> ports, String databa
 
     var params = new LinkedHashMap<String, String>();
     if (query != null && !query.isEmpty()) {
-      for (var pair : query.split("&")) {
+      var pairs = query.split("&", -1);
+      for (int i = 0; i < pairs.length; i++) {
+        var pair = pairs[i];
         if (pair.isEmpty()) {
           continue;
+        }
+        if (isPasswordParameter(pair)) {
+          // an unencoded & inside a password: its value runs to the next name=value pair
+          while (i + 1 < pairs.length && !PARAMETER_START.matcher(pairs[i + 1]).matches()) {
+            pair = pair + "&" + pairs[++i];
+          }
         }
         var eq = pair.indexOf('=');
         var key = decode(eq >= 0 ? pair.substring(0, eq) : pair, masked, source);
@@ -149,13 +160,14 @@ public record DatabaseUrl(List<String> hosts, List<Integer> ports, String databa
     }
     int number = 5432;
     if (port != null) {
-      try {
-        number = Integer.parseInt(port);
-      } catch (NumberFormatException e) {
-        throw new SettingException("port", "be a whole number between 1 and 65535", port, source);
+      // the message shows the redacted URL, not the fragment: a fragment may be a piece of a mangled password
+      if (!port.matches("[0-9]{1,5}")) {
+        throw new SettingException("DATABASE_URL", "have a port that is a whole number between 1 and 65535",
+            masked, source);
       }
+      number = Integer.parseInt(port);
       if (number < 1 || number > 65535) {
-        throw new SettingException("port", "be between 1 and 65535", number, source);
+        throw new SettingException("DATABASE_URL", "have a port between 1 and 65535", masked, source);
       }
     }
     hosts.add(host);
@@ -170,13 +182,17 @@ public record DatabaseUrl(List<String> hosts, List<Integer> ports, String databa
     }
   }
 
-  /** {@code url} with any password (in the user info or a {@code password=} parameter) replaced by ****. */
+  private static boolean isPasswordParameter(String pair) {
+    var lower = pair.toLowerCase(java.util.Locale.ROOT);
+    return lower.startsWith("password=") || lower.startsWith("sslpassword=");
+  }
+
+  /**
+   * {@code url} with its user information and password parameters replaced by ****, whatever the URL looks like
+   * (no character of the user name or password survives, even when the URL does not parse).
+   */
   public static String mask(String url) {
-    if (url == null) {
-      return null;
-    }
-    var s = USERINFO_PASSWORD.matcher(url).replaceAll("$1****@");
-    return PARAM_PASSWORD.matcher(s).replaceAll("$1****");
+    return Urls.redact(url);
   }
 
   /** A JDBC URL for the hosts and database, without credentials or parameters. */
@@ -188,11 +204,12 @@ public record DatabaseUrl(List<String> hosts, List<Integer> ports, String databa
     return sb.append('/').append(database).toString();
   }
 
+  /** The URL without user information: {@code postgresql://****@host:5432/db}; no user name, no password. */
   @Override
   public String toString() {
     var sb = new StringBuilder("postgresql://");
-    if (user != null) {
-      sb.append(user).append(password != null ? ":****" : "").append('@');
+    if (user != null || password != null) {
+      sb.append("****@");
     }
     sb.append(jdbcUrl().substring("jdbc:postgresql://".length()));
     return sb.toString();

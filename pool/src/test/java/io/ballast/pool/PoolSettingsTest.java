@@ -96,7 +96,7 @@ class PoolSettingsTest {
     assertThat(s.poolTimeout()).isEqualTo(Duration.ofMillis(1500));
     assertThat(s.name()).isEqualTo("reports");
     assertThat(s.appEnv()).isEqualTo(AppEnv.STAGING);
-    assertThat(s).hasToString("PoolSettings{name=reports, url=postgresql://u:****@h:6543/d, appEnv=staging, schema=s,"
+    assertThat(s).hasToString("PoolSettings{name=reports, url=postgresql://****@h:6543/d, appEnv=staging, schema=s,"
         + " connection_limit=7, pool_timeout=1500ms, connect_timeout=2s, pgbouncer=true, instances=3,"
         + " driverProperties={sslmode=disable}}");
   }
@@ -111,14 +111,14 @@ class PoolSettingsTest {
       "postgresql://u:pw@h/d?connect_timeout=301 | connect_timeout must be between 1 and 300 seconds, but was 301 (from DATABASE_URL)",
       "postgresql://u:pw@h/d?pgbouncer=yes | pgbouncer must be true or false, but was yes (from DATABASE_URL)",
       "postgresql://u:pw@h/d?schema=a;drop | schema must be a plain identifier ([A-Za-z_][A-Za-z0-9_$]*, at most 63 characters), but was a;drop (from DATABASE_URL)",
-      "postgresql://u:pw@h:99999/d | port must be between 1 and 65535, but was 99999 (from DATABASE_URL)",
-      "postgresql://u:pw@h:abc/d | port must be a whole number between 1 and 65535, but was abc (from DATABASE_URL)",
-      "postgresql://u:pw@h:5432 | DATABASE_URL must name a database (postgresql://user:pass@host:5432/<database>), but was postgresql://u:****@h:5432 (from DATABASE_URL)",
-      "postgresql://u:pw@h:5432/ | DATABASE_URL must name a database (postgresql://user:pass@host:5432/<database>), but was postgresql://u:****@h:5432/ (from DATABASE_URL)",
-      "postgresql://u:pw@/d | DATABASE_URL must name a host (postgresql://user:pass@<host>:5432/db), but was postgresql://u:****@/d (from DATABASE_URL)",
-      "mysql://u:pw@h/d | DATABASE_URL must start with postgresql://, postgres:// or jdbc:postgresql://, but was a URL with scheme mysql (mysql://u:****@h/d) (from DATABASE_URL)",
+      "postgresql://u:pw@h:99999/d | DATABASE_URL must have a port between 1 and 65535, but was postgresql://****@h:99999/d (from DATABASE_URL)",
+      "postgresql://u:pw@h:abc/d | DATABASE_URL must have a port that is a whole number between 1 and 65535, but was postgresql://****@h:abc/d (from DATABASE_URL)",
+      "postgresql://u:pw@h:5432 | DATABASE_URL must name a database (postgresql://user:pass@host:5432/<database>), but was postgresql://****@h:5432 (from DATABASE_URL)",
+      "postgresql://u:pw@h:5432/ | DATABASE_URL must name a database (postgresql://user:pass@host:5432/<database>), but was postgresql://****@h:5432/ (from DATABASE_URL)",
+      "postgresql://u:pw@/d | DATABASE_URL must name a host (postgresql://user:pass@<host>:5432/db), but was postgresql://****@/d (from DATABASE_URL)",
+      "mysql://u:pw@h/d | DATABASE_URL must start with postgresql://, postgres:// or jdbc:postgresql://, but was a URL with scheme mysql (mysql://****@h/d) (from DATABASE_URL)",
       "not a url at all | DATABASE_URL must start with postgresql://, postgres:// or jdbc:postgresql://, but was not a url at all (from DATABASE_URL)",
-      "postgresql://u:p%zz@h/d | DATABASE_URL must use valid percent-escapes (%XX), but was postgresql://u:****@h/d (from DATABASE_URL)",
+      "postgresql://u:p%zz@h/d | DATABASE_URL must use valid percent-escapes (%XX), but was postgresql://****@h/d (from DATABASE_URL)",
   })
   void badDatabaseUrl_failsNamingSettingRuleValueAndSource(String url, String message) {
     assertThatThrownBy(() -> PoolSettings.fromEnv(env("DATABASE_URL", url)))
@@ -188,7 +188,7 @@ class PoolSettingsTest {
           .as(url).isInstanceOf(SettingException.class).hasMessageNotContaining(SECRET);
     }
     var ok = PoolSettings.fromEnv(env("DATABASE_URL", "postgresql://app:" + SECRET + "@h/d?sslpassword=" + SECRET));
-    assertThat(ok.toString()).doesNotContain(SECRET).contains("app:****@h:5432/d").contains("sslpassword=****");
+    assertThat(ok.toString()).doesNotContain(SECRET).contains("****@h:5432/d").doesNotContain("app:").contains("sslpassword=****");
     assertThat(ok.maskedUrl()).doesNotContain(SECRET);
     assertThat(DatabaseUrl.parse("postgresql://app:" + SECRET + "@h/d", "test").toString()).doesNotContain(SECRET);
   }
