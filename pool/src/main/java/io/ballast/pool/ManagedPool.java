@@ -30,11 +30,24 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit {
   private final String metricPrefix;
   private volatile HikariDataSource hikari;
   private volatile PoolSizing.Assessment sizing;
+  private volatile boolean pgbouncer;
+  private final com.codahale.metrics.Counter dirtyEvictions;
+  private final java.util.concurrent.atomic.AtomicBoolean dirtyLogged = new java.util.concurrent.atomic.AtomicBoolean();
 
   ManagedPool(PoolSettings settings, MetricRegistry metrics) {
     this.settings = settings;
     this.metrics = metrics;
     this.metricPrefix = MetricRegistry.name("ballast", "pool", settings.name());
+    this.dirtyEvictions = new com.codahale.metrics.Counter();
+  }
+
+  /**
+   * Whether the pool runs in PgBouncer mode: the {@code pgbouncer} setting, or a transaction-pooling bouncer
+   * found at start.
+   */
+  @Override
+  public boolean pgbouncerMode() {
+    return pgbouncer;
   }
 
   @Override
@@ -66,6 +79,15 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit {
   /** Opens the pool; called by {@link PoolService}. */
   void start() throws SQLException {
     var child = new LockFreeMetricRegistry();
+    pgbouncer = settings.pgbouncer();
+    if (!pgbouncer && PoolerProbe.sharesBackends(settings.jdbcUrl(), probeProperties())) {
+      pgbouncer = true;
+      LOG.warn("Pool '{}': {} is a transaction-pooling PgBouncer (two client connections were served by the same "
+          + "server process), but pgbouncer=true is not set. Running in PgBouncer mode (prepareThreshold=0, no "
+          + "server-side prepared statements) so that statements and transactions are not broken across server "
+          + "connections. Set pgbouncer=true in DATABASE_URL or DB_PGBOUNCER=true to say so and silence this.",
+          name(), settings.maskedUrl());
+    }
     HikariDataSource started;
     try {
       started = new HikariDataSource(hikariConfig(child));
@@ -118,6 +140,19 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit {
         mx.getThreadsAwaitingConnection(), settings.connectionLimit());
   }
 
+  /** The connection properties the pool's connections use, for the start-up probe. */
+  private java.util.Properties probeProperties() {
+    var props = new java.util.Properties();
+    props.setProperty("user", settings.username());
+    if (settings.password() != null) {
+      props.setProperty("password", settings.password());
+    }
+    props.setProperty("connectTimeout", Long.toString(settings.connectTimeout().toSeconds()));
+    props.setProperty("ApplicationName", "ballast");
+    settings.driverProperties().forEach(props::setProperty);
+    return props;
+  }
+
   private HikariConfig hikariConfig(MetricRegistry child) {
     var config = new HikariConfig();
     config.setPoolName("ballast-" + name());
@@ -134,7 +169,7 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit {
     if (settings.schema() != null) {
       config.addDataSourceProperty("currentSchema", settings.schema());
     }
-    if (settings.pgbouncer()) {
+    if (pgbouncer) {
       // transaction pooling hands each transaction to any server connection: no named prepared statements
       config.addDataSourceProperty("prepareThreshold", "0");
     }
@@ -149,6 +184,7 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit {
       var shortName = metricName.startsWith(hikariPrefix) ? metricName.substring(hikariPrefix.length()) : metricName;
       metrics.register(MetricRegistry.name(metricPrefix, shortName), metric);
     });
+    metrics.register(MetricRegistry.name(metricPrefix, "DirtyEvictions"), dirtyEvictions);
     metrics.register(MetricRegistry.name(metricPrefix, "UtilisationPercent"),
         (Gauge<Double>) () -> snapshot().utilisationPercent());
   }
@@ -175,7 +211,21 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit {
   public Connection getConnection() throws SQLException {
     var h = requireRunning();
     try {
-      return h.getConnection();
+      // Never lend a connection that is still inside a transaction: the next borrower would run in it, under
+      // the settings (acting context, tenant) of whoever opened it. That happens when a transaction's end was
+      // lost, e.g. behind a transaction-pooling PgBouncer without pgbouncer=true. The check reads the driver's
+      // record of the server's last ReadyForQuery status: no round trip.
+      for (int attempt = 0; ; attempt++) {
+        var c = h.getConnection();
+        if (outsideTransaction(c)) {
+          return c;
+        }
+        evictDirty(h, c);
+        if (attempt >= settings.connectionLimit()) {
+          throw new SQLException("Pool '" + name() + "' could not lend a connection outside a transaction: "
+              + (attempt + 1) + " in a row came back still inside one", "08003");
+        }
+      }
     } catch (SQLTransientConnectionException e) {
       // HikariCP attaches the last failure to connect as the cause; without one, the pool was simply full
       if (e.getCause() == null && h.isRunning()) {
@@ -183,6 +233,24 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit {
       }
       throw e;
     }
+  }
+
+  private static boolean outsideTransaction(Connection c) throws SQLException {
+    if (!c.isWrapperFor(org.postgresql.core.BaseConnection.class)) {
+      return true;
+    }
+    var state = c.unwrap(org.postgresql.core.BaseConnection.class).getTransactionState();
+    return state == org.postgresql.core.TransactionState.IDLE;
+  }
+
+  private void evictDirty(HikariDataSource h, Connection c) {
+    dirtyEvictions.inc();
+    if (dirtyLogged.compareAndSet(false, true)) {
+      LOG.warn("Pool '{}': a connection came back still inside a transaction and was evicted instead of lent "
+          + "(a transaction whose end was lost; behind PgBouncer in transaction mode, set pgbouncer=true). "
+          + "Further cases are counted in ballast.pool.{}.DirtyEvictions", name(), name());
+    }
+    h.evictConnection(c);
   }
 
   @Override

@@ -25,6 +25,13 @@ public interface Pool {
    */
   Optional<PoolSizing.Assessment> sizing();
 
+  /**
+   * Whether connections run in PgBouncer mode (no server-side prepared statements): {@code pgbouncer=true} was
+   * set, or a transaction-pooling PgBouncer was found at start (then a warning says so). {@code false} before
+   * start.
+   */
+  boolean pgbouncerMode();
+
   /** The pool as a {@link DataSource}; the same instance {@link PoolModule} binds. */
   DataSource dataSource();
 }

@@ -11,6 +11,7 @@ import io.ballast.core.monitor.MonitorSettings;
 import io.ballast.core.monitor.QueryClass;
 import io.ballast.core.monitor.QueryMonitor;
 import io.ballast.core.monitor.QueryTimeoutException;
+import io.ballast.testkit.FaultProxy;
 import io.ballast.testkit.PostgresExtension;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -51,8 +52,9 @@ class QueryTimeoutTest {
       try (var scope = monitor.withTimeout(Duration.ofSeconds(1))) {
         assertThatThrownBy(() -> db.execute("select pg_sleep(30)"))
             .isInstanceOf(QueryTimeoutException.class)
-            .hasMessage("Query cancelled after its 1 s timeout (class simple): select pg_sleep(?)")
-            .satisfies(e -> assertThat(((QueryTimeoutException) e).limit()).isEqualTo(Duration.ofSeconds(1)));
+            .hasMessage("Query cancelled after its 1 s timeout (class override): select pg_sleep(?)")
+            .satisfies(e -> assertThat(((QueryTimeoutException) e).limit()).isEqualTo(Duration.ofSeconds(1)))
+            .satisfies(e -> assertThat(((QueryTimeoutException) e).queryClass()).isNull());
       }
       assertThat(runningSleeps()).as("backends still sleeping").isZero();
       assertThat(db.fetchValue("select 42")).isEqualTo(42);
@@ -72,6 +74,11 @@ class QueryTimeoutTest {
       // the same statement with a REPORT block limit completes (10 rows × 0.5 s = 5 s)
       try (var scope = app.get(QueryMonitor.class).withTimeout(QueryClass.REPORT)) {
         assertThat(db.fetchValue("select count(*) from t where id <= 3 and pg_sleep(0.5) is not null")).isEqualTo(3L);
+      }
+      // a class's block limit keeps naming that class (simple's 1 s limit, given as the class)
+      try (var scope = app.get(QueryMonitor.class).withTimeout(QueryClass.SIMPLE)) {
+        assertThatThrownBy(() -> db.execute("select pg_sleep(5)"))
+            .hasMessage("Query cancelled after its 1 s timeout (class simple): select pg_sleep(?)");
       }
     }
   }
@@ -107,6 +114,55 @@ class QueryTimeoutTest {
         assertThat(rs.getString(1)).isEqualTo("0");
         assertThat(rs.getString(2)).isEqualTo("0");
       }
+    }
+  }
+
+  /**
+   * Regression: the watchdog cancelled once; a lost cancel request (PgBouncer drops one for a client still queued
+   * for a server) let the statement run to its end. Here the first request cannot get through (the proxy in
+   * front of the server refuses new connections, and a cancel request needs one); the next ones must.
+   */
+  @Test
+  void lostCancelRequest_isSentAgainUntilTheStatementEnds() throws Exception {
+    try (var proxy = FaultProxy.to(PG.server().host(), PG.server().port());
+         var app = Ballast.start(new CoreModule(CoreSettings.defaults()), new PoolModule(PoolSettings.builder()
+             .url(PG.databaseUrl().replace(PG.server().host() + ":" + PG.server().port(),
+                 proxy.host() + ":" + proxy.port())).connectionLimit(1).build()))) {
+      var db = app.get(DSLContext.class);
+      assertThat(db.fetchValue("select 1")).isEqualTo(1); // the pool's one connection is open
+      proxy.refuseNew();
+      var executor = java.util.concurrent.Executors.newSingleThreadExecutor();
+      try {
+        var result = executor.submit(() -> {
+          try (var scope = app.get(QueryMonitor.class).withTimeout(Duration.ofSeconds(1))) {
+            return db.fetchValue("select pg_sleep(30)");
+          }
+        });
+        // past its deadline by well over the first request's attempt, and still running
+        awaitRunningFor(Duration.ofMillis(1600));
+        proxy.restore();
+        assertThatThrownBy(() -> result.get(10, java.util.concurrent.TimeUnit.SECONDS))
+            .hasCauseInstanceOf(QueryTimeoutException.class);
+      } finally {
+        executor.shutdownNow();
+      }
+      assertThat(runningSleeps()).isZero();
+    }
+  }
+
+  private static void awaitRunningFor(Duration d) throws Exception {
+    var deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (true) {
+      try (var c = PG.connect(); var s = c.createStatement(); var rs = s.executeQuery(
+          "select count(*) from pg_stat_activity where state = 'active' and query like 'select pg_sleep%'"
+              + " and now() - query_start > interval '" + d.toMillis() + " milliseconds'")) {
+        rs.next();
+        if (rs.getLong(1) > 0) {
+          return;
+        }
+      }
+      assertThat(System.nanoTime()).as("statement running for " + d).isLessThan(deadline);
+      Thread.onSpinWait();
     }
   }
 

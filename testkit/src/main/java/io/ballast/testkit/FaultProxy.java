@@ -107,6 +107,17 @@ public final class FaultProxy implements AutoCloseable {
     LOG.info("{}: cut (port {} refuses connections)", name, port);
   }
 
+  /**
+   * Keeps the open connections passing traffic but refuses new ones until {@link #restore()}: a peer that
+   * cannot take another connection (its limit reached, a firewall rule), which is how a PostgreSQL cancel request,
+   * sent on a connection of its own, gets lost while the statement it targets goes on.
+   */
+  public synchronized void refuseNew() {
+    requireOpen();
+    closeListener();
+    LOG.info("{}: refusing new connections (port {}), open ones pass", name, port);
+  }
+
   /** Forwards everything late by {@code latency}, in both directions, on open and new connections. */
   public synchronized void delay(Duration latency) {
     requireOpen();

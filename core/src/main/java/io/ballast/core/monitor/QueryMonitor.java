@@ -66,7 +66,10 @@ public final class QueryMonitor {
   private final Map<String, Shape> shapes = new ConcurrentHashMap<>();
   private final Deque<SlowQuery> recentSlow = new ArrayDeque<>();
   private final Deque<NPlusOne> recentNPlusOne = new ArrayDeque<>();
-  private final ThreadLocal<Deque<Duration>> overrides = new ThreadLocal<>();
+  private final ThreadLocal<Deque<TimeoutOverride>> overrides = new ThreadLocal<>();
+
+  /** A timeout set for a block of work: a class's, or an explicit duration ({@code queryClass} null). */
+  private record TimeoutOverride(Duration limit, QueryClass queryClass) {}
   private final ThreadLocal<UnitOfWork> units = new ThreadLocal<>();
   private final Watchdog watchdog = new Watchdog();
   private final Listener listener = new Listener();
@@ -140,20 +143,27 @@ public final class QueryMonitor {
 
   /** Statements on this thread use the limit of {@code queryClass} until the scope closes. */
   public Scope withTimeout(QueryClass queryClass) {
-    return withTimeout(settings.timeout(queryClass));
+    return push(new TimeoutOverride(settings.timeout(queryClass), queryClass));
   }
 
-  /** Statements on this thread use {@code limit} (whole seconds, at least 1) until the scope closes. */
+  /**
+   * Statements on this thread use {@code limit} (whole seconds, at least 1) until the scope closes; a timeout
+   * then names no query class.
+   */
   public Scope withTimeout(Duration limit) {
     if (limit.compareTo(Duration.ofSeconds(1)) < 0) {
       throw new IllegalArgumentException("a query timeout must be at least 1 s, but was " + limit.toMillis() + " ms");
     }
+    return push(new TimeoutOverride(limit, null));
+  }
+
+  private Scope push(TimeoutOverride override) {
     var stack = overrides.get();
     if (stack == null) {
       stack = new ArrayDeque<>();
       overrides.set(stack);
     }
-    stack.push(limit);
+    stack.push(override);
     var scoped = stack;
     return () -> {
       scoped.pop();
@@ -302,13 +312,8 @@ public final class QueryMonitor {
         queryClass = shape.queryClass();
         limit = shape.limit();
       } else {
-        limit = stack.peek();
-        for (var c : QueryClass.values()) {
-          if (settings.timeout(c).equals(limit)) {
-            queryClass = c;
-            break;
-          }
-        }
+        limit = stack.peek().limit();
+        queryClass = stack.peek().queryClass();
       }
       ctx.data(SHAPE, shape);
       ctx.data(CLASS, queryClass);
