@@ -51,7 +51,7 @@ class DemoTest {
         .contains("Cache (L1 + Redis): 2000 reads of 100 customers: 100 loads from PostgreSQL, hit ratio 95 % (L1 95 %)")
         .contains("Cache: customer 999999 does not exist; two reads, 1 query (the miss is remembered for 30s)")
         .contains("Cache: after an update and invalidate, customer 7 reads 'customer 7 (renamed)'")
-        .contains("Readiness: READY [cache=up, db=up, db.breaker=up, deadlocks=up, migrations=up, pool=up, redis.breaker=up]")
+        .contains("Readiness: READY [cache=up, db=up, db.breaker=up, deadlocks=up, migrations=up, pool=up]")
         .contains("Served ")
         .contains("cache hit ratio")
         .contains("Admin server: http://127.0.0.1:")

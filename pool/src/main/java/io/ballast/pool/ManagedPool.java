@@ -4,6 +4,7 @@ import com.codahale.metrics.Gauge;
 import com.codahale.metrics.MetricRegistry;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.ballast.core.ConnectionHealth;
 import io.ballast.core.ConnectionLimit;
 import java.io.PrintWriter;
 import java.sql.Connection;
@@ -21,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * sees: before start and after stop it refuses connections with a clear error, and it turns HikariCP's
  * time-out into a {@link PoolExhaustedException} when the pool, not the database, is the problem.
  */
-final class ManagedPool implements Pool, DataSource, ConnectionLimit {
+final class ManagedPool implements Pool, DataSource, ConnectionLimit, ConnectionHealth {
   private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(ManagedPool.class);
   private static final Duration DRAIN_POLL = Duration.ofMillis(20);
 
@@ -39,6 +40,94 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit {
     this.metrics = metrics;
     this.metricPrefix = MetricRegistry.name("ballast", "pool", settings.name());
     this.dirtyEvictions = new com.codahale.metrics.Counter();
+    var probe = probeProperties();
+    probe.setProperty("prepareThreshold", "0");
+    probe.setProperty("loginTimeout", Long.toString(settings.connectTimeout().toSeconds()));
+    probe.setProperty("socketTimeout", Long.toString(settings.connectTimeout().toSeconds()));
+    this.reachability = new Reachability(settings.name(), settings.maskedUrl(), settings.jdbcUrl(), probe,
+        this::abortWaiters, this::refill);
+  }
+
+  // ---------------------------------------------------------------- reachability
+
+  private final Reachability reachability;
+  /** Threads waiting in HikariCP for a connection, which a probe that finds the server down wakes. */
+  private final java.util.Set<Waiter> waiters = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** A borrower inside HikariCP's borrow; the pool may interrupt it (only while it is still inside). */
+  private static final class Waiter {
+    static final int WAITING = 0;
+    static final int DONE = 1;
+    static final int ABORTING = 2;
+    static final int ABORTED = 3;
+    final Thread thread = Thread.currentThread();
+    final java.util.concurrent.atomic.AtomicInteger state = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** Called by the borrower when HikariCP returns; {@code true} if the pool did not interrupt it. */
+    boolean finish() {
+      if (state.compareAndSet(WAITING, DONE)) {
+        return true;
+      }
+      while (state.get() != ABORTED) {
+        Thread.onSpinWait();
+      }
+      Thread.interrupted(); // the pool's interrupt, not the caller's
+      return false;
+    }
+
+    void abort() {
+      if (state.compareAndSet(WAITING, ABORTING)) {
+        thread.interrupt();
+        state.set(ABORTED);
+      }
+    }
+  }
+
+  @Override
+  public boolean reachable() {
+    return reachability.reachable();
+  }
+
+  @Override
+  public void suspect() {
+    reachability.suspect();
+  }
+
+  @Override
+  public void onReachable(Runnable listener) {
+    reachability.onReachable(listener);
+  }
+
+  /** The server stopped answering: borrowers waiting in HikariCP for a connection fail now, not at their timeout. */
+  private void abortWaiters() {
+    waiters.forEach(Waiter::abort);
+  }
+
+  /**
+   * The server answers again: drop the idle connections (they died with the server's sessions) and wake
+   * HikariCP's connection adder, which backs off up to 5 s between failed attempts, so new connections open now.
+   * The adder is found by the name HikariCP gives its thread; if that ever changes, the pool still refills, after
+   * the adder's back-off.
+   */
+  private void refill() {
+    var h = hikari;
+    var mx = h == null ? null : h.getHikariPoolMXBean();
+    if (mx == null) {
+      return;
+    }
+    mx.softEvictConnections();
+    var adder = "ballast-" + name() + ":connection-adder";
+    for (var t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().equals(adder) && t.getState() == Thread.State.TIMED_WAITING) {
+        t.interrupt();
+      }
+    }
+  }
+
+  private SQLException unreachable() {
+    return new DatabaseUnreachableException("Pool '" + name() + "' cannot reach the database at "
+        + settings.maskedUrl() + " (" + reachability.lastFailure() + "); failing at once until it accepts "
+        + "connections again (checked every " + Reachability.PROBE_EVERY_MILLIS + " ms)", reachability.lastError());
   }
 
   /**
@@ -97,6 +186,7 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit {
       throw new SQLException("Pool '" + name() + "' could not connect to " + settings.maskedUrl() + ": " + cause, "08001", e);
     }
     hikari = started;
+    reachability.start();
     registerMetrics(child);
     checkSizing(started);
     LOG.info("Pool '{}' started: {}", name(), settings);
@@ -108,6 +198,7 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit {
     if (h == null) {
       return;
     }
+    reachability.stop();
     var mx = h.getHikariPoolMXBean();
     var deadline = System.nanoTime() + grace.toNanos();
     while (mx != null && mx.getActiveConnections() > 0 && System.nanoTime() < deadline) {
@@ -169,6 +260,17 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit {
     if (settings.schema() != null) {
       config.addDataSourceProperty("currentSchema", settings.schema());
     }
+    // a connection that fails with a connection-class error (or an admin shutdown) makes the pool look at the server
+    config.setExceptionOverride(new com.zaxxer.hikari.SQLExceptionOverride() {
+      @java.lang.Override
+      public com.zaxxer.hikari.SQLExceptionOverride.Override adjudicate(SQLException e) {
+        var state = e.getSQLState();
+        if (state != null && (state.startsWith("08") || state.startsWith("57P0"))) {
+          reachability.suspect();
+        }
+        return com.zaxxer.hikari.SQLExceptionOverride.Override.CONTINUE_EVICT;
+      }
+    });
     if (pgbouncer) {
       // transaction pooling hands each transaction to any server connection: no named prepared statements
       config.addDataSourceProperty("prepareThreshold", "0");
@@ -216,7 +318,7 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit {
       // lost, e.g. behind a transaction-pooling PgBouncer without pgbouncer=true. The check reads the driver's
       // record of the server's last ReadyForQuery status: no round trip.
       for (int attempt = 0; ; attempt++) {
-        var c = h.getConnection();
+        var c = borrow(h);
         if (outsideTransaction(c)) {
           return c;
         }
@@ -226,13 +328,43 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit {
               + (attempt + 1) + " in a row came back still inside one", "08003");
         }
       }
+    } catch (DatabaseUnreachableException e) {
+      throw e;
     } catch (SQLTransientConnectionException e) {
       // HikariCP attaches the last failure to connect as the cause; without one, the pool was simply full
       if (e.getCause() == null && h.isRunning()) {
         throw new PoolExhaustedException(snapshot(), settings.poolTimeout());
       }
+      if (e.getCause() != null) {
+        reachability.suspect();
+      }
       throw e;
     }
+  }
+
+  /**
+   * HikariCP's borrow, refused at once while the server is known to be unreachable, and cut short when a probe
+   * finds it unreachable while this thread waits.
+   */
+  private Connection borrow(HikariDataSource h) throws SQLException {
+    if (!reachability.reachable()) {
+      throw unreachable();
+    }
+    var waiter = new Waiter();
+    waiters.add(waiter);
+    Connection c;
+    try {
+      c = h.getConnection();
+    } catch (SQLException e) {
+      waiters.remove(waiter);
+      if (!waiter.finish()) {
+        throw unreachable();
+      }
+      throw e;
+    }
+    waiters.remove(waiter);
+    waiter.finish(); // a connection in hand is lent even if a probe tried to wake this thread meanwhile
+    return c;
   }
 
   private static boolean outsideTransaction(Connection c) throws SQLException {

@@ -32,17 +32,6 @@ final class BreakerChecks {
     };
   }
 
-  /** {@code redis.breaker}: degraded while open (the cache works from L1 and loaders). */
-  static ProbeResult redis(RedisBreakerGuard guard) {
-    var breaker = guard.breaker();
-    var details = details(breaker);
-    if (guard.isOpen()) {
-      return ProbeResult.degraded("Redis breaker " + breaker.getState() + ": the cache runs on L1 and loaders",
-          details);
-    }
-    return ProbeResult.healthy("Redis breaker " + breaker.getState(), details);
-  }
-
   private static Map<String, Object> details(CircuitBreaker breaker) {
     var m = breaker.getMetrics();
     var details = new LinkedHashMap<String, Object>();

@@ -2,6 +2,7 @@ package io.ballast.resilience;
 
 import com.google.inject.Inject;
 import com.google.inject.Singleton;
+import io.ballast.core.ConnectionHealth;
 import io.ballast.core.ConnectionLimit;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
@@ -10,6 +11,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.jooq.ExecuteContext;
@@ -47,6 +49,9 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
   private final long openMillis;
   private final int threshold;
   private volatile transient Instant openedAt;
+  private volatile long openedAtNanos;
+  /** The pool's view of the server, when the bound {@code DataSource} shares it; else {@code null}. */
+  private final transient ConnectionHealth health;
   private volatile String lastFailure;
 
   @Inject
@@ -65,6 +70,44 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
           .maxWaitDuration(settings.bulkheadMaxWait()).writableStackTraceEnabled(false).build());
     } else {
       this.bulkhead = null;
+    }
+    this.health = connectionHealth(dataSource);
+    if (health != null) {
+      health.onReachable(this::serverAnswers);
+    }
+  }
+
+  /** The least time the breaker stays open before the server answering may end it early. */
+  static final long MIN_OPEN_MILLIS = 500;
+
+  private static ConnectionHealth connectionHealth(DataSource dataSource) {
+    try {
+      return dataSource.isWrapperFor(ConnectionHealth.class) ? dataSource.unwrap(ConnectionHealth.class) : null;
+    } catch (SQLException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The pool's probe found the server accepting connections: an open breaker lets trial calls through now
+   * instead of waiting out its open duration (at least {@value #MIN_OPEN_MILLIS} ms after opening, so a server
+   * that accepts connections but fails every statement costs only a couple of trial calls per half second).
+   */
+  private void serverAnswers() {
+    if (breaker.getState() != CircuitBreaker.State.OPEN) {
+      return;
+    }
+    var wait = MIN_OPEN_MILLIS - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - openedAtNanos);
+    if (wait > 0) {
+      CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS).execute(this::serverAnswers);
+      return;
+    }
+    try {
+      breaker.transitionToHalfOpenState();
+      LOG.info("Database breaker '{}' is HALF_OPEN: the database accepts connections again; letting {} trial "
+          + "calls through", BREAKER, breaker.getCircuitBreakerConfig().getPermittedNumberOfCallsInHalfOpenState());
+    } catch (IllegalStateException raced) {
+      // another thread moved it meanwhile (to half-open by its own timer, or closed)
     }
   }
 
@@ -98,8 +141,20 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
     return breaker.getState() == CircuitBreaker.State.OPEN && opened != null ? opened.plusMillis(openMillis) : null;
   }
 
+  /**
+   * A permission from the breaker. A refusal in HALF_OPEN (its trial calls taken) can race with the trials
+   * closing it: asked again once the breaker reads CLOSED, so a caller is never refused by a closed breaker.
+   */
+  private boolean permitted() {
+    return breaker.tryAcquirePermission()
+        || (breaker.getState() == CircuitBreaker.State.CLOSED && breaker.tryAcquirePermission());
+  }
+
   DatabaseUnavailableException refused() {
-    return new DatabaseUnavailableException(BREAKER, breaker.getState().name(), retryAt(), lastFailure);
+    var state = breaker.getState();
+    // refused, so not closed a moment ago: a breaker that closed since is reported as the half-open one it was
+    var shown = state == CircuitBreaker.State.CLOSED ? CircuitBreaker.State.HALF_OPEN : state;
+    return new DatabaseUnavailableException(BREAKER, shown.name(), retryAt(), health != null, lastFailure);
   }
 
   /** Whether the current thread's transaction has begun its commit (a failure after that is no retry case). */
@@ -121,7 +176,7 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
       enterBulkhead();
       ctx.data(HELD, Boolean.TRUE);
     }
-    if (!breaker.tryAcquirePermission()) {
+    if (!permitted()) {
       throw refused();
     }
     ctx.data(STARTED, Boolean.TRUE); // no clock read: durations matter only for slow-call rules, not used here
@@ -154,6 +209,9 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
     if (kind == SqlFailures.Kind.UNAVAILABLE) {
       lastFailure = describe(failure);
     }
+    if (kind == SqlFailures.Kind.UNAVAILABLE && health != null) {
+      health.suspect(); // the pool probes the server: fail fast while it is down, and know when it is back
+    }
     var before = breaker.getState();
     breaker.onError(0, TimeUnit.NANOSECONDS, failure);
     if (before == CircuitBreaker.State.HALF_OPEN && kind == SqlFailures.Kind.UNAVAILABLE
@@ -174,9 +232,13 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
     }
     if (after == CircuitBreaker.State.OPEN) {
       openedAt = Instant.now();
-      LOG.warn("Database breaker '{}' opened after {} failures in a row (last: {}); calls fail at once until {}",
+      openedAtNanos = System.nanoTime();
+      LOG.warn("Database breaker '{}' opened after {} failures in a row (last: {}); calls fail at once until {}{}",
           BREAKER, before == CircuitBreaker.State.HALF_OPEN ? "a failed trial call and" : threshold, lastFailure,
-          openedAt.plusMillis(openMillis));
+          openedAt.plusMillis(openMillis), health == null ? "" : ", or until the database accepts connections again");
+      if (health != null) {
+        health.suspect();
+      }
     } else {
       LOG.info("Database breaker '{}' is {}", BREAKER, after);
     }
@@ -212,7 +274,7 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
         ctx.configuration().data(HELD, Boolean.TRUE);
       }
     }
-    if (!breaker.tryAcquirePermission()) {
+    if (!permitted()) {
       throw refused();
     }
     breaker.releasePermission();

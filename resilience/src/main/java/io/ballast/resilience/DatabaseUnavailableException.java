@@ -15,9 +15,11 @@ public final class DatabaseUnavailableException extends DataAccessException {
   private final String state;
   private final transient Instant retryAt;
 
-  DatabaseUnavailableException(String breaker, String state, Instant retryAt, String lastFailure) {
-    super("Database breaker '" + breaker + "' is " + state + " and does not permit calls"
-        + (retryAt == null ? "" : "; it lets trial calls through from " + retryAt)
+  DatabaseUnavailableException(String breaker, String state, Instant retryAt, boolean early, String lastFailure) {
+    super("Database breaker '" + breaker + "' is " + state
+        + ("HALF_OPEN".equals(state) ? " and its trial calls are under way" : " and does not permit calls")
+        + (retryAt == null ? "" : "; it lets trial calls through from " + retryAt
+            + (early ? " at the latest (earlier once the database accepts connections again)" : ""))
         + (lastFailure == null ? "" : "; it opened after: " + lastFailure));
     this.breaker = breaker;
     this.state = state;

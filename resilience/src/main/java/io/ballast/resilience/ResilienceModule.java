@@ -35,7 +35,9 @@ import org.jooq.TransactionListenerProvider;
  *   <li>{@link Transactions}: transactions retried whole on {@code 40001} / {@code 40P01} / connection loss
  *       before commit;
  *   <li>{@code RedisGuard}: the breaker {@code redis}, which the cache module uses in place of its own guard;
- *   <li>READY checks {@code db.breaker} (DOWN while open) and {@code redis.breaker} (DEGRADED while open);
+ *   <li>a READY check {@code db.breaker} (DOWN while open); the Redis breaker's state shows in the cache module's
+ *       READY check {@code cache} ({@code guard}: DEGRADED while open), so an application without a cache has no
+ *       Redis check in its readiness;
  *   <li>{@code CircuitBreakerRegistry}, {@code RetryRegistry}, {@code BulkheadRegistry}, publishing every
  *       breaker, retry and bulkhead to the metric registry under {@code ballast.resilience.…};
  *   <li>method interception for {@link Guarded}.
@@ -95,10 +97,5 @@ public final class ResilienceModule extends AbstractModule {
   @ProvidesIntoSet
   ProbeCheck databaseBreakerCheck(DatabaseGuard guard) {
     return ProbeCheck.of("db.breaker", ProbeKind.READY, () -> BreakerChecks.database(guard));
-  }
-
-  @ProvidesIntoSet
-  ProbeCheck redisBreakerCheck(RedisBreakerGuard guard) {
-    return ProbeCheck.of("redis.breaker", ProbeKind.READY, () -> BreakerChecks.redis(guard));
   }
 }
