@@ -35,6 +35,7 @@ public final class Lifecycle {
   private final Deque<Managed> started = new ArrayDeque<>();
   private final Thread shutdownHook = new Thread(this::stopFromHook, "ballast-shutdown");
   private State state = State.NEW;
+  private volatile String current;
 
   @Inject
   Lifecycle(Set<Managed> services, CoreSettings settings) {
@@ -51,6 +52,11 @@ public final class Lifecycle {
 
   public synchronized State state() {
     return state;
+  }
+
+  /** The service being started now, or {@code null} when none is (before and after starting). */
+  public String starting() {
+    return current;
   }
 
   /**
@@ -74,7 +80,12 @@ public final class Lifecycle {
       }
       try {
         LOG.debug("Starting {} (phase {})", service.name(), service.phase());
-        service.start();
+        current = service.name();
+        try {
+          service.start();
+        } finally {
+          current = null;
+        }
         boolean stoppedMeanwhile;
         synchronized (this) {
           stoppedMeanwhile = state != State.STARTING;

@@ -18,8 +18,12 @@ public interface Managed {
   int PHASE_CACHE = 300;
   /** Default phase of an application's own services. */
   int PHASE_APPLICATION = 500;
-  /** Phase of the admin HTTP server: last, so probes answer only once everything is up. */
-  int PHASE_ADMIN = 900;
+  /**
+   * Phase of the admin HTTP server: first, so that liveness answers while the rest starts (a migration can take
+   * minutes, and a Kubernetes liveness probe would otherwise kill the pod in the middle of it). Readiness says
+   * {@code STARTING} (503) until every service has started. Stopped last.
+   */
+  int PHASE_ADMIN = 10;
 
   /** A name for logs and errors, e.g. {@code pool:primary}. */
   String name();

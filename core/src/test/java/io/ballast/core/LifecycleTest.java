@@ -57,8 +57,8 @@ class LifecycleTest {
     lifecycle.start();
     assertThat(lifecycle.state()).isEqualTo(Lifecycle.State.RUNNING);
     lifecycle.stop();
-    assertThat(events).containsExactly("start pool", "start migrations", "start app-b", "start app-a", "start admin",
-        "stop admin", "stop app-a", "stop app-b", "stop migrations", "stop pool");
+    assertThat(events).containsExactly("start admin", "start pool", "start migrations", "start app-b", "start app-a",
+        "stop app-a", "stop app-b", "stop migrations", "stop pool", "stop admin");
     assertThat(lifecycle.state()).isEqualTo(Lifecycle.State.STOPPED);
   }
 

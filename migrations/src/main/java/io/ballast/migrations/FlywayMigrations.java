@@ -89,9 +89,14 @@ final class FlywayMigrations implements Managed, Migrations {
     for (var set : sets) {
       flyways.put(set.name(), flyway(set));
     }
+    var waitUntil = System.nanoTime() + settings.lockTimeout().toNanos();
     switch (settings.mode()) {
-      case MIGRATE -> withMigrationLock(() -> sets.forEach(this::migrate));
-      case VALIDATE -> withMigrationLock(() -> sets.forEach(this::validate));
+      case MIGRATE -> withMigrationLock(waitUntil, c -> {
+        for (var set : sets) {
+          migrate(set, c, waitUntil);
+        }
+      });
+      case VALIDATE -> withMigrationLock(waitUntil, c -> sets.forEach(this::validate));
       case OFF -> LOG.info("Migrations are off: {} set(s) not checked at start", sets.size());
       default -> throw new AssertionError(settings.mode());
     }
@@ -121,10 +126,14 @@ final class FlywayMigrations implements Managed, Migrations {
    * {@code pg_advisory_lock}: a session waiting inside {@code pg_advisory_lock} is an open transaction, and a
    * {@code CREATE INDEX CONCURRENTLY} run by the lock's holder would wait for it to finish: a deadlock.
    */
-  private void withMigrationLock(Runnable work) throws SQLException, InterruptedException {
+  /** Work done under the migration lock, given the connection that holds it (idle meanwhile). */
+  private interface LockedWork {
+    void run(java.sql.Connection lockConnection) throws SQLException, InterruptedException;
+  }
+
+  private void withMigrationLock(long deadline, LockedWork work) throws SQLException, InterruptedException {
     try (var c = dataSource.getConnection()) {
       c.setAutoCommit(true);
-      var deadline = System.nanoTime() + settings.lockTimeout().toNanos();
       var waited = false;
       while (!tryLock(c)) {
         if (System.nanoTime() > deadline) {
@@ -139,7 +148,7 @@ final class FlywayMigrations implements Managed, Migrations {
         Thread.sleep(LOCK_POLL.toMillis());
       }
       try {
-        work.run();
+        work.run(c);
       } finally {
         try (var s = c.prepareStatement("select pg_advisory_unlock(?)")) {
           s.setLong(1, LOCK_KEY);
@@ -161,7 +170,7 @@ final class FlywayMigrations implements Managed, Migrations {
 
   private Flyway flyway(MigrationSet set) {
     return Flyway.configure(getClass().getClassLoader())
-        .dataSource(dataSource)
+        .dataSource(new LockTimeoutDataSource(dataSource, settings.statementLockTimeout()))
         .locations(set.locations().toArray(String[]::new))
         .table(set.historyTable())
         .failOnMissingLocations(true)
@@ -180,6 +189,96 @@ final class FlywayMigrations implements Managed, Migrations {
       throw new IllegalStateException("Migrations are not started: start the Ballast lifecycle first");
     }
     return flyway;
+  }
+
+  /**
+   * Migrates the set; a migration whose statement waited longer than the statement lock timeout for a lock (a
+   * table the application holds in a long transaction) is rolled back, logged with the lock's holder, cleaned up
+   * (a failed history row, an INVALID index a concurrent build left) and tried again after a back-off, until the
+   * start-up's lock budget runs out.
+   */
+  private void migrate(MigrationSet set, java.sql.Connection lockConnection, long waitUntil)
+      throws SQLException, InterruptedException {
+    var started = System.nanoTime();
+    var backoff = LOCK_RETRY_FIRST;
+    var invalidBefore = invalidIndexes(lockConnection).stream().map(InvalidIndex::qualifiedName)
+        .collect(Collectors.toSet());
+    for (int attempt = 0; ; attempt++) {
+      var watch = LockWatch.start(lockConnection);
+      try {
+        if (attempt > 0) {
+          cleanUpAfterLockTimeout(set, lockConnection, invalidBefore);
+        }
+        migrate(set);
+        return;
+      } catch (MigrationException | SQLException e) {
+        watch.close();
+        if (!LockWatch.timedOut(e)) {
+          throw e instanceof SQLException sql ? new MigrationException("Migration set '" + set.name()
+              + "' could not clean up after a lock timeout: " + sql.getMessage(), sql) : (MigrationException) e;
+        }
+        var holders = watch.lastSeen();
+        var waited = Duration.ofNanos(System.nanoTime() - started);
+        if (System.nanoTime() + backoff.toNanos() > waitUntil) {
+          throw new MigrationException("Migration set '" + set.name() + "' could not take the locks it needs: "
+              + failedMigration(e) + " waited " + waited.toSeconds() + " s in all for " + holders + ", and start-up "
+              + "waits at most " + settings.lockTimeout().toSeconds() + " s (" + MigrationSettings.LOCK_TIMEOUT_VARIABLE
+              + "). End that transaction (or cancel it: select pg_cancel_backend(<pid>)) and start again.", e);
+        }
+        LOG.warn("Migration set '{}': {} is waiting for {}; {} s so far, at most {} s; trying again in {} ms",
+            set.name(), failedMigration(e), holders, waited.toSeconds(), settings.lockTimeout().toSeconds(),
+            backoff.toMillis());
+        Thread.sleep(backoff.toMillis());
+        backoff = backoff.multipliedBy(2).compareTo(LOCK_RETRY_MAX) > 0 ? LOCK_RETRY_MAX : backoff.multipliedBy(2);
+      } finally {
+        watch.close();
+      }
+    }
+  }
+
+  private static final Duration LOCK_RETRY_FIRST = Duration.ofMillis(250);
+  private static final Duration LOCK_RETRY_MAX = Duration.ofSeconds(5);
+
+  private static String failedMigration(Exception e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof FlywayMigrateException m && m.getMigration() != null) {
+        return label(m.getMigration());
+      }
+    }
+    return "a migration";
+  }
+
+  /**
+   * Before another attempt after a lock timeout: a migration run outside a transaction (a concurrent index
+   * build) may have left a failed row in the history table and an INVALID index; both would spoil the next attempt
+   * (Flyway refuses a failed history, and IF NOT EXISTS would keep the invalid index). The drop waits for locks
+   * too, under the same statement lock timeout.
+   */
+  private void cleanUpAfterLockTimeout(MigrationSet set, java.sql.Connection c, Set<String> invalidBefore)
+      throws SQLException {
+    var leftovers = invalidIndexes(c).stream().filter(i -> !invalidBefore.contains(i.qualifiedName())).toList();
+    try (var s = c.createStatement()) {
+      var history = quote(flyways.get(set.name()).getConfiguration().getTable());
+      try (var rs = s.executeQuery("select to_regclass('" + history.replace("'", "''") + "') is not null")) {
+        rs.next();
+        if (rs.getBoolean(1)) {
+          s.execute("delete from " + history + " where not success");
+        }
+      }
+      if (leftovers.isEmpty()) {
+        return;
+      }
+      s.execute("set lock_timeout = '" + settings.statementLockTimeout().toMillis() + "ms'");
+      try {
+        for (var index : leftovers) {
+          s.execute("DROP INDEX CONCURRENTLY IF EXISTS " + quote(index.schema()) + "." + quote(index.name()));
+          LOG.info("Migration set '{}': dropped the INVALID index {} an attempt left behind", set.name(),
+              index.qualifiedName());
+        }
+      } finally {
+        s.execute("reset lock_timeout");
+      }
+    }
   }
 
   private void migrate(MigrationSet set) {
@@ -271,13 +370,19 @@ final class FlywayMigrations implements Managed, Migrations {
 
   @Override
   public List<InvalidIndex> invalidIndexes() {
+    try (var c = dataSource.getConnection()) {
+      return invalidIndexes(c);
+    } catch (SQLException e) {
+      throw new MigrationException("Could not list invalid indexes: " + e.getMessage(), e);
+    }
+  }
+
+  private static List<InvalidIndex> invalidIndexes(java.sql.Connection c) throws SQLException {
     var result = new ArrayList<InvalidIndex>();
-    try (var c = dataSource.getConnection(); var s = c.createStatement(); var rs = s.executeQuery(INVALID_INDEXES)) {
+    try (var s = c.createStatement(); var rs = s.executeQuery(INVALID_INDEXES)) {
       while (rs.next()) {
         result.add(new InvalidIndex(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
       }
-    } catch (SQLException e) {
-      throw new MigrationException("Could not list invalid indexes: " + e.getMessage(), e);
     }
     return result;
   }

@@ -28,8 +28,12 @@ import java.util.stream.Collectors;
  *       <td>{@code flyway_schema_history}</td></tr>
  *   <tr><td>{@code BALLAST_MIGRATIONS_ALLOW_CLEAN}</td><td>whether {@link Migrations#clean()} may drop
  *       everything; refused in production</td><td>false</td></tr>
- *   <tr><td>{@code BALLAST_MIGRATIONS_LOCK_TIMEOUT}</td><td>seconds an instance waits while another one
- *       migrates</td><td>600</td></tr>
+ *   <tr><td>{@code BALLAST_MIGRATIONS_LOCK_TIMEOUT}</td><td>seconds start-up waits for locks in all: while another
+ *       instance migrates, and while a migration's statements wait for table locks that the application holds
+ *       (retried with back-off), before it fails naming the holder</td><td>600</td></tr>
+ *   <tr><td>{@code BALLAST_MIGRATIONS_STATEMENT_LOCK_TIMEOUT}</td><td>seconds one attempt of a migration waits
+ *       for a lock ({@code lock_timeout}) before it is rolled back, logged with the holder, and tried again</td>
+ *       <td>5</td></tr>
  * </table>
  */
 public final class MigrationSettings {
@@ -38,6 +42,8 @@ public final class MigrationSettings {
   public static final String TABLE_VARIABLE = "BALLAST_MIGRATIONS_TABLE";
   public static final String ALLOW_CLEAN_VARIABLE = "BALLAST_MIGRATIONS_ALLOW_CLEAN";
   public static final String LOCK_TIMEOUT_VARIABLE = "BALLAST_MIGRATIONS_LOCK_TIMEOUT";
+  public static final String STATEMENT_LOCK_TIMEOUT_VARIABLE = "BALLAST_MIGRATIONS_STATEMENT_LOCK_TIMEOUT";
+  private static final int MAX_STATEMENT_LOCK_TIMEOUT_SECONDS = 600;
   private static final int MAX_LOCK_TIMEOUT_SECONDS = 86_400;
   private static final Pattern LOCATION = Pattern.compile("(classpath|filesystem):\\S+");
   private static final Pattern TABLE = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
@@ -48,6 +54,7 @@ public final class MigrationSettings {
   private final String historyTable;
   private final boolean allowClean;
   private final Duration lockTimeout;
+  private final Duration statementLockTimeout;
 
   private MigrationSettings(Builder b) {
     this.appEnv = b.appEnv;
@@ -56,6 +63,7 @@ public final class MigrationSettings {
     this.historyTable = b.historyTable;
     this.allowClean = b.allowClean;
     this.lockTimeout = b.lockTimeout;
+    this.statementLockTimeout = b.statementLockTimeout;
   }
 
   /** The defaults of {@code env}. */
@@ -99,6 +107,11 @@ public final class MigrationSettings {
       b.lockTimeout = Settings.parseSeconds("migrations_lock_timeout", lockTimeout, 1, MAX_LOCK_TIMEOUT_SECONDS,
           LOCK_TIMEOUT_VARIABLE);
     }
+    var statementLockTimeout = Settings.get(env, STATEMENT_LOCK_TIMEOUT_VARIABLE);
+    if (statementLockTimeout != null) {
+      b.statementLockTimeout = Settings.parseSeconds("migrations_statement_lock_timeout", statementLockTimeout, 1,
+          MAX_STATEMENT_LOCK_TIMEOUT_SECONDS, STATEMENT_LOCK_TIMEOUT_VARIABLE);
+    }
     return b.build();
   }
 
@@ -134,9 +147,17 @@ public final class MigrationSettings {
     return allowClean;
   }
 
-  /** How long an instance waits for another instance's migrations before failing start-up. */
+  /**
+   * How long start-up waits for locks in all (another instance's migrations, and table locks a migration needs)
+   * before failing.
+   */
   public Duration lockTimeout() {
     return lockTimeout;
+  }
+
+  /** The {@code lock_timeout} of one attempt of a migration; a timed-out attempt is logged and tried again. */
+  public Duration statementLockTimeout() {
+    return statementLockTimeout;
   }
 
   /** The application's own set, {@code app}, run after every module's set. */
@@ -148,7 +169,7 @@ public final class MigrationSettings {
   public String toString() {
     return "MigrationSettings{mode=" + mode.name().toLowerCase(Locale.ROOT) + ", locations=" + locations
         + ", historyTable=" + historyTable + ", allowClean=" + allowClean + ", lockTimeout="
-        + Settings.human(lockTimeout) + "}";
+        + Settings.human(lockTimeout) + ", statementLockTimeout=" + Settings.human(statementLockTimeout) + "}";
   }
 
   /** Builder for {@link MigrationSettings}. */
@@ -160,6 +181,7 @@ public final class MigrationSettings {
     private boolean allowClean;
     private String cleanSource = Settings.BUILDER;
     private Duration lockTimeout = Duration.ofMinutes(10);
+    private Duration statementLockTimeout = Duration.ofSeconds(5);
 
     private Builder(AppEnv appEnv) {
       this.appEnv = appEnv;
@@ -189,7 +211,18 @@ public final class MigrationSettings {
       return this;
     }
 
-    /** How long to wait for another instance's migrations; 1 s to 24 h, default 10 minutes. */
+    /**
+     * The {@code lock_timeout} of one attempt of a migration: a statement that waits longer for a lock (a table
+     * the application holds in a long transaction) is rolled back, the holder is logged, and the migration is tried
+     * again after a back-off, until {@link #lockTimeout(Duration)} in all. 100 ms to 10 min, default 5 s.
+     */
+    public Builder statementLockTimeout(Duration timeout) {
+      this.statementLockTimeout = Settings.requireBetween("migrations_statement_lock_timeout", timeout,
+          Duration.ofMillis(100), Duration.ofSeconds(MAX_STATEMENT_LOCK_TIMEOUT_SECONDS), Settings.BUILDER);
+      return this;
+    }
+
+    /** How long start-up waits for locks in all (another instance migrating, table locks); 1 s to 24 h, 10 min. */
     public Builder lockTimeout(Duration timeout) {
       this.lockTimeout = Settings.requireBetween("migrations_lock_timeout", timeout, Duration.ofSeconds(1),
           Duration.ofSeconds(MAX_LOCK_TIMEOUT_SECONDS), Settings.BUILDER);

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.google.inject.Provider;
 import io.ballast.core.HealthRegistry;
+import io.ballast.core.Lifecycle;
 import io.ballast.core.HealthReport;
 import io.ballast.core.Managed;
 import io.ballast.core.ProbeKind;
@@ -31,8 +33,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin HTTP server (JDK {@code HttpServer}, no servlet container), started last by the lifecycle
- * (phase {@code PHASE_ADMIN}). Every body is JSON except {@code /metrics}; health endpoints answer 200 when
+ * The admin HTTP server (JDK {@code HttpServer}, no servlet container), started first by the lifecycle
+ * (phase {@code PHASE_ADMIN}) so that {@code /health/live} answers while the rest starts; until every service has
+ * started, the other health endpoints answer 503 with {@code "status": "STARTING"} and the service being
+ * started (a migration, say). Every body is JSON except {@code /metrics}; health endpoints answer 200 when
  * healthy and 503 when not, naming each check and why it failed. A check that still serves with less (the
  * cache without Redis) is {@code DEGRADED}: the status says so, the answer stays 200.
  *
@@ -66,7 +70,11 @@ public final class AdminServer implements Managed {
   private HttpServer server;
   private ExecutorService executor;
 
-  public AdminServer(AdminSettings settings, HealthRegistry health, QueryMonitor monitor, MetricRegistry metrics) {
+  private final Provider<Lifecycle> lifecycle;
+
+  public AdminServer(AdminSettings settings, HealthRegistry health, QueryMonitor monitor, MetricRegistry metrics,
+      Provider<Lifecycle> lifecycle) {
+    this.lifecycle = lifecycle;
     this.settings = settings;
     this.health = health;
     this.monitor = monitor;
@@ -136,6 +144,11 @@ public final class AdminServer implements Managed {
         return;
       }
       var path = exchange.getRequestURI().getPath().replaceAll("/+$", "");
+      var state = lifecycle.get().state();
+      if (state == Lifecycle.State.STARTING && path.startsWith("/health") && !path.equals("/health/live")) {
+        starting(exchange);
+        return;
+      }
       switch (path) {
         case "/health", "/health/ready" -> health(exchange, health.run(ProbeKind.READY));
         case "/health/live" -> health(exchange, health.run(ProbeKind.LIVE));
@@ -151,6 +164,15 @@ public final class AdminServer implements Managed {
     } catch (RuntimeException e) {
       LOG.warn("Admin request {} failed: {}", exchange.getRequestURI().getPath(), e.toString());
     }
+  }
+
+  /** Readiness (and every check but liveness) while the other services start: 503, naming the one starting. */
+  private void starting(HttpExchange exchange) throws IOException {
+    var body = new LinkedHashMap<String, Object>();
+    body.put("status", "STARTING");
+    var now = lifecycle.get().starting();
+    body.put("message", now == null ? "starting" : "starting: " + now);
+    send(exchange, 503, body);
   }
 
   private boolean authorised(HttpExchange exchange) {
