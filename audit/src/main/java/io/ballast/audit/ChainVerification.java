@@ -17,10 +17,20 @@ package io.ballast.audit;
 public record ChainVerification(boolean intact, long checked, long firstSeq, long lastSeq, Long badSeq, Long badLogId,
     String problem, long unsealed, String head) {
 
+  /**
+   * {@code audit chain intact: …}, or {@code audit chain broken at entry N (audit row M): …}; an inserted row
+   * (in the sealed range, in no entry) is named by its audit row, a missing entry by its position.
+   */
   @Override
   public String toString() {
-    return intact
-        ? "audit chain intact: " + checked + " entries (" + firstSeq + ".." + lastSeq + "), " + unsealed + " unsealed"
-        : "audit chain broken at entry " + badSeq + " (audit row " + badLogId + "): " + problem;
+    if (intact) {
+      return "audit chain intact: " + checked + " entries (" + firstSeq + ".." + lastSeq + "), " + unsealed
+          + " unsealed";
+    }
+    var where = badSeq != null && badLogId != null ? " at entry " + badSeq + " (audit row " + badLogId + ")"
+        : badSeq != null ? " at entry " + badSeq
+        : badLogId != null ? " at audit row " + badLogId
+        : "";
+    return "audit chain broken" + where + ": " + problem;
   }
 }

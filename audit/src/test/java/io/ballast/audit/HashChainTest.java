@@ -158,6 +158,9 @@ class HashChainTest {
     assertThat(v.intact()).isFalse();
     assertThat(v.problem()).endsWith("is inside the sealed range but not in the chain (inserted)");
     assertThat(v.badLogId()).isEqualTo(db.fetchOne("select max(id) from ballast_audit.log").get(0, Long.class));
+    // regression: the inserted-row case printed "entry null"
+    assertThat(v.toString()).startsWith("audit chain broken at audit row " + v.badLogId() + ": audit row ")
+        .doesNotContain("null");
   }
 
   @Test

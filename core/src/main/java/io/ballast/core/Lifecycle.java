@@ -54,6 +54,19 @@ public final class Lifecycle {
     return state;
   }
 
+  /**
+   * The warning printed to standard error when no SLF4J backend is on the class path (SLF4J then drops every
+   * log line, Ballast's warnings included), or {@code null} when there is one.
+   */
+  static String missingLoggingBackend(org.slf4j.ILoggerFactory factory) {
+    if (!(factory instanceof org.slf4j.helpers.NOPLoggerFactory)) {
+      return null;
+    }
+    return "Ballast: no SLF4J backend is on the class path, so every Ballast warning is dropped (a pool that "
+        + "cannot reach its database, ROW-LEVEL SECURITY IS NOT ENFORCED, …). Add one, e.g. "
+        + "ch.qos.logback:logback-classic or org.slf4j:slf4j-simple, as a runtime dependency.";
+  }
+
   /** The service being started now, or {@code null} when none is (before and after starting). */
   public String starting() {
     return current;
@@ -72,6 +85,10 @@ public final class Lifecycle {
       }
       state = State.STARTING;
       Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+    var missing = missingLoggingBackend(LoggerFactory.getILoggerFactory());
+    if (missing != null) {
+      System.err.println(missing);
     }
     var begin = System.nanoTime();
     for (var service : services) {

@@ -167,4 +167,12 @@ class LifecycleTest {
     assertThat(events).containsExactly("start pool", "start broken", "stop pool");
     assertThat(lifecycle.state()).isEqualTo(Lifecycle.State.STOPPED);
   }
+
+  /** Regression: without an SLF4J backend every Ballast warning vanished without a trace. */
+  @Test
+  void noLoggingBackend_isSaidOnStandardError() {
+    assertThat(Lifecycle.missingLoggingBackend(new org.slf4j.helpers.NOPLoggerFactory()))
+        .startsWith("Ballast: no SLF4J backend is on the class path").contains("logback-classic");
+    assertThat(Lifecycle.missingLoggingBackend(org.slf4j.LoggerFactory.getILoggerFactory())).isNull();
+  }
 }

@@ -19,7 +19,7 @@ import java.util.Objects;
  *
  * <pre>{@code
  * Ballast.start(new CoreModule(CoreSettings.fromEnv()), new PoolModule(PoolSettings.fromEnv()),
- *     new AdminModule(AdminSettings.fromEnv(System::getenv)));   // http://127.0.0.1:8081/health
+ *     new AdminModule(AdminSettings.fromEnv()));   // http://127.0.0.1:8081/health
  * }</pre>
  */
 public final class AdminModule extends AbstractModule {

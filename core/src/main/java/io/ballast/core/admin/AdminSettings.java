@@ -45,6 +45,11 @@ public final class AdminSettings {
     return new Builder();
   }
 
+  /** The settings from the process environment, like every other settings class's {@code fromEnv()}. */
+  public static AdminSettings fromEnv() {
+    return fromEnv(System::getenv);
+  }
+
   public static AdminSettings fromEnv(Map<String, String> env) {
     return fromEnv(env::get);
   }

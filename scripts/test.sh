@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The README's test command. Some tests run against real peers that Maven cannot bring (PgBouncer); they come
+# from the machine's Debian packages. Run as root, this installs the missing ones first; otherwise it says
+# which are missing, and the tests that need them fail naming the package. Then it builds and runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
+  missing+=(pgbouncer)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing the Debian packages the tests need: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "Missing Debian packages: ${missing[*]} (apt-get install ${missing[*]}); the tests that need them will fail" >&2
+  fi
+fi
+
+exec ./mvnw -B -ntp verify "$@"
