@@ -182,7 +182,7 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
       started = new HikariDataSource(hikariConfig(child));
     } catch (RuntimeException e) {
       // HikariCP's messages name the pool and the cause, never the password; add the masked URL
-      var cause = rootMessage(e);
+      var cause = Reachability.rootMessage(e);
       throw new SQLException("Pool '" + name() + "' could not connect to " + settings.maskedUrl() + ": " + cause, "08001", e);
     }
     hikari = started;
@@ -440,14 +440,6 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
   @Override
   public boolean isWrapperFor(Class<?> iface) throws SQLException {
     return iface.isInstance(this) || (hikari != null && hikari.isWrapperFor(iface));
-  }
-
-  private static String rootMessage(Throwable e) {
-    var t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
   }
 
   @Override

@@ -225,7 +225,8 @@ final class EmbeddedPostgres {
     return target;
   }
 
-  private static boolean isRoot() {
+  /** Whether this JVM runs as root (servers that refuse root then run as {@code nobody}). */
+  static boolean isRoot() {
     try {
       return new com.sun.security.auth.module.UnixSystem().getUid() == 0;
     } catch (RuntimeException | LinkageError e) {

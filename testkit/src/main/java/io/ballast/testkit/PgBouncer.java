@@ -217,7 +217,7 @@ public final class PgBouncer implements AutoCloseable {
             "");
         Files.writeString(dir.resolve("pgbouncer.ini"), ini);
         var command = new ArrayList<String>(List.of(exe.toString()));
-        if (isRoot()) {
+        if (EmbeddedPostgres.isRoot()) {
           Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
           for (var f : List.of("users.txt", "pgbouncer.ini")) {
             Files.setPosixFilePermissions(dir.resolve(f), PosixFilePermissions.fromString("rw-r--r--"));
@@ -258,12 +258,5 @@ public final class PgBouncer implements AutoCloseable {
       throw new IllegalStateException("pgbouncer did not listen within 20 s: " + bouncer.logTail());
     }
 
-    private static boolean isRoot() {
-      try {
-        return new com.sun.security.auth.module.UnixSystem().getUid() == 0;
-      } catch (RuntimeException | LinkageError e) {
-        return "root".equals(System.getProperty("user.name"));
-      }
-    }
   }
 }
