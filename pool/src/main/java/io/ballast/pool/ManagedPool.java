@@ -55,20 +55,20 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
   private final java.util.Set<Waiter> waiters = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** A borrower inside HikariCP's borrow; the pool may interrupt it (only while it is still inside). */
-  private static final class Waiter {
+  @SuppressWarnings("serial") // never serialized: an AtomicInteger only to save an allocation per borrow
+  private static final class Waiter extends java.util.concurrent.atomic.AtomicInteger {
     static final int WAITING = 0;
     static final int DONE = 1;
     static final int ABORTING = 2;
     static final int ABORTED = 3;
-    final Thread thread = Thread.currentThread();
-    final java.util.concurrent.atomic.AtomicInteger state = new java.util.concurrent.atomic.AtomicInteger();
+    final transient Thread thread = Thread.currentThread();
 
     /** Called by the borrower when HikariCP returns; {@code true} if the pool did not interrupt it. */
     boolean finish() {
-      if (state.compareAndSet(WAITING, DONE)) {
+      if (compareAndSet(WAITING, DONE)) {
         return true;
       }
-      while (state.get() != ABORTED) {
+      while (get() != ABORTED) {
         Thread.onSpinWait();
       }
       Thread.interrupted(); // the pool's interrupt, not the caller's
@@ -76,9 +76,9 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
     }
 
     void abort() {
-      if (state.compareAndSet(WAITING, ABORTING)) {
+      if (compareAndSet(WAITING, ABORTING)) {
         thread.interrupt();
-        state.set(ABORTED);
+        set(ABORTED);
       }
     }
   }
