@@ -75,8 +75,8 @@ final class AuditService implements Managed {
       return t;
     });
     var interval = settings.sealInterval().toMillis();
-    executor.scheduleWithFixedDelay(this::sealQuietly, interval, interval, TimeUnit.MILLISECONDS);
-    executor.scheduleWithFixedDelay(this::maintainQuietly, MAINTENANCE_INTERVAL.toMillis(),
+    var unusedSealing = executor.scheduleWithFixedDelay(this::sealQuietly, interval, interval, TimeUnit.MILLISECONDS);
+    var unusedMaintenance = executor.scheduleWithFixedDelay(this::maintainQuietly, MAINTENANCE_INTERVAL.toMillis(),
         MAINTENANCE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
     scheduler = executor;
   }

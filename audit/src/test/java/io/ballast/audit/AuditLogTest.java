@@ -59,7 +59,7 @@ class AuditLogTest {
     var entries = new ArrayList<AuditEntry>();
     String cursor = null;
     do {
-      var page = audit.byTable(table, OffsetDateTime.now().minusDays(1), OffsetDateTime.now().plusDays(1), 500, cursor);
+      var page = audit.byTable(table, OffsetDateTime.now(java.time.ZoneOffset.UTC).minusDays(1), OffsetDateTime.now(java.time.ZoneOffset.UTC).plusDays(1), 500, cursor);
       entries.addAll(page.items());
       cursor = page.nextCursor();
     } while (cursor != null);
@@ -239,7 +239,7 @@ class AuditLogTest {
     assertThat(seen).extracting(AuditEntry::recordId).doesNotHaveDuplicates();
     var table = all("public.items");
     assertThat(table).hasSize(25);
-    assertThat(audit.byTable("items", OffsetDateTime.now().plusDays(1), OffsetDateTime.now().plusDays(2), 10, null)
+    assertThat(audit.byTable("items", OffsetDateTime.now(java.time.ZoneOffset.UTC).plusDays(1), OffsetDateTime.now(java.time.ZoneOffset.UTC).plusDays(2), 10, null)
         .items()).isEmpty();
   }
 

@@ -2,6 +2,7 @@ package io.ballast.benchmarks;
 
 import java.io.IOException;
 import java.util.Locale;
+import java.util.Map;
 import java.util.TreeMap;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -37,7 +38,7 @@ public final class DataAccessReport {
     Reports.finish(sb, DataAccessReport.class, args);
   }
 
-  private static void ratio(StringBuilder sb, TreeMap<String, double[]> ms, String label, String a, String b,
+  private static void ratio(StringBuilder sb, Map<String, double[]> ms, String label, String a, String b,
       String target) {
     if (ms.containsKey(a) && ms.containsKey(b)) {
       sb.append(String.format(Locale.ROOT, "| %s | %.2f | %s |%n", label, ms.get(a)[0] / ms.get(b)[0], target));

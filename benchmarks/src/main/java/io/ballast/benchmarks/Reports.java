@@ -14,7 +14,7 @@ final class Reports {
 
   /** A report's title and the machine line. */
   static StringBuilder start(String title, String setup) {
-    return new StringBuilder("# ").append(title).append("\n\nMeasured ").append(LocalDate.now()).append(" on ")
+    return new StringBuilder("# ").append(title).append("\n\nMeasured ").append(LocalDate.now(java.time.ZoneOffset.UTC)).append(" on ")
         .append(Runtime.getRuntime().availableProcessors()).append(" cores, Java ")
         .append(System.getProperty("java.version")).append("; ").append(setup).append("\n\n");
   }

@@ -115,7 +115,7 @@ final class CacheManager implements Caches, Managed {
       return t;
     });
     var every = settings.heartbeat().toMillis();
-    scheduler.scheduleWithFixedDelay(this::maintain, every, every, TimeUnit.MILLISECONDS);
+    var unused = scheduler.scheduleWithFixedDelay(this::maintain, every, every, TimeUnit.MILLISECONDS);
     if (remote != null) {
       remote.subscribe(channel, new Invalidations());
       remote.open();
@@ -364,7 +364,7 @@ final class CacheManager implements Caches, Managed {
         replayPending();
       }
     } catch (RuntimeException e) {
-      LOG.warn("Cache maintenance failed: {}", e.toString());
+      LOG.warn("Cache maintenance failed; it runs again at the next heartbeat", e);
     }
   }
 
@@ -396,7 +396,7 @@ final class CacheManager implements Caches, Managed {
   private void schedule(Runnable task, Duration delay) {
     var s = scheduler;
     if (s != null && !s.isShutdown()) {
-      s.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
+      var unused = s.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 

@@ -66,6 +66,7 @@ public final class CacheSettings {
   private final Duration guardOpenDuration;
   private final boolean distributedSingleFlight;
   private final Duration lockTtl;
+  private final com.github.benmanes.caffeine.cache.Ticker ticker;
 
   private CacheSettings(Builder b) {
     this.redisUrl = b.redisUrl;
@@ -84,6 +85,7 @@ public final class CacheSettings {
     this.guardOpenDuration = b.guardOpenDuration;
     this.distributedSingleFlight = b.distributedSingleFlight;
     this.lockTtl = b.lockTtl;
+    this.ticker = b.ticker;
   }
 
   /** Every default; Redis on {@code redis://127.0.0.1:6379}. */
@@ -232,6 +234,14 @@ public final class CacheSettings {
     return lockTtl;
   }
 
+  /**
+   * The clock of L1 expiry and of the degraded TTL: a millisecond-resolution clock read with one volatile load,
+   * unless a test gave its own through {@link Builder#ticker}.
+   */
+  public com.github.benmanes.caffeine.cache.Ticker ticker() {
+    return ticker != null ? ticker : CoarseTicker.INSTANCE;
+  }
+
   @Override
   public String toString() {
     return "CacheSettings[redis=" + (redisEnabled ? maskedRedisUrl() : "disabled")
@@ -307,7 +317,7 @@ public final class CacheSettings {
     private int maxRetries = 3;
     private Duration retryDelay = Duration.ofMillis(100);
     private Duration reconnectDelayMax = Duration.ofSeconds(10);
-    private Duration defaultTtl = Duration.ofSeconds(300);
+    private Duration defaultTtl = Duration.ofMinutes(5);
     private Duration degradedTtl = Duration.ofSeconds(10);
     private String namespace = "ballast:";
     private Duration heartbeat = Duration.ofSeconds(1);
@@ -316,6 +326,7 @@ public final class CacheSettings {
     private Duration guardOpenDuration = Duration.ofSeconds(5);
     private boolean distributedSingleFlight;
     private Duration lockTtl = Duration.ofSeconds(5);
+    private com.github.benmanes.caffeine.cache.Ticker ticker;
 
     private Builder() {}
 
@@ -415,6 +426,16 @@ public final class CacheSettings {
 
     public Builder distributedSingleFlight(boolean enabled) {
       this.distributedSingleFlight = enabled;
+      return this;
+    }
+
+    /**
+     * The clock L1 expiry and the degraded TTL read, in nanoseconds ({@code Ticker.read()}), as Caffeine's own
+     * {@code Caffeine.ticker(…)}: for tests, which advance a fake one instead of sleeping. Entries in Redis
+     * expire on Redis's own clock whatever this says.
+     */
+    public Builder ticker(com.github.benmanes.caffeine.cache.Ticker ticker) {
+      this.ticker = java.util.Objects.requireNonNull(ticker, "ticker");
       return this;
     }
 

@@ -26,6 +26,7 @@ final class Envelope {
   static final byte[] TOMBSTONE = {MAGIC, VERSION, DEAD, 0, 0};
 
   /** A decoded entry: {@code payload == null} when cached as absent. */
+  @SuppressWarnings("ArrayRecordComponent") // a decoded value passed along, never compared or hashed
   record Entry(byte[] payload, String[] tags) {}
 
   static boolean isTombstone(byte[] bytes) {

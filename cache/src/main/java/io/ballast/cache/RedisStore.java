@@ -110,7 +110,7 @@ final class RedisStore implements RemoteStore {
         .build());
     connect();
     var beat = settings.heartbeat().toMillis();
-    scheduler.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
+    var unused = scheduler.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
   }
 
   /** Opens whichever connection is missing; on failure tries again later, backing off. */
@@ -164,14 +164,14 @@ final class RedisStore implements RemoteStore {
         LOG.warn("Redis {} is unreachable ({}); the cache runs on L1 and loaders, trying again in {} ms "
             + "(attempt {})", settings.maskedRedisUrl(), rootMessage(e), delay.toMillis(), connectAttempts);
       }
-      scheduler.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+      var unused = scheduler.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 
   private void resubscribe() {
     var ps = pubsub;
     if (ps != null && !subscribers.isEmpty()) {
-      ps.async().subscribe(subscribers.keySet().toArray(String[]::new));
+      var unused = ps.async().subscribe(subscribers.keySet().toArray(String[]::new));
     }
   }
 
@@ -336,7 +336,7 @@ final class RedisStore implements RemoteStore {
     sync.ping();
     var pingMs = (System.nanoTime() - start) / 1e6;
     var info = new LinkedHashMap<String, String>();
-    for (var line : sync.info().split("\r?\n")) { // the default sections hold server, memory and clients
+    for (var line : sync.info().split("\r?\n", -1)) { // the default sections hold server, memory and clients
       var colon = line.indexOf(':');
       if (colon > 0 && !line.startsWith("#")) {
         info.put(line.substring(0, colon), line.substring(colon + 1).trim());
@@ -365,7 +365,7 @@ final class RedisStore implements RemoteStore {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     }
     if (resources != null) {
-      resources.shutdown(0, 2, TimeUnit.SECONDS);
+      var unused = resources.shutdown(0, 2, TimeUnit.SECONDS);
     }
   }
 

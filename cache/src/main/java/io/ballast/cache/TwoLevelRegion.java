@@ -44,6 +44,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   private static final int MAX_KEY_LENGTH = 1024;
 
   private final CacheManager manager;
+  private final com.github.benmanes.caffeine.cache.Ticker ticker;
   private final RegionSettings<V> settings;
   private final String name;
   private final CacheCodec<V> codec;
@@ -82,16 +83,18 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   /** A load in progress and the key's stamp when it began. */
   private record Flight(CompletableFuture<L1Entry> result, long stamp) {}
 
-  /** An L1 entry; {@code value == null} means cached as absent. Times are {@link CoarseTicker} readings. */
+  /** An L1 entry; {@code value == null} means cached as absent. Times are readings of the settings' ticker. */
+  @SuppressWarnings("ArrayRecordComponent") // entries are compared by identity only (Map.remove(key, entry))
   record L1Entry(Object value, String[] tags, long writtenAt, long expiresAt) {}
 
   private L1Entry entry(Object value, String[] tags) {
-    var now = CoarseTicker.INSTANCE.read();
+    var now = ticker.read();
     return new L1Entry(value, tags, now, now + (value == null ? negativeTtlNanos : l1TtlNanos));
   }
 
   TwoLevelRegion(CacheManager manager, RegionSettings<V> settings) {
     this.manager = manager;
+    this.ticker = manager.settings.ticker();
     this.settings = settings;
     this.name = settings.name();
     this.codec = settings.codec();
@@ -170,7 +173,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   private L1Entry l1Get(String key) {
     var entry = l1 == null ? null : l1.getIfPresent(key);
     if (entry != null) {
-      var now = CoarseTicker.INSTANCE.read();
+      var now = ticker.read();
       if (now - entry.expiresAt() < 0
           && (manager.synced() || now - entry.writtenAt() <= manager.degradedTtlNanos())) {
         l1Stats.recordHits(1);
@@ -235,7 +238,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     try {
       // A load that finished between our miss and our registration has filled L1 by now.
       var again = l1 == null ? null : l1.asMap().get(key);
-      if (again != null && CoarseTicker.INSTANCE.read() - again.expiresAt() >= 0) {
+      if (again != null && ticker.read() - again.expiresAt() >= 0) {
         again = null;
       }
       var loaded = again != null ? again : loadThrough(key, loader, tagList, mine.stamp());
@@ -667,7 +670,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   /** Removes expired L1 entries that nobody read since they expired (reads remove the others). */
   void sweepExpired() {
     if (l1 != null) {
-      var now = CoarseTicker.INSTANCE.read();
+      var now = ticker.read();
       l1.asMap().values().removeIf(e -> now - e.expiresAt() >= 0);
     }
   }

@@ -16,7 +16,7 @@ class CacheSettingsTest {
     assertThat(s.redisEnabled()).isTrue();
     assertThat(s.connectTimeout()).isEqualTo(Duration.ofSeconds(2));
     assertThat(s.commandTimeout()).isEqualTo(Duration.ofMillis(500));
-    assertThat(s.defaultTtl()).isEqualTo(Duration.ofSeconds(300));
+    assertThat(s.defaultTtl()).isEqualTo(Duration.ofMinutes(5));
     assertThat(s.degradedTtl()).isEqualTo(Duration.ofSeconds(10));
     assertThat(s.namespace()).isEqualTo("ballast:");
     assertThat(s.distributedSingleFlight()).isFalse();
@@ -75,7 +75,8 @@ class CacheSettingsTest {
   @Test
   void reservedCharactersInRedisPassword_neverReachAMessage() {
     var reserved = ":/?#[]@!$&'()*+,;=% \"";
-    for (var c : reserved.toCharArray()) {
+    for (int i = 0; i < reserved.length(); i++) {
+      var c = reserved.charAt(i);
       var secret = "Zq7Head" + c + "Wv9Tail";
       var enc = java.net.URLEncoder.encode(secret, java.nio.charset.StandardCharsets.UTF_8);
       for (var url : java.util.List.of("redis://:" + secret + "@h:6379", "redis://" + secret + ":x@h:6379/0",

@@ -43,7 +43,7 @@ class CrossInstanceTest {
     var pool = Executors.newFixedThreadPool(4);
     for (var region : regions) {
       for (int t = 0; t < 2; t++) {
-        pool.submit(() -> {
+        var unused = pool.submit(() -> {
           while (!stop.get()) {
             try {
               region.get("k", k -> database.get());

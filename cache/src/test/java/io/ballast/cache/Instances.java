@@ -1,8 +1,7 @@
 package io.ballast.cache;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.codahale.metrics.MetricRegistry;
+import io.ballast.testkit.Await;
 import io.ballast.testkit.FaultProxy;
 import io.ballast.testkit.RedisExtension;
 import java.time.Duration;
@@ -100,19 +99,9 @@ final class Instances implements BeforeEachCallback, AfterEachCallback {
     return manager;
   }
 
+  /** {@link Await#until} with the cache tests' time limit. */
   static void await(String what, BooleanSupplier condition) {
-    var deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        assertThat(condition.getAsBoolean()).as("timed out waiting for: " + what).isTrue();
-      }
-      try {
-        Thread.sleep(5);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
+    Await.until(what, Duration.ofSeconds(20), condition::getAsBoolean);
   }
 
   @Override

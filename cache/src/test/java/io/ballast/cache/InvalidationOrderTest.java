@@ -235,7 +235,7 @@ class InvalidationOrderTest {
     var stop = new AtomicBoolean();
     var pool = Executors.newFixedThreadPool(9);
     var writes = new AtomicInteger();
-    pool.submit(() -> {
+    var unusedWriter = pool.submit(() -> {
       var version = 0L;
       while (!stop.get()) {
         var k = keys.get(ThreadLocalRandom.current().nextInt(keys.size()));
@@ -255,7 +255,7 @@ class InvalidationOrderTest {
       }
     });
     for (int r = 0; r < 8; r++) {
-      pool.submit(() -> {
+      var unused = pool.submit(() -> {
         while (!stop.get()) {
           var k = keys.get(ThreadLocalRandom.current().nextInt(keys.size()));
           var need = committed.get(k).get();

@@ -3,6 +3,7 @@ package io.ballast.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ballast.testkit.Await;
 import io.ballast.testkit.RedisExtension;
 import io.lettuce.core.RedisClient;
 import java.time.Duration;
@@ -102,9 +103,10 @@ class TwoLevelRegionTest {
   }
 
   @Test
-  void negativeCaching_remembersNotFoundForItsOwnTtl() throws Exception {
-    var region = instances.start().region(RegionSettings.builder("users", User.class).mediumTtl()
-        .negativeTtl(Duration.ofMillis(300)).build());
+  void negativeCaching_remembersNotFoundForItsOwnTtl() {
+    var ticker = new FakeTicker();
+    var region = instances.start(instances.settings().ticker(ticker).build()).region(
+        RegionSettings.builder("users", User.class).mediumTtl().negativeTtl(Duration.ofMillis(300)).build());
     var loads = new AtomicInteger();
     assertThat(region.get("404", k -> {
       loads.incrementAndGet();
@@ -117,8 +119,17 @@ class TwoLevelRegionTest {
     assertThat(loads).hasValue(1);
     try (var c = raw.connect()) {
       assertThat(c.sync().pttl(instances.key("c:users:404"))).isBetween(1L, 300L);
+      // Redis expires its copy on its own clock; L1's follows the test's ticker
+      Await.until("Redis expired the negative entry", Duration.ofSeconds(5),
+          () -> c.sync().pttl(instances.key("c:users:404")) == -2);
     }
-    Thread.sleep(400);
+    ticker.advance(Duration.ofMillis(299));
+    assertThat(region.get("404", k -> {
+      loads.incrementAndGet();
+      return null;
+    })).as("still cached as absent in L1").isNull();
+    assertThat(loads).hasValue(1);
+    ticker.advance(Duration.ofMillis(2));
     region.get("404", k -> {
       loads.incrementAndGet();
       return null;
@@ -187,7 +198,10 @@ class TwoLevelRegionTest {
     assertThat(a.increment("logins:ada", 1, Duration.ofMillis(500))).isEqualTo(1);
     assertThat(b.increment("logins:ada", 1, Duration.ofMillis(500))).isEqualTo(2);
     assertThat(a.decrement("logins:ada", 1, Duration.ofMillis(500))).isEqualTo(1);
-    Thread.sleep(600);
+    try (var c = raw.connect()) {
+      Await.until("the window ended in Redis", Duration.ofSeconds(5),
+          () -> c.sync().pttl(instances.key("n:logins:ada")) == -2);
+    }
     assertThat(b.increment("logins:ada", 5, Duration.ofMillis(500))).isEqualTo(5);
     assertThatThrownBy(() -> a.increment("x", 1, Duration.ZERO)).hasMessage("ttl must be positive, but was PT0S");
   }
@@ -281,34 +295,41 @@ class TwoLevelRegionTest {
     assertThat(manager.twoLevel()).isFalse();
   }
 
+  @SuppressWarnings("TypeParameterUnusedInFormals") // a loader that must not run, usable for any value type
   static <T> T fail() {
     throw new AssertionError("the loader must not be called");
   }
 
 
   @Test
-  void l1Ttl_expiresTheLocalCopyFirst_thenRedisAnswers() throws Exception {
-    var region = instances.start().region(RegionSettings.builder("users", User.class).mediumTtl()
-        .l1Ttl(Duration.ofMillis(200)).build());
+  void l1Ttl_expiresTheLocalCopyFirst_thenRedisAnswers() {
+    var ticker = new FakeTicker();
+    var region = instances.start(instances.settings().ticker(ticker).build()).region(
+        RegionSettings.builder("users", User.class).mediumTtl().l1Ttl(Duration.ofMillis(200)).build());
     region.put("1", new User(1, "ada"));
     assertThat(region.get("1")).isNotNull();
-    assertThat(region.stats().l1Hits()).isEqualTo(1);
-    Thread.sleep(300);
+    ticker.advance(Duration.ofMillis(199));
+    assertThat(region.get("1")).isNotNull();
+    assertThat(region.stats().l1Hits()).isEqualTo(2);
+    ticker.advance(Duration.ofMillis(2));
     assertThat(region.get("1")).isEqualTo(new User(1, "ada"));
     assertThat(region.stats().l1Misses()).isEqualTo(1);
     assertThat(region.stats().l2Hits()).isEqualTo(1);
   }
 
   @Test
-  void expiredL1Entries_thatNobodyReads_areSweptOut() throws Exception {
-    var manager = instances.local(CacheSettings.defaults());
+  void expiredL1Entries_thatNobodyReads_areSweptOut() {
+    var ticker = new FakeTicker();
+    var manager = instances.local(CacheSettings.builder().ticker(ticker).build());
     var region = (TwoLevelRegion<User>) manager.region(RegionSettings.builder("users", User.class)
         .ttl(Duration.ofMillis(100)).build());
     for (int i = 0; i < 50; i++) {
       region.put(Integer.toString(i), new User(i, "u"));
     }
     assertThat(region.stats().l1Size()).isEqualTo(50);
-    Thread.sleep(200);
+    region.sweepExpired();
+    assertThat(region.stats().l1Size()).as("not expired yet").isEqualTo(50);
+    ticker.advance(Duration.ofMillis(100));
     region.sweepExpired();
     assertThat(region.stats().l1Size()).isZero();
   }

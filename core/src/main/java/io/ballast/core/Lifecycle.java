@@ -175,7 +175,7 @@ public final class Lifecycle {
         if (e instanceof InterruptedException) {
           Thread.currentThread().interrupt();
         }
-        LOG.warn("Could not stop {} cleanly: {}", service.name(), e.toString());
+        LOG.warn("Could not stop {} cleanly", service.name(), e);
         if (failure != null) {
           failure.addSuppressed(e);
         }

@@ -13,6 +13,6 @@ public enum ProbeKind {
   DEEP;
 
   boolean includes(ProbeKind other) {
-    return other.ordinal() <= ordinal();
+    return other.compareTo(this) <= 0;
   }
 }

@@ -20,6 +20,6 @@ public enum ProbeStatus {
 
   /** The worse of the two. */
   public ProbeStatus and(ProbeStatus other) {
-    return other.ordinal() > ordinal() ? other : this;
+    return other.compareTo(this) > 0 ? other : this;
   }
 }

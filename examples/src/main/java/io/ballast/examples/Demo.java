@@ -236,7 +236,7 @@ final class Demo {
         + "like ?", "% of run " + run + "%").get(0) + " notes of this run; without a context a query sees "
         + db.fetchOne("select count(*) from notes").get(0));
     audit.seal();
-    var trail = audit.byTable("notes", OffsetDateTime.now().minusHours(1), OffsetDateTime.now().plusHours(1), 8, null);
+    var trail = audit.byTable("notes", OffsetDateTime.now(java.time.ZoneOffset.UTC).minusHours(1), OffsetDateTime.now(java.time.ZoneOffset.UTC).plusHours(1), 8, null);
     out.println("Audit trail of notes, newest first:");
     for (var e : trail.items()) {
       out.println("  #" + e.id() + " " + e.operation() + " " + e.recordId() + " by " + e.userId() + " of tenant "

@@ -230,6 +230,8 @@ public final class MigrationSettings {
     }
 
     /**
+     * Builds the settings.
+     *
      * @throws SettingException when clean is allowed in production
      */
     public MigrationSettings build() {

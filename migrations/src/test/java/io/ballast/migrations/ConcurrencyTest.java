@@ -39,7 +39,7 @@ class ConcurrencyTest {
         }));
       }
       // a hang (the advisory-lock deadlock with CONCURRENTLY) fails here instead of hanging the build
-      List<Ballast> apps = assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+      List<Ballast> apps = assertTimeoutPreemptively(Duration.ofMinutes(2), () -> {
         var list = new ArrayList<Ballast>();
         for (var f : started) {
           list.add(f.get());

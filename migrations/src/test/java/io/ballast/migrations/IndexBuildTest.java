@@ -83,7 +83,7 @@ class IndexBuildTest {
     writer.start();
     sampler.start();
     try {
-      assertTimeoutPreemptively(Duration.ofSeconds(120), () -> db.start().close());
+      assertTimeoutPreemptively(Duration.ofMinutes(2), () -> db.start().close());
     } finally {
       stop.set(true);
       writer.join(10_000);

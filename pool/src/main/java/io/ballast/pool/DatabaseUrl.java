@@ -174,6 +174,7 @@ public record DatabaseUrl(List<String> hosts, List<Integer> ports, String databa
     ports.add(number);
   }
 
+  @SuppressWarnings("OrphanedFormatString") // "%XX" in the message is the escape's shape, not a format
   private static String decode(String s, String masked, String source) {
     try {
       return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);

@@ -367,6 +367,8 @@ public final class PoolSettings {
     }
 
     /**
+     * Builds the settings.
+     *
      * @throws SettingException when no host, database or user was given
      */
     public PoolSettings build() {

@@ -117,7 +117,7 @@ final class Reachability implements ConnectionHealth {
       var e = executor;
       if (e != null) {
         try {
-          e.schedule(this::probe, PROBE_EVERY_MILLIS, TimeUnit.MILLISECONDS);
+          var unused = e.schedule(this::probe, PROBE_EVERY_MILLIS, TimeUnit.MILLISECONDS); // probe() reports itself
           return;
         } catch (RejectedExecutionException stopped) {
           // stopping

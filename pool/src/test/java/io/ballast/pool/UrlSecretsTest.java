@@ -31,7 +31,8 @@ class UrlSecretsTest {
 
   static List<String> secrets() {
     var out = new ArrayList<String>();
-    for (var c : RESERVED.toCharArray()) {
+    for (int i = 0; i < RESERVED.length(); i++) {
+      var c = RESERVED.charAt(i);
       out.add(HEAD + c + TAIL);
       out.add(HEAD + c + c + "x" + TAIL + c);
     }
@@ -73,10 +74,9 @@ class UrlSecretsTest {
   void reservedCharactersInPasswordOrUser_neverReachAMessageOrToString() {
     var checked = 0;
     for (var secret : secrets()) {
-      for (var url : new ArrayList<String>() {{
-          addAll(urls("app", secret, "h"));
-          addAll(urls(secret, "pw", "h"));
-        }}) {
+      var urls = new ArrayList<>(urls("app", secret, "h"));
+      urls.addAll(urls(secret, "pw", "h"));
+      for (var url : urls) {
         try {
           var settings = PoolSettings.fromEnv(Map.of("DATABASE_URL", url));
           assertClean(url, settings.toString());

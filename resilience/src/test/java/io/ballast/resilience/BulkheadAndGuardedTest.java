@@ -49,7 +49,7 @@ class BulkheadAndGuardedTest {
       var inside = new CountDownLatch(3);
       try {
         for (int i = 0; i < 3; i++) {
-          pool.submit(() -> db.transaction(tx -> {
+          var unused = pool.submit(() -> db.transaction(tx -> {
             tx.dsl().fetchValue("select 1");
             inside.countDown();
             release.await(10, TimeUnit.SECONDS);

@@ -13,6 +13,7 @@ import io.ballast.core.ProbeStatus;
 import io.ballast.pool.Pool;
 import io.ballast.pool.PoolModule;
 import io.ballast.pool.PoolSettings;
+import io.ballast.testkit.Await;
 import io.ballast.testkit.FaultProxy;
 import io.ballast.testkit.PostgresExtension;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -215,11 +216,8 @@ class DatabaseBreakerTest {
     assertThat(db.fetchValue("select name from item where id = 1")).isEqualTo("one");
   }
 
-  static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    var deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("timed out waiting for: " + what).isLessThan(deadline);
-      Thread.sleep(50);
-    }
+  /** {@link Await#until} with the breaker tests' time limit. */
+  static void await(String what, BooleanSupplier condition) {
+    Await.until(what, Duration.ofSeconds(30), condition::getAsBoolean);
   }
 }

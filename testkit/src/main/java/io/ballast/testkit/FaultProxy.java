@@ -309,7 +309,7 @@ public final class FaultProxy implements AutoCloseable {
         try {
           while (true) {
             var chunk = queue.take();
-            if (chunk == Chunk.END) {
+            if (chunk.isEnd()) {
               break;
             }
             var wait = chunk.due - System.nanoTime();
@@ -345,7 +345,19 @@ public final class FaultProxy implements AutoCloseable {
     }
   }
 
-  private record Chunk(byte[] bytes, long due) {
+  /** Bytes read and when they are due; a class, not a record: it holds an array and is compared by identity. */
+  private static final class Chunk {
     static final Chunk END = new Chunk(new byte[0], 0);
+    final byte[] bytes;
+    final long due;
+
+    Chunk(byte[] bytes, long due) {
+      this.bytes = bytes;
+      this.due = due;
+    }
+
+    boolean isEnd() {
+      return this == END;
+    }
   }
 }

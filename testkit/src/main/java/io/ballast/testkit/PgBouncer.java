@@ -25,7 +25,7 @@ import java.util.stream.Stream;
 /**
  * A real PgBouncer (the machine's {@code pgbouncer}, Debian package {@code pgbouncer}) in front of a test
  * database, on a free loopback port, in the pool mode and with the server pool size a test asks for. Started
- * by {@link #start}, stopped by {@link #close()}; as root it runs as {@code nobody} (PgBouncer refuses root).
+ * by {@link Builder#start()}, stopped by {@link #close()}; as root it runs as {@code nobody} (PgBouncer refuses root).
  *
  * <pre>{@code
  * try (var bouncer = PgBouncer.builder(PG).poolMode(PgBouncer.PoolMode.TRANSACTION).poolSize(4)
@@ -143,7 +143,7 @@ public final class PgBouncer implements AutoCloseable {
     }
     var path = System.getenv("PATH");
     if (path != null) {
-      for (var d : path.split(":")) {
+      for (var d : path.split(":", -1)) {
         var p = Path.of(d, "pgbouncer");
         if (Files.isExecutable(p)) {
           return p;

@@ -62,8 +62,8 @@ public final class PostgresServer {
         if (props == null) {
           throw new IllegalArgumentException(URL_VARIABLE + " is not a valid jdbc:postgresql URL");
         }
-        return new PostgresServer(props.getProperty("PGHOST", "localhost").split(",")[0],
-            Integer.parseInt(props.getProperty("PGPORT", "5432").split(",")[0]),
+        return new PostgresServer(props.getProperty("PGHOST", "localhost").split(",", -1)[0],
+            Integer.parseInt(props.getProperty("PGPORT", "5432").split(",", -1)[0]),
             props.getProperty("PGDBNAME", "postgres"), props.getProperty("user", "postgres"),
             props.getProperty("password"), null);
       }

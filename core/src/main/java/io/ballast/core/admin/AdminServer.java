@@ -162,7 +162,7 @@ public final class AdminServer implements Managed {
             "/metrics")));
       }
     } catch (RuntimeException e) {
-      LOG.warn("Admin request {} failed: {}", exchange.getRequestURI().getPath(), e.toString());
+      LOG.warn("Admin request {} failed", exchange.getRequestURI().getPath(), e);
     }
   }
 

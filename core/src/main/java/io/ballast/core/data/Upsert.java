@@ -102,7 +102,7 @@ public final class Upsert<R extends Record> {
         for (var e : ordered.subList(from, Math.min(ordered.size(), from + perStatement))) {
           insert = insert.values(e.getValue());
         }
-        written += ((org.jooq.InsertValuesStepN<R>) insert).onConflict(conflict).doUpdate().set(updates).execute();
+        written += insert.onConflict(conflict).doUpdate().set(updates).execute();
       }
       return written;
     });

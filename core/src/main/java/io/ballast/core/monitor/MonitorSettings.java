@@ -56,6 +56,11 @@ public final class MonitorSettings {
     this.timeouts = Map.copyOf(b.timeouts);
   }
 
+  /** The environment whose defaults these settings started from. */
+  public AppEnv appEnv() {
+    return appEnv;
+  }
+
   public static MonitorSettings defaults(AppEnv env) {
     return builder(env).build();
   }

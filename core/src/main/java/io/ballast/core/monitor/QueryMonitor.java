@@ -66,10 +66,12 @@ public final class QueryMonitor {
   private final Map<String, Shape> shapes = new ConcurrentHashMap<>();
   private final Deque<SlowQuery> recentSlow = new ArrayDeque<>();
   private final Deque<NPlusOne> recentNPlusOne = new ArrayDeque<>();
+  @SuppressWarnings("ThreadLocalUsage") // per monitor: an application has one, tests several side by side
   private final ThreadLocal<Deque<TimeoutOverride>> overrides = new ThreadLocal<>();
 
   /** A timeout set for a block of work: a class's, or an explicit duration ({@code queryClass} null). */
   private record TimeoutOverride(Duration limit, QueryClass queryClass) {}
+  @SuppressWarnings("ThreadLocalUsage") // per monitor, as above
   private final ThreadLocal<UnitOfWork> units = new ThreadLocal<>();
   private final Watchdog watchdog = new Watchdog();
   private final Listener listener = new Listener();

@@ -54,7 +54,7 @@ final class WindowedStats {
   private Interval current() {
     var now = clock.getAsLong();
     var index = Math.floorDiv(now - startedAt, intervalNanos);
-    var slot = (int) Math.floorMod(index, INTERVALS);
+    var slot = Math.floorMod(index, INTERVALS);
     var interval = ring.get(slot);
     if (interval == null || interval.index != index) {
       var fresh = new Interval(index);

@@ -48,6 +48,7 @@ class BatchLoaderTest {
   }
 
   @Test
+  @SuppressWarnings("FutureReturnValueIgnored") // each caller's future of its load's future, awaited below
   void hundredConcurrentLoads_costAtMostCeilOfHundredOverBatchQueries() throws Exception {
     var loader = loader(30);
     var callers = 100;
@@ -100,7 +101,7 @@ class BatchLoaderTest {
     var loader = loader(2);
     var a = loader.load(10L);
     assertThat(a).isNotDone();
-    loader.load(11L);
+    var unused = loader.load(11L);
     assertThat(a).isDone();
     assertThat(counter.statements).hasSize(1);
     assertThat(loader.dispatch()).isZero();
