@@ -64,7 +64,7 @@ final class AuditService implements Managed {
             AuditSettings.RLS_CHECK_VARIABLE);
       }
     }
-    if (!settings.keyed() && settings.appEnv() == io.ballast.core.AppEnv.PRODUCTION) {
+    if (!settings.keyed() && settings.appEnv() == io.ballast.core.settings.AppEnv.PRODUCTION) {
       LOG.warn("the audit hash chain is unkeyed: whoever can write the audit tables can also recompute it; set {} "
           + "(32+ characters, the same on every instance)", AuditSettings.KEY_VARIABLE);
     }

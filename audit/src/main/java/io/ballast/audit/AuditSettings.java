@@ -1,8 +1,9 @@
 package io.ballast.audit;
 
-import io.ballast.core.AppEnv;
-import io.ballast.core.SettingException;
-import io.ballast.core.internal.Settings;
+import io.ballast.core.settings.AppEnv;
+import io.ballast.core.settings.SettingException;
+import io.ballast.core.settings.Setting;
+import io.ballast.core.settings.SettingValues;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -12,7 +13,8 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * Settings of the audit module. Immutable; build with {@link #fromEnv()} or {@link #builder(AppEnv)}.
+ * Settings of the audit module. Immutable; build with {@link #fromEnv()}, {@link #fromEnv(Map)},
+ * {@link #defaults(AppEnv)}, {@link #builder(AppEnv)}, or {@link #toBuilder()} / {@link #from(AuditSettings)}.
  *
  * <table>
  *   <caption>Environment</caption>
@@ -31,13 +33,6 @@ import java.util.regex.Pattern;
  * </table>
  */
 public final class AuditSettings {
-  public static final String KEY_VARIABLE = "BALLAST_AUDIT_KEY";
-  public static final String SEAL_INTERVAL_VARIABLE = "BALLAST_AUDIT_SEAL_INTERVAL_MS";
-  public static final String RETENTION_VARIABLE = "BALLAST_AUDIT_RETENTION_MONTHS";
-  public static final String PARTITIONS_AHEAD_VARIABLE = "BALLAST_AUDIT_PARTITIONS_AHEAD";
-  public static final String RLS_TABLES_VARIABLE = "BALLAST_RLS_TABLES";
-  public static final String RLS_CHECK_VARIABLE = "BALLAST_RLS_CHECK";
-
   /** What the start-up row-level security check does with a problem. */
   public enum RlsCheck {
     /** Fail the start. */
@@ -46,25 +41,35 @@ public final class AuditSettings {
     WARN
   }
 
-  private static final int MIN_KEY_LENGTH = 32;
   private static final Pattern TABLE = Pattern.compile("([A-Za-z_][A-Za-z0-9_$]*\\.)?[A-Za-z_][A-Za-z0-9_$]*");
 
+  public static final Setting<String> KEY = Setting.text("audit_key", Pattern.compile(".{32,}", Pattern.DOTALL),
+      "at least 32 characters long").variable("BALLAST_AUDIT_KEY").secret().build();
+  public static final Setting<Duration> SEAL_INTERVAL = Setting.millis("audit_seal_interval", Duration.ofMillis(10),
+      Duration.ofHours(1)).variable("BALLAST_AUDIT_SEAL_INTERVAL_MS").defaultValue(Duration.ofSeconds(1)).build();
+  public static final Setting<Integer> RETENTION_MONTHS = Setting.integer("audit_retention_months", 0, 1200)
+      .variable("BALLAST_AUDIT_RETENTION_MONTHS").defaultValue(0).build();
+  public static final Setting<Integer> PARTITIONS_AHEAD = Setting.integer("audit_partitions_ahead", 1, 36)
+      .variable("BALLAST_AUDIT_PARTITIONS_AHEAD").defaultValue(2).build();
+  public static final Setting<Set<String>> RLS_TABLES = Setting.<Set<String>>of("rls_tables",
+      AuditSettings::parseTables, "tables listed as name or schema.name, comma-separated")
+      .check(tables -> tables.stream().allMatch(t -> t != null && TABLE.matcher(t).matches()) ? null
+          : "list tables as name or schema.name")
+      .show(tables -> String.join(",", tables))
+      .variable("BALLAST_RLS_TABLES").defaultValue(Set.of()).build();
+  public static final Setting<RlsCheck> RLS_CHECK = Setting.oneOf("rls_check", RlsCheck.class)
+      .variable("BALLAST_RLS_CHECK").build();
+  /** The variable of {@link #KEY}, as messages name it. */
+  public static final String KEY_VARIABLE = KEY.variable();
+  /** The variable of {@link #RLS_CHECK}, as messages name it. */
+  public static final String RLS_CHECK_VARIABLE = RLS_CHECK.variable();
+
   private final AppEnv appEnv;
-  private final String key;
-  private final Duration sealInterval;
-  private final int retentionMonths;
-  private final int partitionsAhead;
-  private final Set<String> protectedTables;
-  private final RlsCheck rlsCheck;
+  private final SettingValues values;
 
   private AuditSettings(Builder b) {
     this.appEnv = b.appEnv;
-    this.key = b.key;
-    this.sealInterval = b.sealInterval;
-    this.retentionMonths = b.retentionMonths;
-    this.partitionsAhead = b.partitionsAhead;
-    this.protectedTables = Set.copyOf(b.protectedTables);
-    this.rlsCheck = b.rlsCheck != null ? b.rlsCheck : b.appEnv == AppEnv.PRODUCTION ? RlsCheck.ENFORCE : RlsCheck.WARN;
+    this.values = b.values.copy();
   }
 
   public static AuditSettings defaults(AppEnv env) {
@@ -73,6 +78,18 @@ public final class AuditSettings {
 
   public static Builder builder(AppEnv env) {
     return new Builder(env);
+  }
+
+  /** A builder holding {@code base}'s values. */
+  public static Builder from(AuditSettings base) {
+    return base.toBuilder();
+  }
+
+  /** A builder holding these values. */
+  public Builder toBuilder() {
+    var b = new Builder(appEnv);
+    b.values = values.copy();
+    return b;
   }
 
   public static AuditSettings fromEnv() {
@@ -85,42 +102,14 @@ public final class AuditSettings {
 
   static AuditSettings fromEnv(Function<String, String> env) {
     var b = builder(AppEnv.fromEnv(env));
-    var v = Settings.get(env, KEY_VARIABLE);
-    if (v != null) {
-      b.key(v, KEY_VARIABLE);
-    }
-    v = Settings.get(env, SEAL_INTERVAL_VARIABLE);
-    if (v != null) {
-      b.sealInterval = Duration.ofMillis(Settings.parseInt("audit_seal_interval", v, 10, 3_600_000,
-          SEAL_INTERVAL_VARIABLE));
-    }
-    v = Settings.get(env, RETENTION_VARIABLE);
-    if (v != null) {
-      b.retentionMonths = Settings.parseInt("audit_retention_months", v, 0, 1200, RETENTION_VARIABLE);
-    }
-    v = Settings.get(env, PARTITIONS_AHEAD_VARIABLE);
-    if (v != null) {
-      b.partitionsAhead = Settings.parseInt("audit_partitions_ahead", v, 1, 36, PARTITIONS_AHEAD_VARIABLE);
-    }
-    v = Settings.get(env, RLS_TABLES_VARIABLE);
-    if (v != null) {
-      b.protectedTables(RLS_TABLES_VARIABLE, Arrays.stream(v.split(",")).map(String::trim)
-          .filter(s -> !s.isEmpty()).toArray(String[]::new));
-    }
-    v = Settings.get(env, RLS_CHECK_VARIABLE);
-    if (v != null) {
-      b.rlsCheck = parseCheck(v, RLS_CHECK_VARIABLE);
-    }
+    b.values.read(env, KEY, SEAL_INTERVAL, RETENTION_MONTHS, PARTITIONS_AHEAD, RLS_TABLES, RLS_CHECK);
     return b.build();
   }
 
-  private static RlsCheck parseCheck(String raw, String source) {
-    for (var c : RlsCheck.values()) {
-      if (c.name().equalsIgnoreCase(raw.trim())) {
-        return c;
-      }
-    }
-    throw new SettingException("rls_check", "be enforce or warn", raw, source);
+  private static Set<String> parseTables(String raw) {
+    var tables = new LinkedHashSet<String>();
+    Arrays.stream(raw.split(",", -1)).map(String::trim).filter(s -> !s.isEmpty()).forEach(tables::add);
+    return tables;
   }
 
   public AppEnv appEnv() {
@@ -129,111 +118,98 @@ public final class AuditSettings {
 
   /** The chain key, or {@code null} for an unkeyed chain. A secret: never log it. */
   String key() {
-    return key;
+    return values.get(KEY);
   }
 
   /** Whether the hash chain is keyed. */
   public boolean keyed() {
-    return key != null;
+    return key() != null;
   }
 
   public Duration sealInterval() {
-    return sealInterval;
+    return values.get(SEAL_INTERVAL);
   }
 
   /** Whole months kept besides the current one; 0 keeps everything. */
   public int retentionMonths() {
-    return retentionMonths;
+    return values.get(RETENTION_MONTHS);
   }
 
   public int partitionsAhead() {
-    return partitionsAhead;
+    return values.get(PARTITIONS_AHEAD);
   }
 
   public Set<String> protectedTables() {
-    return protectedTables;
+    return Set.copyOf(values.get(RLS_TABLES));
   }
 
   public RlsCheck rlsCheck() {
-    return rlsCheck;
+    return values.get(RLS_CHECK);
   }
 
   @Override
   public String toString() {
-    return "AuditSettings[" + appEnv.id() + ", chain " + (key == null ? "unkeyed" : "keyed (****)") + ", seal every "
-        + Settings.human(sealInterval) + ", retention " + (retentionMonths == 0 ? "forever" : retentionMonths + " months")
-        + ", partitions ahead " + partitionsAhead + ", rls check " + rlsCheck.name().toLowerCase(java.util.Locale.ROOT)
-        + (protectedTables.isEmpty() ? "" : ", protected tables " + protectedTables) + "]";
+    var tables = protectedTables();
+    return "AuditSettings[" + appEnv.id() + ", chain " + (keyed() ? "keyed (****)" : "unkeyed") + ", seal every "
+        + SEAL_INTERVAL.show(sealInterval()) + ", retention "
+        + (retentionMonths() == 0 ? "forever" : retentionMonths() + " months") + ", partitions ahead "
+        + partitionsAhead() + ", rls check " + RLS_CHECK.show(rlsCheck())
+        + (tables.isEmpty() ? "" : ", protected tables " + values.get(RLS_TABLES)) + "]";
   }
 
   /** Builds {@link AuditSettings}; each setter checks its value. */
   public static final class Builder {
     private final AppEnv appEnv;
-    private String key;
-    private Duration sealInterval = Duration.ofSeconds(1);
-    private int retentionMonths;
-    private int partitionsAhead = 2;
-    private final Set<String> protectedTables = new LinkedHashSet<>();
-    private RlsCheck rlsCheck;
+    private SettingValues values = new SettingValues();
 
     private Builder(AppEnv appEnv) {
       if (appEnv == null) {
-        throw new SettingException(AppEnv.VARIABLE, "be set", null, Settings.BUILDER);
+        throw new SettingException(AppEnv.VARIABLE, "be set", null, SettingValues.BUILDER);
       }
       this.appEnv = appEnv;
+      values.setDefault(RLS_CHECK, appEnv == AppEnv.PRODUCTION ? RlsCheck.ENFORCE : RlsCheck.WARN,
+          "default for " + appEnv.id());
     }
 
-    /** The chain key: 32+ characters, the same on every instance. */
+    /** The chain key: 32+ characters, the same on every instance; {@code null} for an unkeyed chain. */
     public Builder key(String key) {
-      return key(key, Settings.BUILDER);
-    }
-
-    private Builder key(String key, String source) {
-      if (key != null && key.length() < MIN_KEY_LENGTH) {
-        throw new SettingException("audit_key", "be at least " + MIN_KEY_LENGTH + " characters long",
-            "a value of " + key.length() + " characters", source);
+      if (key == null) {
+        values.setUnchecked(KEY, null, SettingValues.BUILDER);
+      } else {
+        values.set(KEY, key);
       }
-      this.key = key;
       return this;
     }
 
+    /** How often new audit rows are sealed: 10 ms to 1 h, default 1 s. */
     public Builder sealInterval(Duration interval) {
-      this.sealInterval = Settings.requireBetween("audit_seal_interval", interval, Duration.ofMillis(10),
-          Duration.ofHours(1), Settings.BUILDER);
+      values.set(SEAL_INTERVAL, interval);
       return this;
     }
 
-    /** Whole months kept besides the current one; 0 keeps everything. */
+    /** Whole months kept besides the current one: 0 (keep everything, the default) to 1 200. */
     public Builder retentionMonths(int months) {
-      this.retentionMonths = Settings.requireBetween("audit_retention_months", months, 0, 1200, Settings.BUILDER);
+      values.set(RETENTION_MONTHS, months);
       return this;
     }
 
+    /** Monthly partitions created ahead: 1 to 36, default 2. */
     public Builder partitionsAhead(int months) {
-      this.partitionsAhead = Settings.requireBetween("audit_partitions_ahead", months, 1, 36, Settings.BUILDER);
+      values.set(PARTITIONS_AHEAD, months);
       return this;
     }
 
-    /** Tables that must be under row-level security, optionally schema-qualified. */
+    /** Tables that must be under row-level security, optionally schema-qualified; added to those given before. */
     public Builder protectedTables(String... tables) {
-      return protectedTables(Settings.BUILDER, tables);
-    }
-
-    private Builder protectedTables(String source, String... tables) {
-      for (var t : tables) {
-        if (t == null || !TABLE.matcher(t).matches()) {
-          throw new SettingException("rls_tables", "list tables as name or schema.name", t, source);
-        }
-        protectedTables.add(t);
-      }
+      var all = new LinkedHashSet<>(values.get(RLS_TABLES));
+      all.addAll(Arrays.asList(tables));
+      values.set(RLS_TABLES, all);
       return this;
     }
 
+    /** Enforce or warn; enforce in production, warn elsewhere. */
     public Builder rlsCheck(RlsCheck check) {
-      if (check == null) {
-        throw new SettingException("rls_check", "be enforce or warn", null, Settings.BUILDER);
-      }
-      this.rlsCheck = check;
+      values.set(RLS_CHECK, check);
       return this;
     }
 

@@ -1,7 +1,7 @@
 package io.ballast.audit;
 
 import com.google.inject.Module;
-import io.ballast.core.AppEnv;
+import io.ballast.core.settings.AppEnv;
 import io.ballast.core.Ballast;
 import io.ballast.core.CoreModule;
 import io.ballast.core.CoreSettings;

@@ -3,8 +3,8 @@ package io.ballast.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.ballast.core.AppEnv;
-import io.ballast.core.SettingException;
+import io.ballast.core.settings.AppEnv;
+import io.ballast.core.settings.SettingException;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -46,7 +46,7 @@ class AuditSettingsTest {
             + "(from BALLAST_AUDIT_KEY)")
         .message().doesNotContain("short-secret");
     assertThatThrownBy(() -> AuditSettings.fromEnv(Map.of("BALLAST_AUDIT_SEAL_INTERVAL_MS", "5")))
-        .hasMessage("audit_seal_interval must be between 10 and 3600000, but was 5 (from BALLAST_AUDIT_SEAL_INTERVAL_MS)");
+        .hasMessage("audit_seal_interval must be between 10ms and 1h, but was 5ms (from BALLAST_AUDIT_SEAL_INTERVAL_MS)");
     assertThatThrownBy(() -> AuditSettings.fromEnv(Map.of("BALLAST_AUDIT_RETENTION_MONTHS", "-1")))
         .hasMessage("audit_retention_months must be between 0 and 1200, but was -1 (from BALLAST_AUDIT_RETENTION_MONTHS)");
     assertThatThrownBy(() -> AuditSettings.fromEnv(Map.of("BALLAST_AUDIT_PARTITIONS_AHEAD", "many")))
@@ -55,9 +55,20 @@ class AuditSettingsTest {
     assertThatThrownBy(() -> AuditSettings.fromEnv(Map.of("BALLAST_RLS_TABLES", "orders;drop")))
         .hasMessage("rls_tables must list tables as name or schema.name, but was orders;drop (from BALLAST_RLS_TABLES)");
     assertThatThrownBy(() -> AuditSettings.fromEnv(Map.of("BALLAST_RLS_CHECK", "off")))
-        .hasMessage("rls_check must be enforce or warn, but was off (from BALLAST_RLS_CHECK)");
+        .hasMessage("rls_check must be one of enforce, warn, but was off (from BALLAST_RLS_CHECK)");
     assertThatThrownBy(() -> AuditSettings.builder(AppEnv.DEVELOPMENT).sealInterval(Duration.ZERO))
         .hasMessage("audit_seal_interval must be between 10ms and 1h, but was 0s (from builder)");
+  }
+
+  @Test
+  void toBuilder_keepsEveryValue_andTheProfileDefaultNamesItsSource() {
+    var base = AuditSettings.builder(AppEnv.PRODUCTION).retentionMonths(6).protectedTables("orders").build();
+    var copy = AuditSettings.from(base).partitionsAhead(4).protectedTables("notes").build();
+    assertThat(copy.retentionMonths()).isEqualTo(6);
+    assertThat(copy.partitionsAhead()).isEqualTo(4);
+    assertThat(copy.protectedTables()).containsExactlyInAnyOrder("orders", "notes");
+    assertThat(copy.rlsCheck()).isEqualTo(AuditSettings.RlsCheck.ENFORCE);
+    assertThat(base.protectedTables()).containsExactly("orders");
   }
 
   @Test

@@ -2,7 +2,7 @@ package io.ballast.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ballast.core.AppEnv;
+import io.ballast.core.settings.AppEnv;
 import io.ballast.core.Ballast;
 import io.ballast.testkit.PostgresExtension;
 import java.time.Duration;

@@ -3,7 +3,7 @@ package io.ballast.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.ballast.core.AppEnv;
+import io.ballast.core.settings.AppEnv;
 import io.ballast.core.HealthRegistry;
 import io.ballast.core.ProbeKind;
 import io.ballast.core.ProbeStatus;

@@ -4,7 +4,7 @@ import io.ballast.audit.ActingContext;
 import io.ballast.audit.AuditModule;
 import io.ballast.audit.AuditSettings;
 import io.ballast.audit.RequestContext;
-import io.ballast.core.AppEnv;
+import io.ballast.core.settings.AppEnv;
 import io.ballast.core.Ballast;
 import io.ballast.core.CoreModule;
 import io.ballast.core.CoreSettings;

@@ -3,7 +3,7 @@ package io.ballast.cache;
 import io.ballast.core.ProbeCheck;
 import io.ballast.core.ProbeKind;
 import io.ballast.core.ProbeResult;
-import io.ballast.core.internal.Settings;
+import io.ballast.core.settings.Checks;
 import com.google.inject.Inject;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -63,7 +63,7 @@ final class CacheCheck implements ProbeCheck {
     details.put("regions", regions);
     if (problem != null) {
       return ProbeResult.degraded(problem + ": serving from L1 (entries at most "
-          + Settings.human(manager.settings.degradedTtl()) + " old) and loaders", details);
+          + Checks.human(manager.settings.degradedTtl()) + " old) and loaders", details);
     }
     return ProbeResult.healthy("L1 + Redis", details);
   }
@@ -97,7 +97,7 @@ final class CacheCheck implements ProbeCheck {
     var settings = region.settings();
     if (s.hitRatio() < 0.5) {
       return String.format(Locale.ROOT, "hit ratio %.0f %% < 50 %%: raise the TTL (now %s) or the L1 size (now %d)",
-          s.hitRatio() * 100, Settings.human(region.ttl()), settings.l1MaxSize());
+          s.hitRatio() * 100, Checks.human(region.ttl()), settings.l1MaxSize());
     }
     if (settings.l1MaxSize() > 0 && s.l1Evictions() > (s.loads() + s.l2Hits()) / 2 && s.l1HitRatio() < 0.8) {
       return String.format(Locale.ROOT, "L1 evicts most of what it fills (%d evictions, L1 hit ratio %.0f %%): "

@@ -9,7 +9,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import io.ballast.core.Managed;
 import io.ballast.core.RedisGuard;
-import io.ballast.core.internal.Settings;
+import io.ballast.core.settings.Checks;
 import com.google.inject.Inject;
 import com.google.inject.Singleton;
 import java.time.Duration;
@@ -120,8 +120,8 @@ final class CacheManager implements Caches, Managed {
       remote.subscribe(channel, new Invalidations());
       remote.open();
       LOG.info("Cache started: L1 + Redis {} (namespace {}, command timeout {}, degraded TTL {})",
-          settings.maskedRedisUrl(), settings.namespace(), Settings.human(settings.commandTimeout()),
-          Settings.human(settings.degradedTtl()));
+          settings.maskedRedisUrl(), settings.namespace(), Checks.human(settings.commandTimeout()),
+          Checks.human(settings.degradedTtl()));
     } else {
       LOG.info("Cache started: L1 only{}", settings.redisEnabled() ? "" : " (REDIS_ENABLED=false)");
     }
@@ -474,7 +474,7 @@ final class CacheManager implements Caches, Managed {
       if (synced) {
         synced = false;
         LOG.warn("Cache invalidations may be missed ({}): L1 entries older than {} are not served until the "
-            + "subscription is back", reason, Settings.human(settings.degradedTtl()));
+            + "subscription is back", reason, Checks.human(settings.degradedTtl()));
       }
     }
   }

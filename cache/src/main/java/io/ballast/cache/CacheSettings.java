@@ -1,8 +1,11 @@
 package io.ballast.cache;
 
-import io.ballast.core.SettingException;
-import io.ballast.core.internal.Settings;
-import io.ballast.core.internal.Urls;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.ballast.core.settings.SettingException;
+import io.ballast.core.settings.Urls;
+import io.ballast.core.settings.Setting;
+import io.ballast.core.settings.Checks;
+import io.ballast.core.settings.SettingValues;
 import io.lettuce.core.RedisURI;
 import java.time.Duration;
 import java.util.Map;
@@ -12,21 +15,23 @@ import java.util.regex.Pattern;
 
 /**
  * Settings of the cache: how to reach Redis, how long to wait for it, and the defaults of every region.
- * Immutable; build with {@link #fromEnv()} or {@link #builder()}.
+ * Immutable; build with {@link #defaults()}, {@link #builder()}, {@link #fromEnv()}, {@link #fromEnv(Map)}, or
+ * {@link #toBuilder()} / {@link #from(CacheSettings)}.
  *
  * <table>
  *   <caption>Environment</caption>
  *   <tr><th>variable</th><th>meaning</th><th>default</th></tr>
  *   <tr><td>{@code REDIS_URL}</td><td>{@code redis://[:password@]host:port[/db]} or {@code rediss://…}; the
- *       password is never logged</td><td>{@code redis://127.0.0.1:6379}</td></tr>
+ *       user and password are never shown</td><td>{@code redis://127.0.0.1:6379}</td></tr>
  *   <tr><td>{@code REDIS_ENABLED}</td><td>{@code false} runs {@code RedisCacheModule} on L1 only</td><td>true</td></tr>
- *   <tr><td>{@code REDIS_CONNECTION_TIMEOUT}</td><td>connect timeout, ms</td><td>2000</td></tr>
- *   <tr><td>{@code REDIS_COMMAND_TIMEOUT}</td><td>time a Redis command may take before the cache falls back,
- *       ms</td><td>500</td></tr>
+ *   <tr><td>{@code REDIS_CONNECTION_TIMEOUT_MS} (was {@code REDIS_CONNECTION_TIMEOUT})</td><td>connect and
+ *       handshake timeout</td><td>2000</td></tr>
+ *   <tr><td>{@code REDIS_COMMAND_TIMEOUT_MS} (was {@code REDIS_COMMAND_TIMEOUT})</td><td>time a Redis command may
+ *       take before the cache falls back</td><td>500</td></tr>
  *   <tr><td>{@code REDIS_MAX_RETRIES}</td><td>attempts to replay an invalidation that could not reach Redis,
  *       once it is back</td><td>3</td></tr>
- *   <tr><td>{@code REDIS_RETRY_DELAY}</td><td>first reconnect delay, ms; doubles up to
- *       {@link Builder#reconnectDelayMax}</td><td>100</td></tr>
+ *   <tr><td>{@code REDIS_RETRY_DELAY_MS} (was {@code REDIS_RETRY_DELAY})</td><td>first reconnect delay; doubles up
+ *       to {@link Builder#reconnectDelayMax}</td><td>100</td></tr>
  *   <tr><td>{@code CACHE_TTL_SECONDS}</td><td>default TTL of a region</td><td>300</td></tr>
  *   <tr><td>{@code CACHE_DEGRADED_TTL_SECONDS}</td><td>how old an L1 entry may be and still be served while
  *       invalidations from other instances cannot arrive</td><td>10</td></tr>
@@ -36,55 +41,53 @@ import java.util.regex.Pattern;
  * </table>
  */
 public final class CacheSettings {
-  public static final String REDIS_URL = "REDIS_URL";
-  public static final String ENABLED_VARIABLE = "REDIS_ENABLED";
-  public static final String CONNECTION_TIMEOUT_VARIABLE = "REDIS_CONNECTION_TIMEOUT";
-  public static final String COMMAND_TIMEOUT_VARIABLE = "REDIS_COMMAND_TIMEOUT";
-  public static final String MAX_RETRIES_VARIABLE = "REDIS_MAX_RETRIES";
-  public static final String RETRY_DELAY_VARIABLE = "REDIS_RETRY_DELAY";
-  public static final String TTL_VARIABLE = "CACHE_TTL_SECONDS";
-  public static final String DEGRADED_TTL_VARIABLE = "CACHE_DEGRADED_TTL_SECONDS";
-  public static final String NAMESPACE_VARIABLE = "CACHE_NAMESPACE";
-  public static final String SINGLE_FLIGHT_VARIABLE = "CACHE_DISTRIBUTED_SINGLE_FLIGHT";
-
   static final Duration MAX_TTL = Duration.ofDays(30);
-  private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9_.:{}-]{0,64}");
 
-  private final String redisUrl;
-  private final boolean redisEnabled;
-  private final Duration connectTimeout;
-  private final Duration commandTimeout;
-  private final int maxRetries;
-  private final Duration retryDelay;
-  private final Duration reconnectDelayMax;
-  private final Duration defaultTtl;
-  private final Duration degradedTtl;
-  private final String namespace;
-  private final Duration heartbeat;
-  private final int requestQueueSize;
-  private final int guardFailureThreshold;
-  private final Duration guardOpenDuration;
-  private final boolean distributedSingleFlight;
-  private final Duration lockTtl;
-  private final com.github.benmanes.caffeine.cache.Ticker ticker;
+  public static final Setting<String> REDIS_URL_SETTING = Setting.<String>of("redis_url", String::trim,
+      "a Redis URL (redis://[:password@]host:port[/db])").check(CacheSettings::urlProblem)
+      .show(CacheSettings::mask).variable("REDIS_URL").defaultValue("redis://127.0.0.1:6379").build();
+  public static final Setting<Boolean> REDIS_ENABLED = Setting.bool("redis_enabled").variable("REDIS_ENABLED")
+      .defaultValue(true).build();
+  public static final Setting<Duration> CONNECT_TIMEOUT = Setting.millis("redis_connection_timeout",
+      Duration.ofMillis(10), Duration.ofMinutes(1)).variable("REDIS_CONNECTION_TIMEOUT_MS")
+      .deprecated("REDIS_CONNECTION_TIMEOUT").defaultValue(Duration.ofSeconds(2)).build();
+  public static final Setting<Duration> COMMAND_TIMEOUT = Setting.millis("redis_command_timeout",
+      Duration.ofMillis(1), Duration.ofMinutes(1)).variable("REDIS_COMMAND_TIMEOUT_MS")
+      .deprecated("REDIS_COMMAND_TIMEOUT").defaultValue(Duration.ofMillis(500)).build();
+  public static final Setting<Integer> MAX_RETRIES = Setting.integer("redis_max_retries", 0, 100)
+      .variable("REDIS_MAX_RETRIES").defaultValue(3).build();
+  public static final Setting<Duration> RETRY_DELAY = Setting.millis("redis_retry_delay", Duration.ofMillis(1),
+      Duration.ofMinutes(1)).variable("REDIS_RETRY_DELAY_MS").deprecated("REDIS_RETRY_DELAY")
+      .defaultValue(Duration.ofMillis(100)).build();
+  public static final Setting<Duration> RECONNECT_DELAY_MAX = Setting.millis("redis_reconnect_delay_max",
+      Duration.ofMillis(1), Duration.ofMinutes(5)).defaultValue(Duration.ofSeconds(10)).build();
+  public static final Setting<Duration> TTL = Setting.seconds("cache_ttl", Duration.ofMillis(1), MAX_TTL)
+      .variable("CACHE_TTL_SECONDS").defaultValue(Duration.ofMinutes(5)).build();
+  public static final Setting<Duration> DEGRADED_TTL = Setting.seconds("cache_degraded_ttl", Duration.ZERO,
+      Duration.ofHours(1)).variable("CACHE_DEGRADED_TTL_SECONDS").defaultValue(Duration.ofSeconds(10)).build();
+  public static final Setting<String> NAMESPACE = Setting.text("cache_namespace",
+      Pattern.compile("[A-Za-z0-9_.:{}-]{0,64}"), "up to 64 of A-Z a-z 0-9 _ . : { } -").variable("CACHE_NAMESPACE")
+      .defaultValue("ballast:").build();
+  public static final Setting<Boolean> DISTRIBUTED_SINGLE_FLIGHT = Setting.bool("cache_distributed_single_flight")
+      .variable("CACHE_DISTRIBUTED_SINGLE_FLIGHT").defaultValue(false).build();
+  public static final Setting<Duration> HEARTBEAT = Setting.millis("cache_heartbeat", Duration.ofMillis(10),
+      Duration.ofMinutes(1)).defaultValue(Duration.ofSeconds(1)).build();
+  public static final Setting<Integer> REQUEST_QUEUE_SIZE = Setting.integer("redis_request_queue_size", 1, 1_000_000)
+      .defaultValue(10_000).build();
+  public static final Setting<Integer> GUARD_FAILURE_THRESHOLD = Setting.integer("redis_guard_failure_threshold", 1,
+      1000).defaultValue(5).build();
+  public static final Setting<Duration> GUARD_OPEN_DURATION = Setting.millis("redis_guard_open_duration",
+      Duration.ofMillis(1), Duration.ofMinutes(10)).defaultValue(Duration.ofSeconds(5)).build();
+  public static final Setting<Duration> LOCK_TTL = Setting.millis("cache_lock_ttl", Duration.ofMillis(10),
+      Duration.ofMinutes(5)).defaultValue(Duration.ofSeconds(5)).build();
+  /** The variable of {@link #REDIS_URL_SETTING}. */
+  public static final String REDIS_URL = "REDIS_URL";
+
+  private final SettingValues values;
+  private final Ticker ticker;
 
   private CacheSettings(Builder b) {
-    this.redisUrl = b.redisUrl;
-    this.redisEnabled = b.redisEnabled;
-    this.connectTimeout = b.connectTimeout;
-    this.commandTimeout = b.commandTimeout;
-    this.maxRetries = b.maxRetries;
-    this.retryDelay = b.retryDelay;
-    this.reconnectDelayMax = b.reconnectDelayMax;
-    this.defaultTtl = b.defaultTtl;
-    this.degradedTtl = b.degradedTtl;
-    this.namespace = b.namespace;
-    this.heartbeat = b.heartbeat;
-    this.requestQueueSize = b.requestQueueSize;
-    this.guardFailureThreshold = b.guardFailureThreshold;
-    this.guardOpenDuration = b.guardOpenDuration;
-    this.distributedSingleFlight = b.distributedSingleFlight;
-    this.lockTtl = b.lockTtl;
+    this.values = b.values.copy();
     this.ticker = b.ticker;
   }
 
@@ -95,6 +98,19 @@ public final class CacheSettings {
 
   public static Builder builder() {
     return new Builder();
+  }
+
+  /** A builder holding {@code base}'s values. */
+  public static Builder from(CacheSettings base) {
+    return base.toBuilder();
+  }
+
+  /** A builder holding these values. */
+  public Builder toBuilder() {
+    var b = new Builder();
+    b.values = values.copy();
+    b.ticker = ticker;
+    return b;
   }
 
   /** From the process environment. */
@@ -108,146 +124,103 @@ public final class CacheSettings {
 
   static CacheSettings fromEnv(Function<String, String> env) {
     var b = builder();
-    var url = Settings.get(env, REDIS_URL);
-    if (url != null) {
-      b.applyUrl(url, REDIS_URL);
-    }
-    var enabled = Settings.get(env, ENABLED_VARIABLE);
-    if (enabled != null) {
-      b.redisEnabled = Settings.parseBoolean("redis_enabled", enabled, ENABLED_VARIABLE);
-    }
-    var connect = Settings.get(env, CONNECTION_TIMEOUT_VARIABLE);
-    if (connect != null) {
-      b.connectTimeout = millis("redis_connection_timeout", connect, 10, 60_000, CONNECTION_TIMEOUT_VARIABLE);
-    }
-    var command = Settings.get(env, COMMAND_TIMEOUT_VARIABLE);
-    if (command != null) {
-      b.commandTimeout = millis("redis_command_timeout", command, 1, 60_000, COMMAND_TIMEOUT_VARIABLE);
-    }
-    var retries = Settings.get(env, MAX_RETRIES_VARIABLE);
-    if (retries != null) {
-      b.maxRetries = Settings.parseInt("redis_max_retries", retries, 0, 100, MAX_RETRIES_VARIABLE);
-    }
-    var delay = Settings.get(env, RETRY_DELAY_VARIABLE);
-    if (delay != null) {
-      b.retryDelay = millis("redis_retry_delay", delay, 1, 60_000, RETRY_DELAY_VARIABLE);
-    }
-    var ttl = Settings.get(env, TTL_VARIABLE);
-    if (ttl != null) {
-      b.defaultTtl = Settings.parseSeconds("cache_ttl", ttl, 1, (int) MAX_TTL.toSeconds(), TTL_VARIABLE);
-    }
-    var degraded = Settings.get(env, DEGRADED_TTL_VARIABLE);
-    if (degraded != null) {
-      b.degradedTtl = Settings.parseSeconds("cache_degraded_ttl", degraded, 0, 3600, DEGRADED_TTL_VARIABLE);
-    }
-    var namespace = Settings.get(env, NAMESPACE_VARIABLE);
-    if (namespace != null) {
-      b.applyNamespace(namespace, NAMESPACE_VARIABLE);
-    }
-    var singleFlight = Settings.get(env, SINGLE_FLIGHT_VARIABLE);
-    if (singleFlight != null) {
-      b.distributedSingleFlight = Settings.parseBoolean("cache_distributed_single_flight", singleFlight,
-          SINGLE_FLIGHT_VARIABLE);
-    }
+    b.values.read(env, REDIS_URL_SETTING, REDIS_ENABLED, CONNECT_TIMEOUT, COMMAND_TIMEOUT, MAX_RETRIES, RETRY_DELAY,
+        TTL, DEGRADED_TTL, NAMESPACE, DISTRIBUTED_SINGLE_FLIGHT);
     return b.build();
-  }
-
-  private static Duration millis(String setting, String raw, int min, int max, String source) {
-    return Duration.ofMillis(Settings.parseInt(setting, raw, min, max, source));
   }
 
   /** The Redis URL with its password, for the client only; never log it (use {@link #maskedRedisUrl()}). */
   public String redisUrl() {
-    return redisUrl;
+    return values.get(REDIS_URL_SETTING);
   }
 
-  /** The Redis URL with any password replaced by {@code ****}. */
+  /** The Redis URL without its user information. */
   public String maskedRedisUrl() {
-    return mask(redisUrl);
+    return mask(redisUrl());
   }
 
   public boolean redisEnabled() {
-    return redisEnabled;
+    return values.get(REDIS_ENABLED);
   }
 
   public Duration connectTimeout() {
-    return connectTimeout;
+    return values.get(CONNECT_TIMEOUT);
   }
 
   public Duration commandTimeout() {
-    return commandTimeout;
+    return values.get(COMMAND_TIMEOUT);
   }
 
   public int maxRetries() {
-    return maxRetries;
+    return values.get(MAX_RETRIES);
   }
 
   public Duration retryDelay() {
-    return retryDelay;
+    return values.get(RETRY_DELAY);
   }
 
   public Duration reconnectDelayMax() {
-    return reconnectDelayMax;
+    return values.get(RECONNECT_DELAY_MAX);
   }
 
   /** The TTL of a region that does not set its own. */
   public Duration defaultTtl() {
-    return defaultTtl;
+    return values.get(TTL);
   }
 
   /** The oldest an L1 entry may be and still be served while invalidation messages cannot arrive. */
   public Duration degradedTtl() {
-    return degradedTtl;
+    return values.get(DEGRADED_TTL);
   }
 
   /** Prefix of every Redis key and channel the cache uses. */
   public String namespace() {
-    return namespace;
+    return values.get(NAMESPACE);
   }
 
   /** How often the subscription is checked with a PING. */
   public Duration heartbeat() {
-    return heartbeat;
+    return values.get(HEARTBEAT);
   }
 
   /** Bound of Lettuce's request queue: commands beyond it fail at once instead of piling up. */
   public int requestQueueSize() {
-    return requestQueueSize;
+    return values.get(REQUEST_QUEUE_SIZE);
   }
 
   /** Consecutive Redis failures after which the default guard stops calling Redis. */
   public int guardFailureThreshold() {
-    return guardFailureThreshold;
+    return values.get(GUARD_FAILURE_THRESHOLD);
   }
 
   /** How long the default guard stops calling Redis before it lets one probe call through. */
   public Duration guardOpenDuration() {
-    return guardOpenDuration;
+    return values.get(GUARD_OPEN_DURATION);
   }
 
   public boolean distributedSingleFlight() {
-    return distributedSingleFlight;
+    return values.get(DISTRIBUTED_SINGLE_FLIGHT);
   }
 
   /** How long a cross-instance load lock lives at most. */
   public Duration lockTtl() {
-    return lockTtl;
+    return values.get(LOCK_TTL);
   }
 
   /**
    * The clock of L1 expiry and of the degraded TTL: a millisecond-resolution clock read with one volatile load,
    * unless a test gave its own through {@link Builder#ticker}.
    */
-  public com.github.benmanes.caffeine.cache.Ticker ticker() {
+  public Ticker ticker() {
     return ticker != null ? ticker : CoarseTicker.INSTANCE;
   }
 
   @Override
   public String toString() {
-    return "CacheSettings[redis=" + (redisEnabled ? maskedRedisUrl() : "disabled")
-        + ", connectTimeout=" + Settings.human(connectTimeout) + ", commandTimeout=" + Settings.human(commandTimeout)
-        + ", ttl=" + Settings.human(defaultTtl) + ", degradedTtl=" + Settings.human(degradedTtl)
-        + ", namespace=" + namespace + "]";
+    return "CacheSettings[redis=" + (redisEnabled() ? maskedRedisUrl() : "disabled")
+        + ", connectTimeout=" + Checks.human(connectTimeout()) + ", commandTimeout="
+        + Checks.human(commandTimeout()) + ", ttl=" + Checks.human(defaultTtl()) + ", degradedTtl="
+        + Checks.human(degradedTtl()) + ", namespace=" + namespace() + "]";
   }
 
   /** The URL without its user information: no character of the user name or password, whatever the URL holds. */
@@ -255,7 +228,7 @@ public final class CacheSettings {
     return Urls.redact(url);
   }
 
-  private static final java.util.regex.Pattern HOST = java.util.regex.Pattern.compile(
+  private static final Pattern HOST = Pattern.compile(
       "[A-Za-z0-9]([A-Za-z0-9._-]{0,252})?|\\[[0-9A-Fa-f:.]+]");
 
   /**
@@ -263,10 +236,9 @@ public final class CacheSettings {
    * {@code redis://host:notaport} and fails only when connecting), then lets Lettuce parse it. Messages show the
    * URL without its user information.
    */
-  static String checkUrl(String url, String source) {
-    var masked = mask(url);
+  static String urlProblem(String url) {
     if (!url.startsWith("redis://") && !url.startsWith("rediss://")) {
-      throw new SettingException("redis_url", "start with redis:// or rediss://", masked, source);
+      return "start with redis:// or rediss://";
     }
     var rest = url.substring(url.indexOf("://") + 3);
     var at = rest.lastIndexOf('@');
@@ -289,143 +261,117 @@ public final class CacheSettings {
       port = hostPart.substring(colon + 1);
     }
     if (!HOST.matcher(host).matches()) {
-      throw new SettingException("redis_url", "name a host (redis://[:password@]<host>:6379[/db])", masked, source);
+      return "name a host (redis://[:password@]<host>:6379[/db])";
     }
     if (port != null && (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535)) {
-      throw new SettingException("redis_url", "have a port that is a whole number between 1 and 65535", masked,
-          source);
+      return "have a port that is a whole number between 1 and 65535";
     }
     if (db != null && !db.isEmpty() && !db.matches("[0-9]{1,5}")) {
-      throw new SettingException("redis_url", "have a database number after the host (redis://host:6379/<0-15>)",
-          masked, source);
+      return "have a database number after the host (redis://host:6379/<0-15>)";
     }
     try {
       RedisURI.create(url);
     } catch (RuntimeException e) {
-      throw new SettingException("redis_url", "be a valid Redis URL (redis://[:password@]host:port[/db]), "
-          + "with reserved characters in the password percent-encoded", masked, source);
+      return "be a valid Redis URL (redis://[:password@]host:port[/db]), with reserved characters in the password "
+          + "percent-encoded";
     }
-    return url;
+    return null;
   }
 
   /** Builds {@link CacheSettings}; each setter checks its value, naming it in the error. */
   public static final class Builder {
-    private String redisUrl = "redis://127.0.0.1:6379";
-    private boolean redisEnabled = true;
-    private Duration connectTimeout = Duration.ofSeconds(2);
-    private Duration commandTimeout = Duration.ofMillis(500);
-    private int maxRetries = 3;
-    private Duration retryDelay = Duration.ofMillis(100);
-    private Duration reconnectDelayMax = Duration.ofSeconds(10);
-    private Duration defaultTtl = Duration.ofMinutes(5);
-    private Duration degradedTtl = Duration.ofSeconds(10);
-    private String namespace = "ballast:";
-    private Duration heartbeat = Duration.ofSeconds(1);
-    private int requestQueueSize = 10_000;
-    private int guardFailureThreshold = 5;
-    private Duration guardOpenDuration = Duration.ofSeconds(5);
-    private boolean distributedSingleFlight;
-    private Duration lockTtl = Duration.ofSeconds(5);
-    private com.github.benmanes.caffeine.cache.Ticker ticker;
+    private SettingValues values = new SettingValues();
+    private Ticker ticker;
 
     private Builder() {}
 
-    /** {@code redis://[:password@]host:port[/db]} or {@code rediss://…}. */
+    /** {@code redis://[:password@]host:port[/db]} or {@code rediss://…}, reserved characters percent-encoded. */
     public Builder redisUrl(String url) {
-      applyUrl(url, Settings.BUILDER);
+      values.set(REDIS_URL_SETTING, Objects.requireNonNull(url, "url").trim());
       return this;
-    }
-
-    private void applyUrl(String url, String source) {
-      Objects.requireNonNull(url, "url");
-      this.redisUrl = checkUrl(url.trim(), source);
     }
 
     /** {@code false}: {@code RedisCacheModule} never connects and every region works from L1 only. */
     public Builder redisEnabled(boolean enabled) {
-      this.redisEnabled = enabled;
+      values.set(REDIS_ENABLED, enabled);
       return this;
     }
 
+    /** Connect and handshake timeout: 10 ms to 1 min, default 2 s. */
     public Builder connectTimeout(Duration timeout) {
-      this.connectTimeout = Settings.requireBetween("redis_connection_timeout", timeout, Duration.ofMillis(10),
-          Duration.ofMinutes(1), Settings.BUILDER);
+      values.set(CONNECT_TIMEOUT, timeout);
       return this;
     }
 
+    /** Time a command may take before the cache falls back: 1 ms to 1 min, default 500 ms. */
     public Builder commandTimeout(Duration timeout) {
-      this.commandTimeout = Settings.requireBetween("redis_command_timeout", timeout, Duration.ofMillis(1),
-          Duration.ofMinutes(1), Settings.BUILDER);
+      values.set(COMMAND_TIMEOUT, timeout);
       return this;
     }
 
+    /** Attempts to replay an invalidation Redis missed: 0 to 100, default 3. */
     public Builder maxRetries(int retries) {
-      this.maxRetries = Settings.requireBetween("redis_max_retries", retries, 0, 100, Settings.BUILDER);
+      values.set(MAX_RETRIES, retries);
       return this;
     }
 
+    /** First reconnect delay: 1 ms to 1 min, default 100 ms. */
     public Builder retryDelay(Duration delay) {
-      this.retryDelay = Settings.requireBetween("redis_retry_delay", delay, Duration.ofMillis(1),
-          Duration.ofMinutes(1), Settings.BUILDER);
+      values.set(RETRY_DELAY, delay);
       return this;
     }
 
-    /** The longest reconnect delay the exponential backoff reaches. */
+    /** The longest reconnect delay the exponential backoff reaches: 1 ms to 5 min, default 10 s. */
     public Builder reconnectDelayMax(Duration delay) {
-      this.reconnectDelayMax = Settings.requireBetween("redis_reconnect_delay_max", delay, Duration.ofMillis(1),
-          Duration.ofMinutes(5), Settings.BUILDER);
+      values.set(RECONNECT_DELAY_MAX, delay);
       return this;
     }
 
+    /** The TTL of a region that sets none: 1 ms to 30 days, default 5 min. */
     public Builder defaultTtl(Duration ttl) {
-      this.defaultTtl = Settings.requireBetween("cache_ttl", ttl, Duration.ofMillis(1), MAX_TTL, Settings.BUILDER);
+      values.set(TTL, ttl);
       return this;
     }
 
+    /** The oldest L1 entry served while invalidations may be missed: 0 to 1 h, default 10 s. */
     public Builder degradedTtl(Duration ttl) {
-      this.degradedTtl = Settings.requireBetween("cache_degraded_ttl", ttl, Duration.ZERO, Duration.ofHours(1),
-          Settings.BUILDER);
+      values.set(DEGRADED_TTL, ttl);
       return this;
     }
 
+    /** Prefix of every Redis key and channel: up to 64 of A-Z a-z 0-9 _ . : { } -, default {@code ballast:}. */
     public Builder namespace(String namespace) {
-      applyNamespace(namespace, Settings.BUILDER);
+      values.set(NAMESPACE, namespace);
       return this;
     }
 
-    private void applyNamespace(String value, String source) {
-      if (value == null || !NAMESPACE.matcher(value).matches()) {
-        throw new SettingException("cache_namespace", "be up to 64 of A-Z a-z 0-9 _ . : { } -", value, source);
-      }
-      this.namespace = value;
-    }
-
+    /** How often the subscription and the guard are checked: 10 ms to 1 min, default 1 s. */
     public Builder heartbeat(Duration interval) {
-      this.heartbeat = Settings.requireBetween("cache_heartbeat", interval, Duration.ofMillis(10),
-          Duration.ofMinutes(1), Settings.BUILDER);
+      values.set(HEARTBEAT, interval);
       return this;
     }
 
+    /** Bound of Lettuce's request queue: 1 to 1 000 000, default 10 000. */
     public Builder requestQueueSize(int size) {
-      this.requestQueueSize = Settings.requireBetween("redis_request_queue_size", size, 1, 1_000_000,
-          Settings.BUILDER);
+      values.set(REQUEST_QUEUE_SIZE, size);
       return this;
     }
 
+    /** Failures in a row after which the default guard stops calling Redis: 1 to 1 000, default 5. */
     public Builder guardFailureThreshold(int failures) {
-      this.guardFailureThreshold = Settings.requireBetween("redis_guard_failure_threshold", failures, 1, 1000,
-          Settings.BUILDER);
+      values.set(GUARD_FAILURE_THRESHOLD, failures);
       return this;
     }
 
+    /** How long the default guard stops calling Redis: 1 ms to 10 min, default 5 s. */
     public Builder guardOpenDuration(Duration duration) {
-      this.guardOpenDuration = Settings.requireBetween("redis_guard_open_duration", duration, Duration.ofMillis(1),
-          Duration.ofMinutes(10), Settings.BUILDER);
+      values.set(GUARD_OPEN_DURATION, duration);
       return this;
     }
 
+    /** One load per key across instances, through a short Redis lock; default false. */
     public Builder distributedSingleFlight(boolean enabled) {
-      this.distributedSingleFlight = enabled;
+      values.set(DISTRIBUTED_SINGLE_FLIGHT, enabled);
       return this;
     }
 
@@ -434,22 +380,24 @@ public final class CacheSettings {
      * {@code Caffeine.ticker(…)}: for tests, which advance a fake one instead of sleeping. Entries in Redis
      * expire on Redis's own clock whatever this says.
      */
-    public Builder ticker(com.github.benmanes.caffeine.cache.Ticker ticker) {
-      this.ticker = java.util.Objects.requireNonNull(ticker, "ticker");
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;
     }
 
+    /** How long a cross-instance load lock lives at most: 10 ms to 5 min, default 5 s. */
     public Builder lockTtl(Duration ttl) {
-      this.lockTtl = Settings.requireBetween("cache_lock_ttl", ttl, Duration.ofMillis(10), Duration.ofMinutes(5),
-          Settings.BUILDER);
+      values.set(LOCK_TTL, ttl);
       return this;
     }
 
+    /**
+     * Builds the settings.
+     *
+     * @throws SettingException when the reconnect delay's cap is below its first step, naming where each came from
+     */
     public CacheSettings build() {
-      if (reconnectDelayMax.compareTo(retryDelay) < 0) {
-        throw new SettingException("redis_reconnect_delay_max", "be at least redis_retry_delay ("
-            + Settings.human(retryDelay) + ")", Settings.human(reconnectDelayMax), Settings.BUILDER);
-      }
+      values.requireAtLeast(RECONNECT_DELAY_MAX, RETRY_DELAY);
       return new CacheSettings(this);
     }
   }

@@ -1,7 +1,7 @@
 package io.ballast.cache;
 
-import io.ballast.core.SettingException;
-import io.ballast.core.internal.Settings;
+import io.ballast.core.settings.SettingException;
+import io.ballast.core.settings.Checks;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -84,8 +84,8 @@ public final class RegionSettings<V> {
   @Override
   public String toString() {
     return "RegionSettings[" + name + ", " + type.getSimpleName() + ", ttl=" + (ttl == null ? "default"
-        : Settings.human(ttl)) + ", l1Ttl=" + (l1Ttl == null ? "ttl" : Settings.human(l1Ttl)) + ", l1MaxSize="
-        + l1MaxSize + ", negativeTtl=" + Settings.human(negativeTtl) + "]";
+        : Checks.human(ttl)) + ", l1Ttl=" + (l1Ttl == null ? "ttl" : Checks.human(l1Ttl)) + ", l1MaxSize="
+        + l1MaxSize + ", negativeTtl=" + Checks.human(negativeTtl) + "]";
   }
 
   /** Builds {@link RegionSettings}; setters check their value, {@link #build()} the combination. */
@@ -101,7 +101,7 @@ public final class RegionSettings<V> {
     private Builder(String name, Class<V> type) {
       if (name == null || !NAME.matcher(name).matches()) {
         throw new SettingException("region name", "be 1 to 63 of A-Z a-z 0-9 _ . - (no colon), starting with a "
-            + "letter or digit", name, Settings.BUILDER);
+            + "letter or digit", name, Checks.BUILDER);
       }
       this.name = name;
       this.type = Objects.requireNonNull(type, "type");
@@ -115,8 +115,8 @@ public final class RegionSettings<V> {
 
     /** The TTL of entries in Redis (and in L1 unless {@link #l1Ttl} is shorter). */
     public Builder<V> ttl(Duration ttl) {
-      this.ttl = Settings.requireBetween(name + ".ttl", ttl, Duration.ofMillis(1), CacheSettings.MAX_TTL,
-          Settings.BUILDER);
+      this.ttl = Checks.requireBetween(name + ".ttl", ttl, Duration.ofMillis(1), CacheSettings.MAX_TTL,
+          Checks.BUILDER);
       return this;
     }
 
@@ -137,15 +137,15 @@ public final class RegionSettings<V> {
 
     /** The L1 TTL; must not be longer than the region's TTL. */
     public Builder<V> l1Ttl(Duration ttl) {
-      this.l1Ttl = Settings.requireBetween(name + ".l1_ttl", ttl, Duration.ofMillis(1), CacheSettings.MAX_TTL,
-          Settings.BUILDER);
+      this.l1Ttl = Checks.requireBetween(name + ".l1_ttl", ttl, Duration.ofMillis(1), CacheSettings.MAX_TTL,
+          Checks.BUILDER);
       return this;
     }
 
     /** The most entries L1 holds; 0 turns L1 off. */
     public Builder<V> l1MaxSize(long size) {
       if (size < 0 || size > 100_000_000) {
-        throw new SettingException(name + ".l1_max_size", "be between 0 and 100000000", size, Settings.BUILDER);
+        throw new SettingException(name + ".l1_max_size", "be between 0 and 100000000", size, Checks.BUILDER);
       }
       this.l1MaxSize = size;
       return this;
@@ -153,19 +153,19 @@ public final class RegionSettings<V> {
 
     /** Remember a loader's "not found" for {@code ttl}; zero turns negative caching off. */
     public Builder<V> negativeTtl(Duration ttl) {
-      this.negativeTtl = Settings.requireBetween(name + ".negative_ttl", ttl, Duration.ZERO, Duration.ofHours(1),
-          Settings.BUILDER);
+      this.negativeTtl = Checks.requireBetween(name + ".negative_ttl", ttl, Duration.ZERO, Duration.ofHours(1),
+          Checks.BUILDER);
       return this;
     }
 
     public RegionSettings<V> build() {
       if (ttl != null && l1Ttl != null && l1Ttl.compareTo(ttl) > 0) {
-        throw new SettingException(name + ".l1_ttl", "not be longer than the region's ttl (" + Settings.human(ttl)
-            + ")", Settings.human(l1Ttl), Settings.BUILDER);
+        throw new SettingException(name + ".l1_ttl", "not be longer than the region's ttl (" + Checks.human(ttl)
+            + ")", Checks.human(l1Ttl), Checks.BUILDER);
       }
       if (ttl != null && negativeTtl.compareTo(ttl) > 0) {
         throw new SettingException(name + ".negative_ttl", "not be longer than the region's ttl ("
-            + Settings.human(ttl) + ")", Settings.human(negativeTtl), Settings.BUILDER);
+            + Checks.human(ttl) + ")", Checks.human(negativeTtl), Checks.BUILDER);
       }
       return new RegionSettings<>(this);
     }

@@ -7,7 +7,7 @@ import com.codahale.metrics.Timer;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.stats.ConcurrentStatsCounter;
-import io.ballast.core.internal.Settings;
+import io.ballast.core.settings.Checks;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -102,11 +102,11 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     var l1Ttl = settings.l1Ttl() == null ? ttl : settings.l1Ttl();
     if (l1Ttl.compareTo(ttl) > 0) {
       throw new IllegalArgumentException(name + ".l1_ttl must not be longer than the region's ttl ("
-          + Settings.human(ttl) + ", from CACHE_TTL_SECONDS), but was " + Settings.human(l1Ttl));
+          + Checks.human(ttl) + ", from CACHE_TTL_SECONDS), but was " + Checks.human(l1Ttl));
     }
     if (settings.negativeTtl().compareTo(ttl) > 0) {
       throw new IllegalArgumentException(name + ".negative_ttl must not be longer than the region's ttl ("
-          + Settings.human(ttl) + ", from CACHE_TTL_SECONDS), but was " + Settings.human(settings.negativeTtl()));
+          + Checks.human(ttl) + ", from CACHE_TTL_SECONDS), but was " + Checks.human(settings.negativeTtl()));
     }
     this.l1TtlNanos = l1Ttl.toNanos();
     this.negativeTtlNanos = Math.min(settings.negativeTtl().toNanos(), l1TtlNanos);

@@ -3,7 +3,7 @@ package io.ballast.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.ballast.core.SettingException;
+import io.ballast.core.settings.SettingException;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -25,8 +25,8 @@ class CacheSettingsTest {
   @Test
   void fromEnv_readsEveryVariable() {
     var s = CacheSettings.fromEnv(Map.of("REDIS_URL", "redis://:s3cret@cache.internal:6380/2", "REDIS_ENABLED", "false",
-        "REDIS_CONNECTION_TIMEOUT", "750", "REDIS_COMMAND_TIMEOUT", "120", "REDIS_MAX_RETRIES", "5",
-        "REDIS_RETRY_DELAY", "50", "CACHE_TTL_SECONDS", "60", "CACHE_DEGRADED_TTL_SECONDS", "3",
+        "REDIS_CONNECTION_TIMEOUT_MS", "750", "REDIS_COMMAND_TIMEOUT_MS", "120", "REDIS_MAX_RETRIES", "5",
+        "REDIS_RETRY_DELAY_MS", "50", "CACHE_TTL_SECONDS", "60", "CACHE_DEGRADED_TTL_SECONDS", "3",
         "CACHE_NAMESPACE", "shop:", "CACHE_DISTRIBUTED_SINGLE_FLIGHT", "true"));
     assertThat(s.redisUrl()).isEqualTo("redis://:s3cret@cache.internal:6380/2");
     assertThat(s.redisEnabled()).isFalse();
@@ -96,22 +96,48 @@ class CacheSettingsTest {
 
   @Test
   void wrongValues_failWithTheSettingTheValueAndWhatIsAllowed() {
-    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_COMMAND_TIMEOUT", "-5")))
-        .hasMessage("redis_command_timeout must be between 1 and 60000, but was -5 (from REDIS_COMMAND_TIMEOUT)");
-    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_CONNECTION_TIMEOUT", "soon")))
-        .hasMessage("redis_connection_timeout must be a whole number between 10 and 60000, but was soon "
-            + "(from REDIS_CONNECTION_TIMEOUT)");
+    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_COMMAND_TIMEOUT_MS", "-5")))
+        .hasMessage("redis_command_timeout must be between 1ms and 1m, but was -5ms (from REDIS_COMMAND_TIMEOUT_MS)");
+    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_CONNECTION_TIMEOUT_MS", "soon")))
+        .hasMessage("redis_connection_timeout must be a whole number of milliseconds, between 10ms and 1m, but was "
+            + "soon (from REDIS_CONNECTION_TIMEOUT_MS)");
     assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("CACHE_TTL_SECONDS", "0")))
-        .hasMessage("cache_ttl must be between 1 and 2592000 seconds, but was 0 (from CACHE_TTL_SECONDS)");
+        .hasMessage("cache_ttl must be between 1ms and 30d, but was 0s (from CACHE_TTL_SECONDS)");
     assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_ENABLED", "yes")))
         .hasMessage("redis_enabled must be true or false, but was yes (from REDIS_ENABLED)");
     assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("CACHE_NAMESPACE", "a b")))
         .hasMessage("cache_namespace must be up to 64 of A-Z a-z 0-9 _ . : { } -, but was a b (from CACHE_NAMESPACE)");
     assertThatThrownBy(() -> CacheSettings.builder().defaultTtl(Duration.ofSeconds(-1)))
-        .hasMessage("cache_ttl must be between 1ms and 30d, but was -1000ms (from builder)");
+        .hasMessage("cache_ttl must be between 1ms and 30d, but was -1s (from builder)");
     assertThatThrownBy(() -> CacheSettings.builder().retryDelay(Duration.ofSeconds(2))
         .reconnectDelayMax(Duration.ofSeconds(1)).build())
-        .hasMessage("redis_reconnect_delay_max must be at least redis_retry_delay (2s), but was 1s (from builder)");
+        .hasMessage("redis_reconnect_delay_max must be at least redis_retry_delay (2s, from builder), but was 1s"
+            + " (from builder)");
+  }
+
+  /**
+   * Regression: REDIS_RETRY_DELAY=15000 failed with "redis_reconnect_delay_max must be at least redis_retry_delay
+   * (15s), but was 10s (from builder)", although no builder was used.
+   */
+  @Test
+  void crossCheckFromTheEnvironment_namesTheVariableAndTheDefault() {
+    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_RETRY_DELAY_MS", "15000")))
+        .hasMessage("redis_reconnect_delay_max must be at least redis_retry_delay (15s, from REDIS_RETRY_DELAY_MS),"
+            + " but was 10s (from default)");
+    assertThatThrownBy(() -> CacheSettings.fromEnv(Map.of("REDIS_RETRY_DELAY", "15000")))
+        .as("the old name, read with a deprecation warning, is named as the source")
+        .hasMessageContaining("(15s, from REDIS_RETRY_DELAY)");
+  }
+
+  @Test
+  void oldVariableNames_stillWork_andToBuilderKeepsEveryValue() {
+    var s = CacheSettings.fromEnv(Map.of("REDIS_COMMAND_TIMEOUT", "120", "REDIS_CONNECTION_TIMEOUT", "900"));
+    assertThat(s.commandTimeout()).isEqualTo(Duration.ofMillis(120));
+    assertThat(s.connectTimeout()).isEqualTo(Duration.ofMillis(900));
+    var copy = CacheSettings.from(s).namespace("x:").build();
+    assertThat(copy.commandTimeout()).isEqualTo(Duration.ofMillis(120));
+    assertThat(copy.namespace()).isEqualTo("x:");
+    assertThat(s.namespace()).isEqualTo("ballast:");
   }
 
   @Test

@@ -68,6 +68,7 @@ public final class CoreModule extends AbstractModule {
     Extensions.probeChecks(binder());
     Extensions.executeListeners(binder());
     Extensions.transactionListeners(binder());
+    install(new io.ballast.core.monitor.MonitorModule(settings.monitor()));
     bind(Lifecycle.class);
     bind(HealthRegistry.class);
     Extensions.probeChecks(binder()).addBinding().toInstance(CoreChecks.deadlocks());
@@ -102,12 +103,6 @@ public final class CoreModule extends AbstractModule {
   @Singleton
   MetricRegistry metricRegistry() {
     return new MetricRegistry();
-  }
-
-  @Provides
-  @Singleton
-  QueryMonitor queryMonitor(MetricRegistry metrics) {
-    return new QueryMonitor(settings.monitor(), metrics);
   }
 
   /**

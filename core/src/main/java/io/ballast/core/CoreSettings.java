@@ -1,49 +1,52 @@
 package io.ballast.core;
 
-import io.ballast.core.internal.Settings;
+import io.ballast.core.settings.AppEnv;
 import io.ballast.core.monitor.MonitorSettings;
+import io.ballast.core.settings.Setting;
+import io.ballast.core.settings.SettingValues;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
- * Settings of {@link CoreModule}: the environment and the shutdown grace period. Immutable; build with
- * {@link #builder()}, {@link #defaults()} or {@link #fromEnv()}.
+ * Settings of {@link CoreModule}: the environment, the shutdown grace period, the health-check time limit, the
+ * cursor secret, and the query monitor's {@link MonitorSettings}. Immutable; build with {@link #defaults()},
+ * {@link #builder()}, {@link #fromEnv()}, {@link #fromEnv(Map)}, or {@link #toBuilder()} / {@link #from(CoreSettings)}.
  *
  * <table>
  *   <caption>Environment</caption>
  *   <tr><th>variable</th><th>meaning</th><th>default</th></tr>
  *   <tr><td>{@code APP_ENV}</td><td>development, staging or production</td><td>development</td></tr>
- *   <tr><td>{@code BALLAST_SHUTDOWN_GRACE}</td><td>seconds that stopping waits for work in flight, 0–600</td>
- *       <td>10</td></tr>
- *   <tr><td>{@code BALLAST_HEALTH_TIMEOUT_MS}</td><td>time limit of one health check</td><td>2000</td></tr>
+ *   <tr><td>{@code BALLAST_SHUTDOWN_GRACE_SECONDS} (was {@code BALLAST_SHUTDOWN_GRACE})</td><td>seconds that
+ *       stopping waits for work in flight, 0–600</td><td>10</td></tr>
+ *   <tr><td>{@code BALLAST_HEALTH_TIMEOUT_MS}</td><td>time limit of one health check, 100–60000</td><td>2000</td></tr>
  *   <tr><td>{@code BALLAST_CURSOR_SECRET}</td><td>secret (32+ characters) signing page cursors, shared by all
- *       instances</td><td>unset: a random key per process</td></tr>
+ *       instances; never shown</td><td>unset: a random key per process</td></tr>
  * </table>
  */
 public final class CoreSettings {
-  /** Environment variable for {@link #shutdownGrace()}, in seconds. */
-  public static final String SHUTDOWN_GRACE_VARIABLE = "BALLAST_SHUTDOWN_GRACE";
-  /** Environment variable for {@link #healthCheckTimeout()}, in milliseconds. */
-  public static final String HEALTH_TIMEOUT_VARIABLE = "BALLAST_HEALTH_TIMEOUT_MS";
-  /** Environment variable for {@link #cursorSecret()}. */
-  public static final String CURSOR_SECRET_VARIABLE = "BALLAST_CURSOR_SECRET";
-  private static final int MIN_SECRET_LENGTH = 32;
-  private static final Duration MAX_GRACE = Duration.ofMinutes(10);
+  /** How long stopping waits for work in flight. */
+  public static final Setting<Duration> SHUTDOWN_GRACE = Setting.seconds("shutdown_grace", Duration.ZERO,
+      Duration.ofMinutes(10)).variable("BALLAST_SHUTDOWN_GRACE_SECONDS").deprecated("BALLAST_SHUTDOWN_GRACE")
+      .defaultValue(Duration.ofSeconds(10)).build();
+  /** The time limit of one health check. */
+  public static final Setting<Duration> HEALTH_CHECK_TIMEOUT = Setting.millis("health_check_timeout",
+      Duration.ofMillis(100), Duration.ofMinutes(1)).variable("BALLAST_HEALTH_TIMEOUT_MS")
+      .defaultValue(Duration.ofSeconds(2)).build();
+  /** The secret page cursors are signed with. */
+  public static final Setting<String> CURSOR_SECRET = Setting.text("cursor_secret", Pattern.compile(".{32,}",
+      Pattern.DOTALL), "at least 32 characters long").variable("BALLAST_CURSOR_SECRET").secret().build();
 
   private final AppEnv appEnv;
-  private final Duration shutdownGrace;
-  private final String cursorSecret;
+  private final SettingValues values;
   private final MonitorSettings monitor;
-  private final Duration healthCheckTimeout;
 
   private CoreSettings(Builder b) {
     this.appEnv = b.appEnv;
-    this.shutdownGrace = b.shutdownGrace;
-    this.cursorSecret = b.cursorSecret;
+    this.values = b.values.copy();
     this.monitor = b.monitor != null ? b.monitor : MonitorSettings.defaults(b.appEnv);
-    this.healthCheckTimeout = b.healthCheckTimeout;
   }
 
   /** Development defaults. */
@@ -53,6 +56,20 @@ public final class CoreSettings {
 
   public static Builder builder() {
     return new Builder();
+  }
+
+  /** A builder holding {@code base}'s values, as Resilience4j's {@code from(base)}. */
+  public static Builder from(CoreSettings base) {
+    return base.toBuilder();
+  }
+
+  /** A builder holding these values. */
+  public Builder toBuilder() {
+    var b = new Builder();
+    b.appEnv = appEnv;
+    b.values = values.copy();
+    b.monitor = monitor;
+    return b;
   }
 
   /** From the process environment. */
@@ -68,20 +85,7 @@ public final class CoreSettings {
   static CoreSettings fromEnv(Function<String, String> env) {
     var appEnv = AppEnv.fromEnv(env);
     var b = builder().appEnv(appEnv).monitor(MonitorSettings.fromEnv(appEnv, env));
-    var healthTimeout = Settings.get(env, HEALTH_TIMEOUT_VARIABLE);
-    if (healthTimeout != null) {
-      b.healthCheckTimeout = Duration.ofMillis(Settings.parseInt("health_check_timeout_ms", healthTimeout, 100, 60_000,
-          HEALTH_TIMEOUT_VARIABLE));
-    }
-    var grace = Settings.get(env, SHUTDOWN_GRACE_VARIABLE);
-    if (grace != null) {
-      b.shutdownGrace = Settings.parseSeconds("shutdown_grace", grace, 0, (int) MAX_GRACE.toSeconds(),
-          SHUTDOWN_GRACE_VARIABLE);
-    }
-    var secret = Settings.get(env, CURSOR_SECRET_VARIABLE);
-    if (secret != null) {
-      b.applyCursorSecret(secret, CURSOR_SECRET_VARIABLE);
-    }
+    b.values.read(env, SHUTDOWN_GRACE, HEALTH_CHECK_TIMEOUT, CURSOR_SECRET);
     return b.build();
   }
 
@@ -91,7 +95,7 @@ public final class CoreSettings {
 
   /** How long stopping waits, in all, for work in flight before closing resources under it. */
   public Duration shutdownGrace() {
-    return shutdownGrace;
+    return values.get(SHUTDOWN_GRACE);
   }
 
   /**
@@ -99,12 +103,12 @@ public final class CoreSettings {
    * then signed with a random key and stop working at restart). Never logged.
    */
   public String cursorSecret() {
-    return cursorSecret;
+    return values.get(CURSOR_SECRET);
   }
 
   /** How long one health check may take before it counts as failed. */
   public Duration healthCheckTimeout() {
-    return healthCheckTimeout;
+    return values.get(HEALTH_CHECK_TIMEOUT);
   }
 
   /** The query monitor's and query timeouts' settings. */
@@ -114,17 +118,15 @@ public final class CoreSettings {
 
   @Override
   public String toString() {
-    return "CoreSettings{appEnv=" + appEnv.id() + ", shutdownGrace=" + Settings.human(shutdownGrace)
-        + (cursorSecret == null ? "" : ", cursorSecret=****") + "}";
+    return "CoreSettings{appEnv=" + appEnv.id() + ", shutdownGrace=" + SHUTDOWN_GRACE.show(shutdownGrace())
+        + (cursorSecret() == null ? "" : ", cursorSecret=****") + "}";
   }
 
   /** Builder for {@link CoreSettings}; not thread-safe. */
   public static final class Builder {
     private AppEnv appEnv = AppEnv.DEVELOPMENT;
-    private Duration shutdownGrace = Duration.ofSeconds(10);
-    private String cursorSecret;
+    private SettingValues values = new SettingValues();
     private MonitorSettings monitor;
-    private Duration healthCheckTimeout = Duration.ofSeconds(2);
 
     private Builder() {}
 
@@ -133,16 +135,15 @@ public final class CoreSettings {
       return this;
     }
 
-    /** Between 0 and 10 minutes. */
+    /** How long stopping waits for work in flight: 0 to 10 minutes, default 10 s. */
     public Builder shutdownGrace(Duration grace) {
-      this.shutdownGrace = Settings.requireBetween("shutdown_grace", grace, Duration.ZERO, MAX_GRACE, Settings.BUILDER);
+      values.set(SHUTDOWN_GRACE, grace);
       return this;
     }
 
-    /** How long one health check may take; 100 ms to 1 min, default 2 s. */
+    /** How long one health check may take: 100 ms to 1 min, default 2 s. */
     public Builder healthCheckTimeout(Duration timeout) {
-      this.healthCheckTimeout = Settings.requireBetween("health_check_timeout", timeout, Duration.ofMillis(100),
-          Duration.ofMinutes(1), Settings.BUILDER);
+      values.set(HEALTH_CHECK_TIMEOUT, timeout);
       return this;
     }
 
@@ -152,18 +153,10 @@ public final class CoreSettings {
       return this;
     }
 
-    /** The page-cursor signing secret, at least 32 characters, the same on every instance. */
+    /** The page-cursor signing secret: at least 32 characters, the same on every instance. */
     public Builder cursorSecret(String secret) {
-      applyCursorSecret(secret, Settings.BUILDER);
+      values.set(CURSOR_SECRET, secret);
       return this;
-    }
-
-    private void applyCursorSecret(String secret, String source) {
-      if (secret == null || secret.length() < MIN_SECRET_LENGTH) {
-        throw new SettingException("cursor_secret", "be at least " + MIN_SECRET_LENGTH + " characters long",
-            secret == null ? null : "a secret of " + secret.length() + " characters", source);
-      }
-      this.cursorSecret = secret;
     }
 
     public CoreSettings build() {

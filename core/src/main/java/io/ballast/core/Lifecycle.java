@@ -90,6 +90,9 @@ public final class Lifecycle {
     if (missing != null) {
       System.err.println(missing);
     }
+    for (var line : io.ballast.core.settings.EnvironmentCheck.mistyped(System.getenv())) {
+      LOG.warn(line);
+    }
     var begin = System.nanoTime();
     for (var service : services) {
       if (state() != State.STARTING) {

@@ -21,7 +21,7 @@ import io.ballast.core.CoreModule;
 import io.ballast.core.CoreSettings;
 import io.ballast.core.HealthRegistry;
 import io.ballast.core.ProbeKind;
-import io.ballast.core.SettingException;
+import io.ballast.core.settings.SettingException;
 import io.ballast.core.admin.AdminModule;
 import io.ballast.core.admin.AdminServer;
 import io.ballast.core.admin.AdminSettings;
@@ -130,10 +130,10 @@ final class Demo {
       out.println("DATABASE_URL is not set: starting an embedded PostgreSQL 16 ...");
       effective.put(PoolSettings.DATABASE_URL, embeddedDatabaseUrl());
     }
-    if (isBlank(env.get(CacheSettings.REDIS_URL)) && !"false".equalsIgnoreCase(env.get(CacheSettings.ENABLED_VARIABLE))) {
+    if (isBlank(env.get(CacheSettings.REDIS_URL)) && !"false".equalsIgnoreCase(env.get(CacheSettings.REDIS_ENABLED.variable()))) {
       out.println("REDIS_URL is not set: starting an embedded Redis ...");
       effective.put(CacheSettings.REDIS_URL, RedisServer.shared().url());
-      effective.putIfAbsent(CacheSettings.NAMESPACE_VARIABLE, "ballast-demo:");
+      effective.putIfAbsent(CacheSettings.NAMESPACE.variable(), "ballast-demo:");
     }
     var core = CoreSettings.fromEnv(effective);
     var poolSettings = PoolSettings.fromEnv(effective);

@@ -1,21 +1,21 @@
 package io.ballast.migrations;
 
-import io.ballast.core.AppEnv;
-import io.ballast.core.SettingException;
-import io.ballast.core.internal.Settings;
+import io.ballast.core.settings.AppEnv;
+import io.ballast.core.settings.SettingException;
+import io.ballast.core.settings.Setting;
+import io.ballast.core.settings.SettingValues;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
- * Settings of {@link MigrationsModule}: the start-up mode and the application's own migration set.
- * Immutable; build with {@link #fromEnv()}, {@link #defaults(AppEnv)} or {@link #builder(AppEnv)}.
+ * Settings of {@link MigrationsModule}: the start-up mode and the application's own migration set. Immutable;
+ * build with {@link #fromEnv()}, {@link #fromEnv(Map)}, {@link #defaults(AppEnv)}, {@link #builder(AppEnv)}, or
+ * {@link #toBuilder()} / {@link #from(MigrationSettings)}.
  *
  * <table>
  *   <caption>Environment</caption>
@@ -28,42 +28,45 @@ import java.util.stream.Collectors;
  *       <td>{@code flyway_schema_history}</td></tr>
  *   <tr><td>{@code BALLAST_MIGRATIONS_ALLOW_CLEAN}</td><td>whether {@link Migrations#clean()} may drop
  *       everything; refused in production</td><td>false</td></tr>
- *   <tr><td>{@code BALLAST_MIGRATIONS_LOCK_TIMEOUT}</td><td>seconds start-up waits for locks in all: while another
- *       instance migrates, and while a migration's statements wait for table locks that the application holds
- *       (retried with back-off), before it fails naming the holder</td><td>600</td></tr>
- *   <tr><td>{@code BALLAST_MIGRATIONS_STATEMENT_LOCK_TIMEOUT}</td><td>seconds one attempt of a migration waits
- *       for a lock ({@code lock_timeout}) before it is rolled back, logged with the holder, and tried again</td>
- *       <td>5</td></tr>
+ *   <tr><td>{@code BALLAST_MIGRATIONS_LOCK_TIMEOUT_SECONDS} (was {@code BALLAST_MIGRATIONS_LOCK_TIMEOUT})</td>
+ *       <td>seconds start-up waits for locks in all: while another instance migrates, and while a migration's
+ *       statements wait for table locks that the application holds (retried with back-off), before it fails
+ *       naming the holder</td><td>600</td></tr>
+ *   <tr><td>{@code BALLAST_MIGRATIONS_STATEMENT_LOCK_TIMEOUT_SECONDS} (was without {@code _SECONDS})</td><td>seconds
+ *       one attempt of a migration waits for a lock ({@code lock_timeout}) before it is rolled back, logged with the
+ *       holder, and tried again</td><td>5</td></tr>
  * </table>
  */
 public final class MigrationSettings {
-  public static final String MODE_VARIABLE = "BALLAST_MIGRATIONS_MODE";
-  public static final String LOCATIONS_VARIABLE = "BALLAST_MIGRATIONS_LOCATIONS";
-  public static final String TABLE_VARIABLE = "BALLAST_MIGRATIONS_TABLE";
-  public static final String ALLOW_CLEAN_VARIABLE = "BALLAST_MIGRATIONS_ALLOW_CLEAN";
-  public static final String LOCK_TIMEOUT_VARIABLE = "BALLAST_MIGRATIONS_LOCK_TIMEOUT";
-  public static final String STATEMENT_LOCK_TIMEOUT_VARIABLE = "BALLAST_MIGRATIONS_STATEMENT_LOCK_TIMEOUT";
-  private static final int MAX_STATEMENT_LOCK_TIMEOUT_SECONDS = 600;
-  private static final int MAX_LOCK_TIMEOUT_SECONDS = 86_400;
+  public static final Setting<MigrationMode> MODE = Setting.oneOf("migrations_mode", MigrationMode.class)
+      .variable("BALLAST_MIGRATIONS_MODE").build();
   private static final Pattern LOCATION = Pattern.compile("(classpath|filesystem):\\S+");
-  private static final Pattern TABLE = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+  public static final Setting<List<String>> LOCATIONS = Setting.<List<String>>of("migrations_locations",
+      MigrationSettings::parseLocations, "classpath:<path> or filesystem:<path>, comma-separated")
+      .check(l -> l.isEmpty() || !l.stream().allMatch(x -> LOCATION.matcher(x).matches())
+          ? "be classpath:<path> or filesystem:<path>, comma-separated" : null)
+      .show(l -> String.join(",", l))
+      .variable("BALLAST_MIGRATIONS_LOCATIONS").defaultValue(List.of("classpath:db/migration")).build();
+  public static final Setting<String> TABLE = Setting.text("migrations_table",
+      Pattern.compile("[a-z_][a-z0-9_]{0,62}"), "a table name matching [a-z_][a-z0-9_]{0,62}")
+      .variable("BALLAST_MIGRATIONS_TABLE").defaultValue("flyway_schema_history").build();
+  public static final Setting<Boolean> ALLOW_CLEAN = Setting.bool("allow_clean")
+      .variable("BALLAST_MIGRATIONS_ALLOW_CLEAN").defaultValue(false).build();
+  public static final Setting<Duration> LOCK_TIMEOUT = Setting.seconds("migrations_lock_timeout",
+      Duration.ofSeconds(1), Duration.ofDays(1)).variable("BALLAST_MIGRATIONS_LOCK_TIMEOUT_SECONDS")
+      .deprecated("BALLAST_MIGRATIONS_LOCK_TIMEOUT").defaultValue(Duration.ofMinutes(10)).build();
+  public static final Setting<Duration> STATEMENT_LOCK_TIMEOUT = Setting.seconds("migrations_statement_lock_timeout",
+      Duration.ofMillis(100), Duration.ofMinutes(10)).variable("BALLAST_MIGRATIONS_STATEMENT_LOCK_TIMEOUT_SECONDS")
+      .deprecated("BALLAST_MIGRATIONS_STATEMENT_LOCK_TIMEOUT").defaultValue(Duration.ofSeconds(5)).build();
+  /** The variable of {@link #LOCK_TIMEOUT}, as messages name it. */
+  public static final String LOCK_TIMEOUT_VARIABLE = LOCK_TIMEOUT.variable();
 
   private final AppEnv appEnv;
-  private final MigrationMode mode;
-  private final List<String> locations;
-  private final String historyTable;
-  private final boolean allowClean;
-  private final Duration lockTimeout;
-  private final Duration statementLockTimeout;
+  private final SettingValues values;
 
   private MigrationSettings(Builder b) {
     this.appEnv = b.appEnv;
-    this.mode = b.mode;
-    this.locations = List.copyOf(b.locations);
-    this.historyTable = b.historyTable;
-    this.allowClean = b.allowClean;
-    this.lockTimeout = b.lockTimeout;
-    this.statementLockTimeout = b.statementLockTimeout;
+    this.values = b.values.copy();
   }
 
   /** The defaults of {@code env}. */
@@ -73,6 +76,18 @@ public final class MigrationSettings {
 
   public static Builder builder(AppEnv env) {
     return new Builder(Objects.requireNonNull(env, "env"));
+  }
+
+  /** A builder holding {@code base}'s values. */
+  public static Builder from(MigrationSettings base) {
+    return base.toBuilder();
+  }
+
+  /** A builder holding these values. */
+  public Builder toBuilder() {
+    var b = new Builder(appEnv);
+    b.values = values.copy();
+    return b;
   }
 
   public static MigrationSettings fromEnv() {
@@ -85,44 +100,12 @@ public final class MigrationSettings {
 
   static MigrationSettings fromEnv(Function<String, String> env) {
     var b = builder(AppEnv.fromEnv(env));
-    var mode = Settings.get(env, MODE_VARIABLE);
-    if (mode != null) {
-      b.mode = parseMode(mode, MODE_VARIABLE);
-    }
-    var locations = Settings.get(env, LOCATIONS_VARIABLE);
-    if (locations != null) {
-      b.applyLocations(Arrays.stream(locations.split(",")).map(String::trim).toList(), LOCATIONS_VARIABLE);
-    }
-    var table = Settings.get(env, TABLE_VARIABLE);
-    if (table != null) {
-      b.applyTable(table, TABLE_VARIABLE);
-    }
-    var clean = Settings.get(env, ALLOW_CLEAN_VARIABLE);
-    if (clean != null) {
-      b.allowClean = Settings.parseBoolean("allow_clean", clean, ALLOW_CLEAN_VARIABLE);
-      b.cleanSource = ALLOW_CLEAN_VARIABLE;
-    }
-    var lockTimeout = Settings.get(env, LOCK_TIMEOUT_VARIABLE);
-    if (lockTimeout != null) {
-      b.lockTimeout = Settings.parseSeconds("migrations_lock_timeout", lockTimeout, 1, MAX_LOCK_TIMEOUT_SECONDS,
-          LOCK_TIMEOUT_VARIABLE);
-    }
-    var statementLockTimeout = Settings.get(env, STATEMENT_LOCK_TIMEOUT_VARIABLE);
-    if (statementLockTimeout != null) {
-      b.statementLockTimeout = Settings.parseSeconds("migrations_statement_lock_timeout", statementLockTimeout, 1,
-          MAX_STATEMENT_LOCK_TIMEOUT_SECONDS, STATEMENT_LOCK_TIMEOUT_VARIABLE);
-    }
+    b.values.read(env, MODE, LOCATIONS, TABLE, ALLOW_CLEAN, LOCK_TIMEOUT, STATEMENT_LOCK_TIMEOUT);
     return b.build();
   }
 
-  private static MigrationMode parseMode(String raw, String source) {
-    for (var m : MigrationMode.values()) {
-      if (m.name().equalsIgnoreCase(raw.trim())) {
-        return m;
-      }
-    }
-    throw new SettingException("migrations_mode", "be one of " + Arrays.stream(MigrationMode.values())
-        .map(m -> m.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")), raw, source);
+  private static List<String> parseLocations(String raw) {
+    return Arrays.stream(raw.split(",", -1)).map(String::trim).toList();
   }
 
   public AppEnv appEnv() {
@@ -130,21 +113,21 @@ public final class MigrationSettings {
   }
 
   public MigrationMode mode() {
-    return mode;
+    return values.get(MODE);
   }
 
   /** Locations of the application's own set. */
   public List<String> locations() {
-    return locations;
+    return values.get(LOCATIONS);
   }
 
   /** History table of the application's own set. */
   public String historyTable() {
-    return historyTable;
+    return values.get(TABLE);
   }
 
   public boolean allowClean() {
-    return allowClean;
+    return values.get(ALLOW_CLEAN);
   }
 
   /**
@@ -152,62 +135,58 @@ public final class MigrationSettings {
    * before failing.
    */
   public Duration lockTimeout() {
-    return lockTimeout;
+    return values.get(LOCK_TIMEOUT);
   }
 
   /** The {@code lock_timeout} of one attempt of a migration; a timed-out attempt is logged and tried again. */
   public Duration statementLockTimeout() {
-    return statementLockTimeout;
+    return values.get(STATEMENT_LOCK_TIMEOUT);
   }
 
   /** The application's own set, {@code app}, run after every module's set. */
   public MigrationSet applicationSet() {
-    return new MigrationSet("app", MigrationSet.APPLICATION_ORDER, historyTable, locations);
+    return new MigrationSet("app", MigrationSet.APPLICATION_ORDER, historyTable(), locations());
   }
 
   @Override
   public String toString() {
-    return "MigrationSettings{mode=" + mode.name().toLowerCase(Locale.ROOT) + ", locations=" + locations
-        + ", historyTable=" + historyTable + ", allowClean=" + allowClean + ", lockTimeout="
-        + Settings.human(lockTimeout) + ", statementLockTimeout=" + Settings.human(statementLockTimeout) + "}";
+    return "MigrationSettings{mode=" + MODE.show(mode()) + ", locations=" + locations() + ", historyTable="
+        + historyTable() + ", allowClean=" + allowClean() + ", lockTimeout=" + LOCK_TIMEOUT.show(lockTimeout())
+        + ", statementLockTimeout=" + STATEMENT_LOCK_TIMEOUT.show(statementLockTimeout()) + "}";
   }
 
   /** Builder for {@link MigrationSettings}. */
   public static final class Builder {
     private final AppEnv appEnv;
-    private MigrationMode mode;
-    private List<String> locations = List.of("classpath:db/migration");
-    private String historyTable = "flyway_schema_history";
-    private boolean allowClean;
-    private String cleanSource = Settings.BUILDER;
-    private Duration lockTimeout = Duration.ofMinutes(10);
-    private Duration statementLockTimeout = Duration.ofSeconds(5);
+    private SettingValues values = new SettingValues();
 
     private Builder(AppEnv appEnv) {
       this.appEnv = appEnv;
-      this.mode = appEnv == AppEnv.PRODUCTION ? MigrationMode.VALIDATE : MigrationMode.MIGRATE;
+      values.setDefault(MODE, appEnv == AppEnv.PRODUCTION ? MigrationMode.VALIDATE : MigrationMode.MIGRATE,
+          "default for " + appEnv.id());
     }
 
+    /** Migrate, validate or off; migrate by default, validate in production. */
     public Builder mode(MigrationMode mode) {
-      this.mode = Objects.requireNonNull(mode, "mode");
+      values.set(MODE, mode);
       return this;
     }
 
-    /** Flyway locations, each {@code classpath:…} or {@code filesystem:…}. */
+    /** Flyway locations, each {@code classpath:…} or {@code filesystem:…}; default {@code classpath:db/migration}. */
     public Builder locations(String... locations) {
-      applyLocations(List.of(locations), Settings.BUILDER);
+      values.set(LOCATIONS, List.of(locations));
       return this;
     }
 
+    /** The application set's history table, matching {@code [a-z_][a-z0-9_]{0,62}}. */
     public Builder historyTable(String table) {
-      applyTable(table, Settings.BUILDER);
+      values.set(TABLE, table);
       return this;
     }
 
-    /** Whether {@link Migrations#clean()} may drop every object; never allowed in production. */
+    /** Whether {@link Migrations#clean()} may drop every object; never allowed in production. Default false. */
     public Builder allowClean(boolean allow) {
-      this.allowClean = allow;
-      this.cleanSource = Settings.BUILDER;
+      values.set(ALLOW_CLEAN, allow);
       return this;
     }
 
@@ -217,15 +196,13 @@ public final class MigrationSettings {
      * again after a back-off, until {@link #lockTimeout(Duration)} in all. 100 ms to 10 min, default 5 s.
      */
     public Builder statementLockTimeout(Duration timeout) {
-      this.statementLockTimeout = Settings.requireBetween("migrations_statement_lock_timeout", timeout,
-          Duration.ofMillis(100), Duration.ofSeconds(MAX_STATEMENT_LOCK_TIMEOUT_SECONDS), Settings.BUILDER);
+      values.set(STATEMENT_LOCK_TIMEOUT, timeout);
       return this;
     }
 
     /** How long start-up waits for locks in all (another instance migrating, table locks); 1 s to 24 h, 10 min. */
     public Builder lockTimeout(Duration timeout) {
-      this.lockTimeout = Settings.requireBetween("migrations_lock_timeout", timeout, Duration.ofSeconds(1),
-          Duration.ofSeconds(MAX_LOCK_TIMEOUT_SECONDS), Settings.BUILDER);
+      values.set(LOCK_TIMEOUT, timeout);
       return this;
     }
 
@@ -235,31 +212,11 @@ public final class MigrationSettings {
      * @throws SettingException when clean is allowed in production
      */
     public MigrationSettings build() {
-      if (allowClean && appEnv == AppEnv.PRODUCTION) {
-        throw new SettingException("allow_clean", "be false in production (clean drops every object in the schema)",
-            true, cleanSource);
+      if (values.get(ALLOW_CLEAN) && appEnv == AppEnv.PRODUCTION) {
+        throw new SettingException(ALLOW_CLEAN.name(), "be false in production (clean drops every object in the "
+            + "schema)", true, values.source(ALLOW_CLEAN));
       }
       return new MigrationSettings(this);
-    }
-
-    private void applyLocations(List<String> values, String source) {
-      if (values.isEmpty()) {
-        throw new SettingException("migrations_locations", "name at least one location", "nothing", source);
-      }
-      for (var location : values) {
-        if (!LOCATION.matcher(location).matches()) {
-          throw new SettingException("migrations_locations",
-              "be classpath:<path> or filesystem:<path>, comma-separated", location, source);
-        }
-      }
-      this.locations = List.copyOf(values);
-    }
-
-    private void applyTable(String table, String source) {
-      if (table == null || !TABLE.matcher(table).matches()) {
-        throw new SettingException("migrations_table", "match [a-z_][a-z0-9_]{0,62}", table, source);
-      }
-      this.historyTable = table;
     }
   }
 }

@@ -140,7 +140,7 @@ class LockWaitTest {
         .isInstanceOf(LifecycleException.class)
         .hasMessageContaining("Migration set 'app' could not take the locks it needs: V2 (V2__orders_flag.sql) waited")
         .hasMessageContaining("a lock on orders held by pid " + holderPid + " (user ")
-        .hasMessageContaining("start-up waits at most 3 s (BALLAST_MIGRATIONS_LOCK_TIMEOUT)");
+        .hasMessageContaining("start-up waits at most 3 s (BALLAST_MIGRATIONS_LOCK_TIMEOUT_SECONDS)");
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(15));
     assertThat(logged("is waiting for a lock on orders held by pid " + holderPid)).isTrue();
   }

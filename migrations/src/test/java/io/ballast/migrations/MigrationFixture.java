@@ -53,7 +53,7 @@ final class MigrationFixture implements BeforeEachCallback, AfterEachCallback {
   }
 
   MigrationSettings.Builder settings() {
-    return MigrationSettings.builder(io.ballast.core.AppEnv.DEVELOPMENT).locations("filesystem:" + dir);
+    return MigrationSettings.builder(io.ballast.core.settings.AppEnv.DEVELOPMENT).locations("filesystem:" + dir);
   }
 
   Ballast start(MigrationSettings settings, Module... extra) {

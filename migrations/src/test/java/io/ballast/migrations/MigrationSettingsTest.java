@@ -3,8 +3,8 @@ package io.ballast.migrations;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.ballast.core.AppEnv;
-import io.ballast.core.SettingException;
+import io.ballast.core.settings.AppEnv;
+import io.ballast.core.settings.SettingException;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -40,10 +40,27 @@ class MigrationSettingsTest {
     assertThatThrownBy(() -> MigrationSettings.fromEnv(Map.of("BALLAST_MIGRATIONS_LOCATIONS", "db/migration")))
         .hasMessage("migrations_locations must be classpath:<path> or filesystem:<path>, comma-separated, but was"
             + " db/migration (from BALLAST_MIGRATIONS_LOCATIONS)");
+    assertThatThrownBy(() -> MigrationSettings.builder(AppEnv.DEVELOPMENT).locations())
+        .hasMessage("migrations_locations must be classpath:<path> or filesystem:<path>, comma-separated, but was"
+            + "  (from builder)");
+    assertThatThrownBy(() -> MigrationSettings.fromEnv(Map.of("BALLAST_MIGRATIONS_LOCK_TIMEOUT_SECONDS", "0")))
+        .hasMessage("migrations_lock_timeout must be between 1s and 1d, but was 0s"
+            + " (from BALLAST_MIGRATIONS_LOCK_TIMEOUT_SECONDS)");
     assertThatThrownBy(() -> MigrationSettings.fromEnv(Map.of("BALLAST_MIGRATIONS_TABLE", "Bad-Table")))
-        .hasMessage("migrations_table must match [a-z_][a-z0-9_]{0,62}, but was Bad-Table (from BALLAST_MIGRATIONS_TABLE)");
+        .hasMessage("migrations_table must be a table name matching [a-z_][a-z0-9_]{0,62}, but was Bad-Table"
+            + " (from BALLAST_MIGRATIONS_TABLE)");
     assertThatThrownBy(() -> MigrationSettings.fromEnv(Map.of("BALLAST_MIGRATIONS_ALLOW_CLEAN", "maybe")))
         .hasMessage("allow_clean must be true or false, but was maybe (from BALLAST_MIGRATIONS_ALLOW_CLEAN)");
+  }
+
+  @Test
+  void lockTimeouts_readTheirSecondsVariables_andTheOldNames() {
+    var s = MigrationSettings.fromEnv(Map.of("BALLAST_MIGRATIONS_LOCK_TIMEOUT_SECONDS", "30",
+        "BALLAST_MIGRATIONS_STATEMENT_LOCK_TIMEOUT", "2"));
+    assertThat(s.lockTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(s.statementLockTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
+    var base = MigrationSettings.builder(AppEnv.STAGING).historyTable("h").build();
+    assertThat(MigrationSettings.from(base).allowClean(true).build().historyTable()).isEqualTo("h");
   }
 
   @Test

@@ -1,7 +1,7 @@
 package io.ballast.pool;
 
-import io.ballast.core.SettingException;
-import io.ballast.core.internal.Urls;
+import io.ballast.core.settings.SettingException;
+import io.ballast.core.settings.Urls;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * @param password   the password, or {@code null}
  * @param parameters the query parameters in order, without {@code user} and {@code password}
  */
-public record DatabaseUrl(List<String> hosts, List<Integer> ports, String database, String user, String password,
+record DatabaseUrl(List<String> hosts, List<Integer> ports, String database, String user, String password,
     Map<String, String> parameters) {
   private static final Pattern PARAMETER_START = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]*=.*", Pattern.DOTALL);
 

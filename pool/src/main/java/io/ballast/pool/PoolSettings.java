@@ -1,8 +1,10 @@
 package io.ballast.pool;
 
-import io.ballast.core.AppEnv;
-import io.ballast.core.SettingException;
-import io.ballast.core.internal.Settings;
+import io.ballast.core.settings.AppEnv;
+import io.ballast.core.settings.SettingException;
+import io.ballast.core.settings.Checks;
+import io.ballast.core.settings.Setting;
+import io.ballast.core.settings.SettingValues;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -34,17 +36,27 @@ import org.postgresql.PGProperty;
  */
 public final class PoolSettings {
   public static final String DATABASE_URL = "DATABASE_URL";
-  public static final String CONNECTION_LIMIT_VARIABLE = "DB_CONNECTION_LIMIT";
-  public static final String POOL_TIMEOUT_VARIABLE = "DB_POOL_TIMEOUT";
-  public static final String CONNECT_TIMEOUT_VARIABLE = "DB_CONNECT_TIMEOUT";
-  public static final String INSTANCES_VARIABLE = "DB_INSTANCES";
-  public static final String PGBOUNCER_VARIABLE = "DB_PGBOUNCER";
 
   static final int MAX_CONNECTION_LIMIT = 1000;
-  static final int MAX_POOL_TIMEOUT_SECONDS = 3600;
-  static final int MAX_CONNECT_TIMEOUT_SECONDS = 300;
-  static final int MAX_INSTANCES = 1000;
-  private static final Duration MIN_POOL_TIMEOUT = Duration.ofMillis(250); // HikariCP's floor
+  /** The pool's maximum (and fixed) size; {@code connection_limit} in {@code DATABASE_URL}. */
+  public static final Setting<Integer> CONNECTION_LIMIT = Setting.integer("connection_limit", 1, MAX_CONNECTION_LIMIT)
+      .variable("DB_CONNECTION_LIMIT").build();
+  /** How long a caller waits for a free connection; {@code pool_timeout} (seconds) in {@code DATABASE_URL}. */
+  public static final Setting<Duration> POOL_TIMEOUT = Setting.seconds("pool_timeout", Duration.ofMillis(250),
+      Duration.ofHours(1)).variable("DB_POOL_TIMEOUT_SECONDS").deprecated("DB_POOL_TIMEOUT").build();
+  /** How long the driver waits to open a connection; {@code connect_timeout} (seconds) in {@code DATABASE_URL}. */
+  public static final Setting<Duration> CONNECT_TIMEOUT = Setting.seconds("connect_timeout", Duration.ofSeconds(1),
+      Duration.ofMinutes(5)).check(d -> d.toNanosPart() != 0 ? "be whole seconds" : null)
+      .variable("DB_CONNECT_TIMEOUT_SECONDS").deprecated("DB_CONNECT_TIMEOUT").defaultValue(Duration.ofSeconds(5))
+      .build();
+  /** PgBouncer in transaction mode; {@code pgbouncer} in {@code DATABASE_URL}. */
+  public static final Setting<Boolean> PGBOUNCER = Setting.bool("pgbouncer").variable("DB_PGBOUNCER")
+      .defaultValue(false).build();
+  /** Instances sharing the server, for the {@code max_connections} check. */
+  public static final Setting<Integer> INSTANCES = Setting.integer("instances", 1, 1000).variable("DB_INSTANCES")
+      .defaultValue(1).build();
+  /** The variable of {@link #PGBOUNCER}. */
+  public static final String PGBOUNCER_VARIABLE = PGBOUNCER.variable();
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
   private static final List<String> OWN_PARAMETERS =
@@ -58,11 +70,7 @@ public final class PoolSettings {
   private final String username;
   private final String password;
   private final String schema;
-  private final int connectionLimit;
-  private final Duration poolTimeout;
-  private final Duration connectTimeout;
-  private final boolean pgbouncer;
-  private final int instances;
+  private final SettingValues values;
   private final Map<String, String> driverProperties;
 
   private PoolSettings(Builder b) {
@@ -74,12 +82,28 @@ public final class PoolSettings {
     this.username = b.username;
     this.password = b.password;
     this.schema = b.schema;
-    this.connectionLimit = b.connectionLimit;
-    this.poolTimeout = b.poolTimeout;
-    this.connectTimeout = b.connectTimeout;
-    this.pgbouncer = b.pgbouncer;
-    this.instances = b.instances;
+    this.values = b.values.copy();
     this.driverProperties = Collections.unmodifiableMap(new LinkedHashMap<>(b.driverProperties));
+  }
+
+  /** A builder holding {@code base}'s values. */
+  public static Builder from(PoolSettings base) {
+    return base.toBuilder();
+  }
+
+  /** A builder holding these values: hosts, database, credentials, parameters and every setting. */
+  public Builder toBuilder() {
+    var b = new Builder(appEnv);
+    b.name = name;
+    b.hosts = new ArrayList<>(hosts);
+    b.ports = new ArrayList<>(ports);
+    b.database = database;
+    b.username = username;
+    b.password = password;
+    b.schema = schema;
+    b.values = values.copy();
+    b.driverProperties.putAll(driverProperties);
+    return b;
   }
 
   /** A builder with development defaults. */
@@ -104,32 +128,12 @@ public final class PoolSettings {
 
   static PoolSettings fromEnv(Function<String, String> env) {
     var b = new Builder(AppEnv.fromEnv(env));
-    var url = Settings.get(env, DATABASE_URL);
+    var url = Checks.get(env, DATABASE_URL);
     if (url == null) {
       throw new SettingException(DATABASE_URL, "be set to postgresql://user:pass@host:5432/db", null, "environment");
     }
     b.applyUrl(url, DATABASE_URL);
-    var limit = Settings.get(env, CONNECTION_LIMIT_VARIABLE);
-    if (limit != null) {
-      b.connectionLimit = Settings.parseInt("connection_limit", limit, 1, MAX_CONNECTION_LIMIT, CONNECTION_LIMIT_VARIABLE);
-    }
-    var poolTimeout = Settings.get(env, POOL_TIMEOUT_VARIABLE);
-    if (poolTimeout != null) {
-      b.poolTimeout = Settings.parseSeconds("pool_timeout", poolTimeout, 1, MAX_POOL_TIMEOUT_SECONDS, POOL_TIMEOUT_VARIABLE);
-    }
-    var connectTimeout = Settings.get(env, CONNECT_TIMEOUT_VARIABLE);
-    if (connectTimeout != null) {
-      b.connectTimeout = Settings.parseSeconds("connect_timeout", connectTimeout, 1, MAX_CONNECT_TIMEOUT_SECONDS,
-          CONNECT_TIMEOUT_VARIABLE);
-    }
-    var instances = Settings.get(env, INSTANCES_VARIABLE);
-    if (instances != null) {
-      b.instances = Settings.parseInt("instances", instances, 1, MAX_INSTANCES, INSTANCES_VARIABLE);
-    }
-    var pgbouncer = Settings.get(env, PGBOUNCER_VARIABLE);
-    if (pgbouncer != null) {
-      b.pgbouncer = Settings.parseBoolean("pgbouncer", pgbouncer, PGBOUNCER_VARIABLE);
-    }
+    b.values.read(env, CONNECTION_LIMIT, POOL_TIMEOUT, CONNECT_TIMEOUT, INSTANCES, PGBOUNCER);
     return b.build();
   }
 
@@ -171,27 +175,27 @@ public final class PoolSettings {
 
   /** The pool's maximum (and fixed) size. */
   public int connectionLimit() {
-    return connectionLimit;
+    return values.get(CONNECTION_LIMIT);
   }
 
   /** How long a caller waits for a free connection before {@link PoolExhaustedException}. */
   public Duration poolTimeout() {
-    return poolTimeout;
+    return values.get(POOL_TIMEOUT);
   }
 
   /** How long the driver waits to open a connection to the server. */
   public Duration connectTimeout() {
-    return connectTimeout;
+    return values.get(CONNECT_TIMEOUT);
   }
 
   /** Whether connections go through PgBouncer in transaction mode ({@code prepareThreshold=0}). */
   public boolean pgbouncer() {
-    return pgbouncer;
+    return values.get(PGBOUNCER);
   }
 
   /** How many instances of the service share the server, for the {@code max_connections} check. */
   public int instances() {
-    return instances;
+    return values.get(INSTANCES);
   }
 
   /** Extra pgjdbc connection properties, e.g. {@code sslmode}. */
@@ -212,9 +216,9 @@ public final class PoolSettings {
   @Override
   public String toString() {
     return "PoolSettings{name=" + name + ", url=" + maskedUrl() + ", appEnv=" + appEnv.id()
-        + (schema != null ? ", schema=" + schema : "") + ", connection_limit=" + connectionLimit
-        + ", pool_timeout=" + Settings.human(poolTimeout) + ", connect_timeout=" + Settings.human(connectTimeout)
-        + ", pgbouncer=" + pgbouncer + ", instances=" + instances
+        + (schema != null ? ", schema=" + schema : "") + ", connection_limit=" + connectionLimit()
+        + ", pool_timeout=" + POOL_TIMEOUT.show(poolTimeout()) + ", connect_timeout="
+        + CONNECT_TIMEOUT.show(connectTimeout()) + ", pgbouncer=" + pgbouncer() + ", instances=" + instances()
         + (driverProperties.isEmpty() ? "" : ", driverProperties=" + maskProperties(driverProperties)) + "}";
   }
 
@@ -234,27 +238,24 @@ public final class PoolSettings {
     private String username;
     private String password;
     private String schema;
-    private int connectionLimit;
-    private Duration poolTimeout;
-    private Duration connectTimeout = Duration.ofSeconds(5);
-    private boolean pgbouncer;
-    private int instances = 1;
+    private SettingValues values = new SettingValues();
     private final Map<String, String> driverProperties = new LinkedHashMap<>();
 
     private Builder(AppEnv appEnv) {
       this.appEnv = appEnv;
+      var why = "default for " + appEnv.id();
       switch (appEnv) {
         case DEVELOPMENT -> {
-          connectionLimit = 10;
-          poolTimeout = Duration.ofSeconds(10);
+          values.setDefault(CONNECTION_LIMIT, 10, why);
+          values.setDefault(POOL_TIMEOUT, Duration.ofSeconds(10), why);
         }
         case STAGING -> {
-          connectionLimit = 15;
-          poolTimeout = Duration.ofSeconds(20);
+          values.setDefault(CONNECTION_LIMIT, 15, why);
+          values.setDefault(POOL_TIMEOUT, Duration.ofSeconds(20), why);
         }
         case PRODUCTION -> {
-          connectionLimit = 20;
-          poolTimeout = Duration.ofSeconds(30);
+          values.setDefault(CONNECTION_LIMIT, 20, why);
+          values.setDefault(POOL_TIMEOUT, Duration.ofSeconds(30), why);
         }
         default -> throw new AssertionError(appEnv);
       }
@@ -262,14 +263,14 @@ public final class PoolSettings {
 
     /** Takes hosts, database, credentials and parameters from a {@code DATABASE_URL}-style URL. */
     public Builder url(String databaseUrl) {
-      applyUrl(databaseUrl, Settings.BUILDER);
+      applyUrl(databaseUrl, Checks.BUILDER);
       return this;
     }
 
     /** The pool's name, {@code [A-Za-z0-9][A-Za-z0-9_.-]*}; {@code primary} by default. */
     public Builder name(String name) {
       if (name == null || !NAME.matcher(name).matches()) {
-        throw new SettingException("name", "match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}", name, Settings.BUILDER);
+        throw new SettingException("name", "match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}", name, Checks.BUILDER);
       }
       this.name = name;
       return this;
@@ -278,7 +279,7 @@ public final class PoolSettings {
     /** A single host, replacing any hosts set before; the port stays 5432 unless {@link #port} sets it. */
     public Builder host(String host) {
       if (host == null || host.isBlank()) {
-        throw new SettingException("host", "be a host name or address", host, Settings.BUILDER);
+        throw new SettingException("host", "be a host name or address", host, Checks.BUILDER);
       }
       this.hosts = new ArrayList<>(List.of(host.trim()));
       this.ports = new ArrayList<>(List.of(ports.isEmpty() ? 5432 : ports.get(0)));
@@ -287,10 +288,10 @@ public final class PoolSettings {
 
     /** The port of the single host. */
     public Builder port(int port) {
-      Settings.requireBetween("port", port, 1, 65535, Settings.BUILDER);
+      Checks.requireBetween("port", port, 1, 65535, Checks.BUILDER);
       if (hosts.size() > 1) {
         throw new SettingException("port", "be given per host in url(…) when there are several hosts", port,
-            Settings.BUILDER);
+            Checks.BUILDER);
       }
       this.ports = new ArrayList<>(List.of(port));
       return this;
@@ -298,7 +299,7 @@ public final class PoolSettings {
 
     public Builder database(String database) {
       if (database == null || database.isBlank()) {
-        throw new SettingException("database", "be a database name", database, Settings.BUILDER);
+        throw new SettingException("database", "be a database name", database, Checks.BUILDER);
       }
       this.database = database;
       return this;
@@ -306,7 +307,7 @@ public final class PoolSettings {
 
     public Builder username(String username) {
       if (username == null || username.isBlank()) {
-        throw new SettingException("username", "be a role name", username, Settings.BUILDER);
+        throw new SettingException("username", "be a role name", username, Checks.BUILDER);
       }
       this.username = username;
       return this;
@@ -320,49 +321,43 @@ public final class PoolSettings {
 
     /** The schema to put first on the search path, a plain identifier; {@code null} for the server default. */
     public Builder schema(String schema) {
-      applySchema(schema, Settings.BUILDER);
+      applySchema(schema, Checks.BUILDER);
       return this;
     }
 
-    /** Between 1 and 1000. */
+    /** The pool's size: 1 to 1 000; 10 / 15 / 20 by {@code APP_ENV}. */
     public Builder connectionLimit(int limit) {
-      this.connectionLimit = Settings.requireBetween("connection_limit", limit, 1, MAX_CONNECTION_LIMIT, Settings.BUILDER);
+      values.set(CONNECTION_LIMIT, limit);
       return this;
     }
 
-    /** Between 250 ms and 1 hour. */
+    /** How long a caller waits for a connection: 250 ms to 1 hour; 10 / 20 / 30 s by {@code APP_ENV}. */
     public Builder poolTimeout(Duration timeout) {
-      this.poolTimeout = Settings.requireBetween("pool_timeout", timeout, MIN_POOL_TIMEOUT,
-          Duration.ofSeconds(MAX_POOL_TIMEOUT_SECONDS), Settings.BUILDER);
+      values.set(POOL_TIMEOUT, timeout);
       return this;
     }
 
-    /** Between 1 second and 5 minutes, in whole seconds (the driver's unit). */
+    /** How long opening a connection may take: 1 s to 5 min, whole seconds (the driver's unit); default 5 s. */
     public Builder connectTimeout(Duration timeout) {
-      Settings.requireBetween("connect_timeout", timeout, Duration.ofSeconds(1),
-          Duration.ofSeconds(MAX_CONNECT_TIMEOUT_SECONDS), Settings.BUILDER);
-      if (timeout.toNanosPart() != 0) {
-        throw new SettingException("connect_timeout", "be whole seconds", Settings.human(timeout), Settings.BUILDER);
-      }
-      this.connectTimeout = timeout;
+      values.set(CONNECT_TIMEOUT, timeout);
       return this;
     }
 
-    /** PgBouncer in transaction mode: no server-side prepared statements. */
+    /** PgBouncer in transaction mode: no server-side prepared statements. Default false. */
     public Builder pgbouncer(boolean pgbouncer) {
-      this.pgbouncer = pgbouncer;
+      values.set(PGBOUNCER, pgbouncer);
       return this;
     }
 
-    /** How many instances of the service share the server; between 1 and 1000, default 1. */
+    /** How many instances of the service share the server: 1 to 1 000, default 1. */
     public Builder instances(int instances) {
-      this.instances = Settings.requireBetween("instances", instances, 1, MAX_INSTANCES, Settings.BUILDER);
+      values.set(INSTANCES, instances);
       return this;
     }
 
     /** An extra pgjdbc connection property (see {@code org.postgresql.PGProperty}). */
     public Builder driverProperty(String key, String value) {
-      applyDriverProperty(key, value, Settings.BUILDER);
+      applyDriverProperty(key, value, Checks.BUILDER);
       return this;
     }
 
@@ -374,15 +369,15 @@ public final class PoolSettings {
     public PoolSettings build() {
       if (hosts.isEmpty()) {
         throw new SettingException("host", "be set, through DATABASE_URL or the builder's url(…) or host(…)", null,
-            Settings.BUILDER);
+            Checks.BUILDER);
       }
       if (database == null) {
         throw new SettingException("database", "be set, through DATABASE_URL or the builder's url(…) or database(…)",
-            null, Settings.BUILDER);
+            null, Checks.BUILDER);
       }
       if (username == null) {
         throw new SettingException("username", "be set, through DATABASE_URL or the builder's url(…) or username(…)",
-            null, Settings.BUILDER);
+            null, Checks.BUILDER);
       }
       return new PoolSettings(this);
     }
@@ -404,13 +399,11 @@ public final class PoolSettings {
     private void applyParameter(String key, String value, String source) {
       switch (key) {
         case "schema", "currentSchema" -> applySchema(value, source);
-        case "connection_limit" -> connectionLimit =
-            Settings.parseInt("connection_limit", value, 1, MAX_CONNECTION_LIMIT, source);
-        case "pool_timeout" -> poolTimeout =
-            Settings.parseSeconds("pool_timeout", value, 1, MAX_POOL_TIMEOUT_SECONDS, source);
-        case "connect_timeout", "connectTimeout" -> connectTimeout =
-            Settings.parseSeconds("connect_timeout", value, 1, MAX_CONNECT_TIMEOUT_SECONDS, source);
-        case "pgbouncer" -> pgbouncer = Settings.parseBoolean("pgbouncer", value, source);
+        case "connection_limit" -> values.set(CONNECTION_LIMIT, CONNECTION_LIMIT.parse(value, source), source);
+        case "pool_timeout" -> values.set(POOL_TIMEOUT, POOL_TIMEOUT.parse(value, source), source);
+        case "connect_timeout", "connectTimeout" ->
+            values.set(CONNECT_TIMEOUT, CONNECT_TIMEOUT.parse(value, source), source);
+        case "pgbouncer" -> values.set(PGBOUNCER, PGBOUNCER.parse(value, source), source);
         case "application_name" -> applyDriverProperty(PGProperty.APPLICATION_NAME.getName(), value, source);
         default -> applyDriverProperty(key, value, source);
       }

@@ -3,8 +3,8 @@ package io.ballast.pool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.ballast.core.AppEnv;
-import io.ballast.core.SettingException;
+import io.ballast.core.settings.AppEnv;
+import io.ballast.core.settings.SettingException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -106,9 +106,9 @@ class PoolSettingsTest {
       "postgresql://u:pw@h/d?connection_limit=-5 | connection_limit must be between 1 and 1000, but was -5 (from DATABASE_URL)",
       "postgresql://u:pw@h/d?connection_limit=1001 | connection_limit must be between 1 and 1000, but was 1001 (from DATABASE_URL)",
       "postgresql://u:pw@h/d?connection_limit=ten | connection_limit must be a whole number between 1 and 1000, but was ten (from DATABASE_URL)",
-      "postgresql://u:pw@h/d?pool_timeout=0 | pool_timeout must be between 1 and 3600 seconds, but was 0 (from DATABASE_URL)",
-      "postgresql://u:pw@h/d?pool_timeout=1.5 | pool_timeout must be a whole number of seconds between 1 and 3600, but was 1.5 (from DATABASE_URL)",
-      "postgresql://u:pw@h/d?connect_timeout=301 | connect_timeout must be between 1 and 300 seconds, but was 301 (from DATABASE_URL)",
+      "postgresql://u:pw@h/d?pool_timeout=0 | pool_timeout must be between 250ms and 1h, but was 0s (from DATABASE_URL)",
+      "postgresql://u:pw@h/d?pool_timeout=1.5 | pool_timeout must be a whole number of seconds, between 250ms and 1h, but was 1.5 (from DATABASE_URL)",
+      "postgresql://u:pw@h/d?connect_timeout=301 | connect_timeout must be between 1s and 5m, but was 301s (from DATABASE_URL)",
       "postgresql://u:pw@h/d?pgbouncer=yes | pgbouncer must be true or false, but was yes (from DATABASE_URL)",
       "postgresql://u:pw@h/d?schema=a;drop | schema must be a plain identifier ([A-Za-z_][A-Za-z0-9_$]*, at most 63 characters), but was a;drop (from DATABASE_URL)",
       "postgresql://u:pw@h:99999/d | DATABASE_URL must have a port between 1 and 65535, but was postgresql://****@h:99999/d (from DATABASE_URL)",
@@ -141,13 +141,29 @@ class PoolSettingsTest {
     assertThatThrownBy(() -> PoolSettings.fromEnv(env("DATABASE_URL", url, "DB_CONNECTION_LIMIT", "0")))
         .hasMessage("connection_limit must be between 1 and 1000, but was 0 (from DB_CONNECTION_LIMIT)");
     assertThatThrownBy(() -> PoolSettings.fromEnv(env("DATABASE_URL", url, "DB_POOL_TIMEOUT", "x")))
-        .hasMessage("pool_timeout must be a whole number of seconds between 1 and 3600, but was x (from DB_POOL_TIMEOUT)");
-    assertThatThrownBy(() -> PoolSettings.fromEnv(env("DATABASE_URL", url, "DB_CONNECT_TIMEOUT", "-1")))
-        .hasMessage("connect_timeout must be between 1 and 300 seconds, but was -1 (from DB_CONNECT_TIMEOUT)");
+        .hasMessage("pool_timeout must be a whole number of seconds, between 250ms and 1h, but was x (from DB_POOL_TIMEOUT)");
+    assertThatThrownBy(() -> PoolSettings.fromEnv(env("DATABASE_URL", url, "DB_CONNECT_TIMEOUT_SECONDS", "-1")))
+        .hasMessage("connect_timeout must be between 1s and 5m, but was -1s (from DB_CONNECT_TIMEOUT_SECONDS)");
     assertThatThrownBy(() -> PoolSettings.fromEnv(env("DATABASE_URL", url, "DB_INSTANCES", "0")))
         .hasMessage("instances must be between 1 and 1000, but was 0 (from DB_INSTANCES)");
     assertThatThrownBy(() -> PoolSettings.fromEnv(env("DATABASE_URL", url, "APP_ENV", "qa")))
         .hasMessage("APP_ENV must be one of development, staging, production, but was qa (from APP_ENV)");
+  }
+
+  @Test
+  void timeoutsFromTheEnvironment_carryTheirUnit_theOldNamesStillWork_andToBuilderKeepsEverything() {
+    var s = PoolSettings.fromEnv(env("DATABASE_URL", "postgresql://u:p@h:6000/d?schema=s&sslmode=disable",
+        "DB_POOL_TIMEOUT_SECONDS", "4", "DB_CONNECT_TIMEOUT", "3"));
+    assertThat(s.poolTimeout()).isEqualTo(Duration.ofSeconds(4));
+    assertThat(s.connectTimeout()).isEqualTo(Duration.ofSeconds(3));
+    var copy = PoolSettings.from(s).connectionLimit(3).build();
+    assertThat(copy.connectionLimit()).isEqualTo(3);
+    assertThat(copy.poolTimeout()).isEqualTo(Duration.ofSeconds(4));
+    assertThat(copy.ports()).containsExactly(6000);
+    assertThat(copy.schema()).isEqualTo("s");
+    assertThat(copy.password()).isEqualTo("p");
+    assertThat(copy.driverProperties()).containsEntry("sslmode", "disable");
+    assertThat(s.connectionLimit()).isEqualTo(10);
   }
 
   @Test

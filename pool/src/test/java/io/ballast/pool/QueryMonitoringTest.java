@@ -7,7 +7,7 @@ import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.table;
 
 import com.codahale.metrics.MetricRegistry;
-import io.ballast.core.AppEnv;
+import io.ballast.core.settings.AppEnv;
 import io.ballast.core.Ballast;
 import io.ballast.core.CoreModule;
 import io.ballast.core.CoreSettings;

@@ -111,7 +111,7 @@ class UrlSecretsTest {
         proxy.cut();
         var unreachable = url.replace("@" + role.host() + ":" + role.port(), "@" + proxy.host() + ":" + proxy.port());
         try (var app = Ballast.start(new CoreModule(CoreSettings.defaults()), new PoolModule(PoolSettings.fromEnv(
-            Map.of("DATABASE_URL", unreachable, "DB_CONNECT_TIMEOUT", "1", "DB_POOL_TIMEOUT", "1"))))) {
+            Map.of("DATABASE_URL", unreachable, "DB_CONNECT_TIMEOUT_SECONDS", "1", "DB_POOL_TIMEOUT_SECONDS", "1"))))) {
           throw new AssertionError("started without a server");
         } catch (RuntimeException e) {
           assertThat(messages(e)).contains(proxy.host() + ":" + proxy.port());

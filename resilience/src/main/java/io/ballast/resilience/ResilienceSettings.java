@@ -1,21 +1,24 @@
 package io.ballast.resilience;
 
-import io.ballast.core.SettingException;
-import io.ballast.core.internal.Settings;
+import io.ballast.core.settings.Setting;
+import io.ballast.core.settings.Checks;
+import io.ballast.core.settings.SettingValues;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.Function;
 
 /**
  * Settings of the database breaker, transaction retry, the bulkhead and the Redis breaker. Immutable; build with
- * {@link #fromEnv()} or {@link #builder()}.
+ * {@link #defaults()}, {@link #builder()}, {@link #fromEnv()}, {@link #fromEnv(Map)}, or {@link #toBuilder()} /
+ * {@link #from(ResilienceSettings)}.
  *
  * <table>
  *   <caption>Environment</caption>
  *   <tr><th>variable</th><th>meaning</th><th>default</th></tr>
  *   <tr><td>{@code BALLAST_DB_BREAKER_FAILURES}</td><td>failures in a row (of the kinds that count) that open
- *       the database breaker</td><td>5</td></tr>
- *   <tr><td>{@code BALLAST_DB_BREAKER_OPEN_SECONDS}</td><td>how long it stays open before trial calls</td><td>30</td></tr>
+ *       the database breaker, 1–1000</td><td>5</td></tr>
+ *   <tr><td>{@code BALLAST_DB_BREAKER_OPEN_SECONDS}</td><td>how long it stays open at most before trial calls
+ *       (earlier once the database accepts connections again)</td><td>30</td></tr>
  *   <tr><td>{@code BALLAST_DB_BREAKER_TRIAL_CALLS}</td><td>successful trial calls that close it again</td><td>2</td></tr>
  *   <tr><td>{@code BALLAST_TX_RETRY_MAX_ATTEMPTS}</td><td>attempts of a retried transaction, the first
  *       included</td><td>5</td></tr>
@@ -30,42 +33,36 @@ import java.util.function.Function;
  * </table>
  */
 public final class ResilienceSettings {
-  public static final String DB_FAILURES_VARIABLE = "BALLAST_DB_BREAKER_FAILURES";
-  public static final String DB_OPEN_VARIABLE = "BALLAST_DB_BREAKER_OPEN_SECONDS";
-  public static final String DB_TRIALS_VARIABLE = "BALLAST_DB_BREAKER_TRIAL_CALLS";
-  public static final String RETRY_ATTEMPTS_VARIABLE = "BALLAST_TX_RETRY_MAX_ATTEMPTS";
-  public static final String RETRY_INITIAL_VARIABLE = "BALLAST_TX_RETRY_INITIAL_DELAY_MS";
-  public static final String RETRY_MAX_VARIABLE = "BALLAST_TX_RETRY_MAX_DELAY_MS";
-  public static final String BULKHEAD_ENABLED_VARIABLE = "BALLAST_BULKHEAD_ENABLED";
-  public static final String BULKHEAD_MAX_VARIABLE = "BALLAST_BULKHEAD_MAX_CONCURRENT";
-  public static final String BULKHEAD_WAIT_VARIABLE = "BALLAST_BULKHEAD_MAX_WAIT_MS";
-  public static final String REDIS_FAILURES_VARIABLE = "BALLAST_REDIS_BREAKER_FAILURES";
-  public static final String REDIS_OPEN_VARIABLE = "BALLAST_REDIS_BREAKER_OPEN_SECONDS";
+  public static final Setting<Integer> DB_BREAKER_FAILURES = Setting.integer("db_breaker_failures", 1, 1000)
+      .variable("BALLAST_DB_BREAKER_FAILURES").defaultValue(5).build();
+  public static final Setting<Duration> DB_BREAKER_OPEN = Setting.seconds("db_breaker_open", Duration.ofMillis(1),
+      Duration.ofHours(1)).variable("BALLAST_DB_BREAKER_OPEN_SECONDS").defaultValue(Duration.ofSeconds(30)).build();
+  public static final Setting<Integer> DB_BREAKER_TRIAL_CALLS = Setting.integer("db_breaker_trial_calls", 1, 100)
+      .variable("BALLAST_DB_BREAKER_TRIAL_CALLS").defaultValue(2).build();
+  public static final Setting<Integer> TX_RETRY_MAX_ATTEMPTS = Setting.integer("tx_retry_max_attempts", 1, 50)
+      .variable("BALLAST_TX_RETRY_MAX_ATTEMPTS").defaultValue(5).build();
+  public static final Setting<Duration> TX_RETRY_INITIAL_DELAY = Setting.millis("tx_retry_initial_delay",
+      Duration.ofMillis(1), Duration.ofMinutes(1)).variable("BALLAST_TX_RETRY_INITIAL_DELAY_MS")
+      .defaultValue(Duration.ofMillis(20)).build();
+  public static final Setting<Duration> TX_RETRY_MAX_DELAY = Setting.millis("tx_retry_max_delay",
+      Duration.ofMillis(1), Duration.ofMinutes(10)).variable("BALLAST_TX_RETRY_MAX_DELAY_MS")
+      .defaultValue(Duration.ofSeconds(1)).build();
+  public static final Setting<Boolean> BULKHEAD_ENABLED = Setting.bool("bulkhead_enabled")
+      .variable("BALLAST_BULKHEAD_ENABLED").defaultValue(false).build();
+  public static final Setting<Integer> BULKHEAD_MAX_CONCURRENT = Setting.integer("bulkhead_max_concurrent", 0, 10_000)
+      .variable("BALLAST_BULKHEAD_MAX_CONCURRENT").defaultValue(0).build();
+  public static final Setting<Duration> BULKHEAD_MAX_WAIT = Setting.millis("bulkhead_max_wait", Duration.ZERO,
+      Duration.ofMinutes(1)).variable("BALLAST_BULKHEAD_MAX_WAIT_MS").defaultValue(Duration.ofMillis(100)).build();
+  public static final Setting<Integer> REDIS_BREAKER_FAILURES = Setting.integer("redis_breaker_failures", 1, 1000)
+      .variable("BALLAST_REDIS_BREAKER_FAILURES").defaultValue(5).build();
+  public static final Setting<Duration> REDIS_BREAKER_OPEN = Setting.seconds("redis_breaker_open",
+      Duration.ofMillis(1), Duration.ofHours(1)).variable("BALLAST_REDIS_BREAKER_OPEN_SECONDS")
+      .defaultValue(Duration.ofSeconds(5)).build();
 
-  private final int dbFailureThreshold;
-  private final Duration dbOpenDuration;
-  private final int dbTrialCalls;
-  private final int retryMaxAttempts;
-  private final Duration retryInitialDelay;
-  private final Duration retryMaxDelay;
-  private final boolean bulkheadEnabled;
-  private final int bulkheadMaxConcurrent;
-  private final Duration bulkheadMaxWait;
-  private final int redisFailureThreshold;
-  private final Duration redisOpenDuration;
+  private final SettingValues values;
 
   private ResilienceSettings(Builder b) {
-    this.dbFailureThreshold = b.dbFailureThreshold;
-    this.dbOpenDuration = b.dbOpenDuration;
-    this.dbTrialCalls = b.dbTrialCalls;
-    this.retryMaxAttempts = b.retryMaxAttempts;
-    this.retryInitialDelay = b.retryInitialDelay;
-    this.retryMaxDelay = b.retryMaxDelay;
-    this.bulkheadEnabled = b.bulkheadEnabled;
-    this.bulkheadMaxConcurrent = b.bulkheadMaxConcurrent;
-    this.bulkheadMaxWait = b.bulkheadMaxWait;
-    this.redisFailureThreshold = b.redisFailureThreshold;
-    this.redisOpenDuration = b.redisOpenDuration;
+    this.values = b.values.copy();
   }
 
   public static ResilienceSettings defaults() {
@@ -74,6 +71,18 @@ public final class ResilienceSettings {
 
   public static Builder builder() {
     return new Builder();
+  }
+
+  /** A builder holding {@code base}'s values. */
+  public static Builder from(ResilienceSettings base) {
+    return base.toBuilder();
+  }
+
+  /** A builder holding these values. */
+  public Builder toBuilder() {
+    var b = new Builder();
+    b.values = values.copy();
+    return b;
   }
 
   public static ResilienceSettings fromEnv() {
@@ -86,190 +95,142 @@ public final class ResilienceSettings {
 
   static ResilienceSettings fromEnv(Function<String, String> env) {
     var b = builder();
-    var v = Settings.get(env, DB_FAILURES_VARIABLE);
-    if (v != null) {
-      b.dbFailureThreshold = Settings.parseInt("db_breaker_failures", v, 1, 1000, DB_FAILURES_VARIABLE);
-    }
-    v = Settings.get(env, DB_OPEN_VARIABLE);
-    if (v != null) {
-      b.dbOpenDuration = Settings.parseSeconds("db_breaker_open", v, 1, 3600, DB_OPEN_VARIABLE);
-    }
-    v = Settings.get(env, DB_TRIALS_VARIABLE);
-    if (v != null) {
-      b.dbTrialCalls = Settings.parseInt("db_breaker_trial_calls", v, 1, 100, DB_TRIALS_VARIABLE);
-    }
-    v = Settings.get(env, RETRY_ATTEMPTS_VARIABLE);
-    if (v != null) {
-      b.retryMaxAttempts = Settings.parseInt("tx_retry_max_attempts", v, 1, 50, RETRY_ATTEMPTS_VARIABLE);
-    }
-    v = Settings.get(env, RETRY_INITIAL_VARIABLE);
-    if (v != null) {
-      b.retryInitialDelay = Duration.ofMillis(Settings.parseInt("tx_retry_initial_delay", v, 1, 60_000,
-          RETRY_INITIAL_VARIABLE));
-    }
-    v = Settings.get(env, RETRY_MAX_VARIABLE);
-    if (v != null) {
-      b.retryMaxDelay = Duration.ofMillis(Settings.parseInt("tx_retry_max_delay", v, 1, 600_000, RETRY_MAX_VARIABLE));
-    }
-    v = Settings.get(env, BULKHEAD_ENABLED_VARIABLE);
-    if (v != null) {
-      b.bulkheadEnabled = Settings.parseBoolean("bulkhead_enabled", v, BULKHEAD_ENABLED_VARIABLE);
-    }
-    v = Settings.get(env, BULKHEAD_MAX_VARIABLE);
-    if (v != null) {
-      b.bulkheadMaxConcurrent = Settings.parseInt("bulkhead_max_concurrent", v, 0, 10_000, BULKHEAD_MAX_VARIABLE);
-    }
-    v = Settings.get(env, BULKHEAD_WAIT_VARIABLE);
-    if (v != null) {
-      b.bulkheadMaxWait = Duration.ofMillis(Settings.parseInt("bulkhead_max_wait", v, 0, 60_000,
-          BULKHEAD_WAIT_VARIABLE));
-    }
-    v = Settings.get(env, REDIS_FAILURES_VARIABLE);
-    if (v != null) {
-      b.redisFailureThreshold = Settings.parseInt("redis_breaker_failures", v, 1, 1000, REDIS_FAILURES_VARIABLE);
-    }
-    v = Settings.get(env, REDIS_OPEN_VARIABLE);
-    if (v != null) {
-      b.redisOpenDuration = Settings.parseSeconds("redis_breaker_open", v, 1, 3600, REDIS_OPEN_VARIABLE);
-    }
+    b.values.read(env, DB_BREAKER_FAILURES, DB_BREAKER_OPEN, DB_BREAKER_TRIAL_CALLS, TX_RETRY_MAX_ATTEMPTS,
+        TX_RETRY_INITIAL_DELAY, TX_RETRY_MAX_DELAY, BULKHEAD_ENABLED, BULKHEAD_MAX_CONCURRENT, BULKHEAD_MAX_WAIT,
+        REDIS_BREAKER_FAILURES, REDIS_BREAKER_OPEN);
     return b.build();
   }
 
   public int dbFailureThreshold() {
-    return dbFailureThreshold;
+    return values.get(DB_BREAKER_FAILURES);
   }
 
   public Duration dbOpenDuration() {
-    return dbOpenDuration;
+    return values.get(DB_BREAKER_OPEN);
   }
 
   public int dbTrialCalls() {
-    return dbTrialCalls;
+    return values.get(DB_BREAKER_TRIAL_CALLS);
   }
 
   public int retryMaxAttempts() {
-    return retryMaxAttempts;
+    return values.get(TX_RETRY_MAX_ATTEMPTS);
   }
 
   public Duration retryInitialDelay() {
-    return retryInitialDelay;
+    return values.get(TX_RETRY_INITIAL_DELAY);
   }
 
   public Duration retryMaxDelay() {
-    return retryMaxDelay;
+    return values.get(TX_RETRY_MAX_DELAY);
   }
 
   public boolean bulkheadEnabled() {
-    return bulkheadEnabled;
+    return values.get(BULKHEAD_ENABLED);
   }
 
   /** The bulkhead's bound; 0 means the pool's size. */
   public int bulkheadMaxConcurrent() {
-    return bulkheadMaxConcurrent;
+    return values.get(BULKHEAD_MAX_CONCURRENT);
   }
 
   public Duration bulkheadMaxWait() {
-    return bulkheadMaxWait;
+    return values.get(BULKHEAD_MAX_WAIT);
   }
 
   public int redisFailureThreshold() {
-    return redisFailureThreshold;
+    return values.get(REDIS_BREAKER_FAILURES);
   }
 
   public Duration redisOpenDuration() {
-    return redisOpenDuration;
+    return values.get(REDIS_BREAKER_OPEN);
   }
 
   @Override
   public String toString() {
-    return "ResilienceSettings[db breaker " + dbFailureThreshold + " failures / open " + Settings.human(dbOpenDuration)
-        + " / " + dbTrialCalls + " trials, retry " + retryMaxAttempts + " attempts "
-        + Settings.human(retryInitialDelay) + ".." + Settings.human(retryMaxDelay) + ", bulkhead "
-        + (bulkheadEnabled ? (bulkheadMaxConcurrent == 0 ? "pool size" : bulkheadMaxConcurrent) + " / wait "
-        + Settings.human(bulkheadMaxWait) : "off") + ", redis breaker " + redisFailureThreshold + " failures / open "
-        + Settings.human(redisOpenDuration) + "]";
+    return "ResilienceSettings[db breaker " + dbFailureThreshold() + " failures / open "
+        + Checks.human(dbOpenDuration()) + " / " + dbTrialCalls() + " trials, retry " + retryMaxAttempts()
+        + " attempts " + Checks.human(retryInitialDelay()) + ".." + Checks.human(retryMaxDelay())
+        + ", bulkhead " + (bulkheadEnabled() ? (bulkheadMaxConcurrent() == 0 ? "pool size" : bulkheadMaxConcurrent())
+        + " / wait " + Checks.human(bulkheadMaxWait()) : "off") + ", redis breaker " + redisFailureThreshold()
+        + " failures / open " + Checks.human(redisOpenDuration()) + "]";
   }
 
   /** Builds {@link ResilienceSettings}; each setter checks its value. */
   public static final class Builder {
-    private int dbFailureThreshold = 5;
-    private Duration dbOpenDuration = Duration.ofSeconds(30);
-    private int dbTrialCalls = 2;
-    private int retryMaxAttempts = 5;
-    private Duration retryInitialDelay = Duration.ofMillis(20);
-    private Duration retryMaxDelay = Duration.ofSeconds(1);
-    private boolean bulkheadEnabled;
-    private int bulkheadMaxConcurrent;
-    private Duration bulkheadMaxWait = Duration.ofMillis(100);
-    private int redisFailureThreshold = 5;
-    private Duration redisOpenDuration = Duration.ofSeconds(5);
+    private SettingValues values = new SettingValues();
 
     private Builder() {}
 
+    /** Failures in a row that open the database breaker: 1 to 1 000, default 5. */
     public Builder dbFailureThreshold(int failures) {
-      this.dbFailureThreshold = Settings.requireBetween("db_breaker_failures", failures, 1, 1000, Settings.BUILDER);
+      values.set(DB_BREAKER_FAILURES, failures);
       return this;
     }
 
+    /** The longest the database breaker stays open before trial calls: 1 ms to 1 h, default 30 s. */
     public Builder dbOpenDuration(Duration duration) {
-      this.dbOpenDuration = Settings.requireBetween("db_breaker_open", duration, Duration.ofMillis(1),
-          Duration.ofHours(1), Settings.BUILDER);
+      values.set(DB_BREAKER_OPEN, duration);
       return this;
     }
 
+    /** Successful trial calls that close the database breaker: 1 to 100, default 2. */
     public Builder dbTrialCalls(int calls) {
-      this.dbTrialCalls = Settings.requireBetween("db_breaker_trial_calls", calls, 1, 100, Settings.BUILDER);
+      values.set(DB_BREAKER_TRIAL_CALLS, calls);
       return this;
     }
 
+    /** Attempts of a retried transaction, the first included: 1 to 50, default 5. */
     public Builder retryMaxAttempts(int attempts) {
-      this.retryMaxAttempts = Settings.requireBetween("tx_retry_max_attempts", attempts, 1, 50, Settings.BUILDER);
+      values.set(TX_RETRY_MAX_ATTEMPTS, attempts);
       return this;
     }
 
+    /** Backoff before the second attempt (1 ms to 1 min, default 20 ms) and its cap (1 ms to 10 min, 1 s). */
     public Builder retryDelays(Duration initial, Duration max) {
-      this.retryInitialDelay = Settings.requireBetween("tx_retry_initial_delay", initial, Duration.ofMillis(1),
-          Duration.ofMinutes(1), Settings.BUILDER);
-      this.retryMaxDelay = Settings.requireBetween("tx_retry_max_delay", max, Duration.ofMillis(1),
-          Duration.ofMinutes(10), Settings.BUILDER);
+      values.set(TX_RETRY_INITIAL_DELAY, initial);
+      values.set(TX_RETRY_MAX_DELAY, max);
       return this;
     }
 
+    /** Whether concurrent database work is bounded; default false. */
     public Builder bulkhead(boolean enabled) {
-      this.bulkheadEnabled = enabled;
+      values.set(BULKHEAD_ENABLED, enabled);
       return this;
     }
 
-    /** The bulkhead's bound; 0 for the pool's size. */
+    /** The bulkhead's bound: 0 (the pool's size) to 10 000, default 0. */
     public Builder bulkheadMaxConcurrent(int max) {
-      this.bulkheadMaxConcurrent = Settings.requireBetween("bulkhead_max_concurrent", max, 0, 10_000,
-          Settings.BUILDER);
+      values.set(BULKHEAD_MAX_CONCURRENT, max);
       return this;
     }
 
+    /** How long work waits for a place in the bulkhead: 0 to 1 min, default 100 ms. */
     public Builder bulkheadMaxWait(Duration wait) {
-      this.bulkheadMaxWait = Settings.requireBetween("bulkhead_max_wait", wait, Duration.ZERO, Duration.ofMinutes(1),
-          Settings.BUILDER);
+      values.set(BULKHEAD_MAX_WAIT, wait);
       return this;
     }
 
+    /** Failures in a row that open the Redis breaker: 1 to 1 000, default 5. */
     public Builder redisFailureThreshold(int failures) {
-      this.redisFailureThreshold = Settings.requireBetween("redis_breaker_failures", failures, 1, 1000,
-          Settings.BUILDER);
+      values.set(REDIS_BREAKER_FAILURES, failures);
       return this;
     }
 
+    /** How long the Redis breaker stays open: 1 ms to 1 h, default 5 s. */
     public Builder redisOpenDuration(Duration duration) {
-      this.redisOpenDuration = Settings.requireBetween("redis_breaker_open", duration, Duration.ofMillis(1),
-          Duration.ofHours(1), Settings.BUILDER);
+      values.set(REDIS_BREAKER_OPEN, duration);
       return this;
     }
 
+    /**
+     * Builds the settings.
+     *
+     * @throws io.ballast.core.settings.SettingException when the retry's cap is below its first delay, naming where each
+     *     came from
+     */
     public ResilienceSettings build() {
-      if (retryMaxDelay.compareTo(retryInitialDelay) < 0) {
-        throw new SettingException("tx_retry_max_delay", "be at least tx_retry_initial_delay ("
-            + Settings.human(retryInitialDelay) + ")", Settings.human(retryMaxDelay), Settings.BUILDER);
-      }
+      values.requireAtLeast(TX_RETRY_MAX_DELAY, TX_RETRY_INITIAL_DELAY);
       return new ResilienceSettings(this);
     }
   }

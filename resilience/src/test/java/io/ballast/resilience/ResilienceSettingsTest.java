@@ -45,6 +45,34 @@ class ResilienceSettingsTest {
         .hasMessage("bulkhead_enabled must be true or false, but was on (from BALLAST_BULKHEAD_ENABLED)");
     assertThatThrownBy(() -> ResilienceSettings.builder().retryDelays(Duration.ofSeconds(2), Duration.ofSeconds(1))
         .build())
-        .hasMessage("tx_retry_max_delay must be at least tx_retry_initial_delay (2s), but was 1s (from builder)");
+        .hasMessage("tx_retry_max_delay must be at least tx_retry_initial_delay (2s, from builder), but was 1s"
+            + " (from builder)");
+    assertThatThrownBy(() -> ResilienceSettings.fromEnv(Map.of("BALLAST_DB_BREAKER_OPEN_SECONDS", "soon")))
+        .hasMessage("db_breaker_open must be a whole number of seconds, between 1ms and 1h, but was soon"
+            + " (from BALLAST_DB_BREAKER_OPEN_SECONDS)");
+  }
+
+  /**
+   * Regression: BALLAST_TX_RETRY_INITIAL_DELAY_MS=1500 failed with "… but was 1s (from builder)" although no
+   * builder was used: a cross-check names each value's own source.
+   */
+  @Test
+  void crossCheckFromTheEnvironment_namesTheVariablesAndTheDefault() {
+    assertThatThrownBy(() -> ResilienceSettings.fromEnv(Map.of("BALLAST_TX_RETRY_INITIAL_DELAY_MS", "1500")))
+        .hasMessage("tx_retry_max_delay must be at least tx_retry_initial_delay (1500ms, from "
+            + "BALLAST_TX_RETRY_INITIAL_DELAY_MS), but was 1s (from default)");
+    assertThatThrownBy(() -> ResilienceSettings.fromEnv(Map.of("BALLAST_TX_RETRY_INITIAL_DELAY_MS", "1500",
+        "BALLAST_TX_RETRY_MAX_DELAY_MS", "1200")))
+        .hasMessageEndingWith("but was 1200ms (from BALLAST_TX_RETRY_MAX_DELAY_MS)");
+  }
+
+  @Test
+  void toBuilder_keepsEveryValue() {
+    var base = ResilienceSettings.builder().dbFailureThreshold(9).bulkhead(true).build();
+    var copy = ResilienceSettings.from(base).dbTrialCalls(4).build();
+    assertThat(copy.dbFailureThreshold()).isEqualTo(9);
+    assertThat(copy.bulkheadEnabled()).isTrue();
+    assertThat(copy.dbTrialCalls()).isEqualTo(4);
+    assertThat(base.dbTrialCalls()).isEqualTo(2);
   }
 }

@@ -72,7 +72,7 @@ public final class AdminServer implements Managed {
 
   private final Provider<Lifecycle> lifecycle;
 
-  public AdminServer(AdminSettings settings, HealthRegistry health, QueryMonitor monitor, MetricRegistry metrics,
+  AdminServer(AdminSettings settings, HealthRegistry health, QueryMonitor monitor, MetricRegistry metrics,
       Provider<Lifecycle> lifecycle) {
     this.lifecycle = lifecycle;
     this.settings = settings;

@@ -1,12 +1,14 @@
 package io.ballast.core.admin;
 
-import io.ballast.core.SettingException;
-import io.ballast.core.internal.Settings;
+import io.ballast.core.settings.Setting;
+import io.ballast.core.settings.SettingValues;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
- * Settings of the admin HTTP server. Immutable; part of {@code CoreSettings}.
+ * Settings of the admin HTTP server. Immutable; build with {@link #defaults()}, {@link #builder()},
+ * {@link #fromEnv()}, {@link #fromEnv(Map)}, or {@link #toBuilder()} / {@link #from(AdminSettings)}.
  *
  * <table>
  *   <caption>Environment</caption>
@@ -19,22 +21,25 @@ import java.util.function.Function;
  * </table>
  */
 public final class AdminSettings {
-  public static final String ENABLED_VARIABLE = "BALLAST_ADMIN_ENABLED";
-  public static final String PORT_VARIABLE = "BALLAST_ADMIN_PORT";
-  public static final String BIND_VARIABLE = "BALLAST_ADMIN_BIND";
-  public static final String TOKEN_VARIABLE = "BALLAST_ADMIN_TOKEN";
-  private static final int MIN_TOKEN = 16;
+  /** Whether the admin server runs. */
+  public static final Setting<Boolean> ENABLED = Setting.bool("admin_enabled").variable("BALLAST_ADMIN_ENABLED")
+      .defaultValue(true).build();
+  /** The port; 0 picks any free one. */
+  public static final Setting<Integer> PORT = Setting.integer("admin_port", 0, 65535).variable("BALLAST_ADMIN_PORT")
+      .defaultValue(8081).build();
+  /** The address to listen on. */
+  public static final Setting<String> BIND = Setting.text("admin_bind", Pattern.compile("\\S+"),
+      "an address such as 127.0.0.1").variable("BALLAST_ADMIN_BIND").defaultValue("127.0.0.1").build();
+  /** The bearer token every request must carry. */
+  public static final Setting<String> TOKEN = Setting.text("admin_token", Pattern.compile(".{16,}", Pattern.DOTALL),
+      "at least 16 characters long").variable("BALLAST_ADMIN_TOKEN").secret().build();
+  /** The variable of {@link #ENABLED}, as logs mention it. */
+  public static final String ENABLED_VARIABLE = ENABLED.variable();
 
-  private final boolean enabled;
-  private final int port;
-  private final String bind;
-  private final String token;
+  private final SettingValues values;
 
   private AdminSettings(Builder b) {
-    this.enabled = b.enabled;
-    this.port = b.port;
-    this.bind = b.bind;
-    this.token = b.token;
+    this.values = b.values.copy();
   }
 
   public static AdminSettings defaults() {
@@ -43,6 +48,18 @@ public final class AdminSettings {
 
   public static Builder builder() {
     return new Builder();
+  }
+
+  /** A builder holding {@code base}'s values. */
+  public static Builder from(AdminSettings base) {
+    return base.toBuilder();
+  }
+
+  /** A builder holding these values. */
+  public Builder toBuilder() {
+    var b = new Builder();
+    b.values = values.copy();
+    return b;
   }
 
   /** The settings from the process environment, like every other settings class's {@code fromEnv()}. */
@@ -56,90 +73,62 @@ public final class AdminSettings {
 
   public static AdminSettings fromEnv(Function<String, String> env) {
     var b = builder();
-    var enabled = Settings.get(env, ENABLED_VARIABLE);
-    if (enabled != null) {
-      b.enabled = Settings.parseBoolean("admin_enabled", enabled, ENABLED_VARIABLE);
-    }
-    var port = Settings.get(env, PORT_VARIABLE);
-    if (port != null) {
-      b.port = Settings.parseInt("admin_port", port, 0, 65535, PORT_VARIABLE);
-    }
-    var bind = Settings.get(env, BIND_VARIABLE);
-    if (bind != null) {
-      b.bind = bind;
-    }
-    var token = Settings.get(env, TOKEN_VARIABLE);
-    if (token != null) {
-      b.applyToken(token, TOKEN_VARIABLE);
-    }
+    b.values.read(env, ENABLED, PORT, BIND, TOKEN);
     return b.build();
   }
 
   public boolean enabled() {
-    return enabled;
+    return values.get(ENABLED);
   }
 
   /** The configured port; 0 means any free port (see {@code AdminServer.port()} for the one bound). */
   public int port() {
-    return port;
+    return values.get(PORT);
   }
 
   public String bind() {
-    return bind;
+    return values.get(BIND);
   }
 
   /** The bearer token, or {@code null}. Never logged. */
   public String token() {
-    return token;
+    return values.get(TOKEN);
   }
 
   @Override
   public String toString() {
-    return "AdminSettings{enabled=" + enabled + ", bind=" + bind + ", port=" + port
-        + (token == null ? "" : ", token=****") + "}";
+    return "AdminSettings{enabled=" + enabled() + ", bind=" + bind() + ", port=" + port()
+        + (token() == null ? "" : ", token=****") + "}";
   }
 
   /** Builder of {@link AdminSettings}. */
   public static final class Builder {
-    private boolean enabled = true;
-    private int port = 8081;
-    private String bind = "127.0.0.1";
-    private String token;
+    private SettingValues values = new SettingValues();
 
     private Builder() {}
 
+    /** Whether the server runs; default true. */
     public Builder enabled(boolean enabled) {
-      this.enabled = enabled;
+      values.set(ENABLED, enabled);
       return this;
     }
 
-    /** 0 to 65535; 0 picks any free port. */
+    /** 0 to 65535; 0 picks any free port. Default 8081. */
     public Builder port(int port) {
-      this.port = Settings.requireBetween("admin_port", port, 0, 65535, Settings.BUILDER);
+      values.set(PORT, port);
       return this;
     }
 
     /** The address to listen on; anything but loopback exposes health and metrics to the network. */
     public Builder bind(String address) {
-      if (address == null || address.isBlank()) {
-        throw new SettingException("admin_bind", "be an address such as 127.0.0.1", address, Settings.BUILDER);
-      }
-      this.bind = address;
+      values.set(BIND, address);
       return this;
     }
 
     /** A bearer token of at least 16 characters that every request must carry. */
     public Builder token(String token) {
-      applyToken(token, Settings.BUILDER);
+      values.set(TOKEN, token);
       return this;
-    }
-
-    private void applyToken(String value, String source) {
-      if (value == null || value.length() < MIN_TOKEN) {
-        throw new SettingException("admin_token", "be at least " + MIN_TOKEN + " characters long",
-            value == null ? null : "a token of " + value.length() + " characters", source);
-      }
-      this.token = value;
     }
 
     public AdminSettings build() {

@@ -1,8 +1,9 @@
 package io.ballast.core.monitor;
 
-import io.ballast.core.AppEnv;
-import io.ballast.core.SettingException;
-import io.ballast.core.internal.Settings;
+import io.ballast.core.settings.AppEnv;
+import io.ballast.core.settings.SettingException;
+import io.ballast.core.settings.Setting;
+import io.ballast.core.settings.SettingValues;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Locale;
@@ -23,37 +24,49 @@ import java.util.function.Function;
  *       <td>false</td></tr>
  *   <tr><td>{@code BALLAST_N_PLUS_ONE_THRESHOLD}</td><td>report a fingerprint run more often than this in one
  *       transaction or unit of work</td><td>10</td></tr>
- *   <tr><td>{@code BALLAST_QUERY_STATS_WINDOW}</td><td>minutes of statistics kept</td><td>60</td></tr>
- *   <tr><td>{@code BALLAST_QUERY_TIMEOUT_SIMPLE}, {@code _STANDARD}, {@code _COMPLEX}, {@code _REPORT}</td>
- *       <td>seconds per class</td><td>1, 5, 15, 30</td></tr>
+ *   <tr><td>{@code BALLAST_QUERY_STATS_WINDOW_MINUTES} (was {@code BALLAST_QUERY_STATS_WINDOW})</td><td>minutes
+ *       of statistics kept</td><td>60</td></tr>
+ *   <tr><td>{@code BALLAST_QUERY_TIMEOUT_SIMPLE_SECONDS}, {@code _STANDARD_SECONDS}, {@code _COMPLEX_SECONDS},
+ *       {@code _REPORT_SECONDS} (were without {@code _SECONDS})</td><td>seconds per class</td><td>1, 5, 15, 30</td></tr>
  * </table>
  */
 public final class MonitorSettings {
-  public static final String SLOW_DEBUG_VARIABLE = "BALLAST_SLOW_QUERY_DEBUG_MS";
-  public static final String SLOW_WARN_VARIABLE = "BALLAST_SLOW_QUERY_WARN_MS";
-  public static final String LOG_BIND_VALUES_VARIABLE = "BALLAST_LOG_BIND_VALUES";
-  public static final String N_PLUS_ONE_VARIABLE = "BALLAST_N_PLUS_ONE_THRESHOLD";
-  public static final String WINDOW_VARIABLE = "BALLAST_QUERY_STATS_WINDOW";
-  public static final String TIMEOUT_VARIABLE_PREFIX = "BALLAST_QUERY_TIMEOUT_";
+  /** The DEBUG threshold of the slow-query log; zero: never. */
+  public static final Setting<Duration> SLOW_QUERY_DEBUG = Setting.millis("slow_query_debug", Duration.ZERO,
+      Duration.ofHours(1)).variable("BALLAST_SLOW_QUERY_DEBUG_MS").build();
+  /** The WARN threshold of the slow-query log. */
+  public static final Setting<Duration> SLOW_QUERY_WARN = Setting.millis("slow_query_warn", Duration.ofMillis(1),
+      Duration.ofHours(1)).variable("BALLAST_SLOW_QUERY_WARN_MS").defaultValue(Duration.ofSeconds(1)).build();
+  /** Bind values in slow-query lines (development only). */
+  public static final Setting<Boolean> LOG_BIND_VALUES = Setting.bool("log_bind_values")
+      .variable("BALLAST_LOG_BIND_VALUES").defaultValue(false).build();
+  /** How often a fingerprint may run in one unit of work before it is reported as N+1. */
+  public static final Setting<Integer> N_PLUS_ONE_THRESHOLD = Setting.integer("n_plus_one_threshold", 2, 100_000)
+      .variable("BALLAST_N_PLUS_ONE_THRESHOLD").defaultValue(10).build();
+  /** How much statistics history is kept. */
+  public static final Setting<Duration> QUERY_STATS_WINDOW = Setting.minutes("query_stats_window",
+      Duration.ofMinutes(1), Duration.ofDays(1)).variable("BALLAST_QUERY_STATS_WINDOW_MINUTES")
+      .deprecated("BALLAST_QUERY_STATS_WINDOW").defaultValue(Duration.ofHours(1)).build();
+  /** Fingerprints itemised per statistics interval (builder only). */
+  public static final Setting<Integer> MAX_PATTERNS = Setting.integer("max_patterns", 1, 1000).defaultValue(50)
+      .build();
+  private static final Map<QueryClass, Setting<Duration>> TIMEOUTS = new EnumMap<>(QueryClass.class);
+
+  static {
+    var defaults = Map.of(QueryClass.SIMPLE, 1, QueryClass.STANDARD, 5, QueryClass.COMPLEX, 15, QueryClass.REPORT, 30);
+    for (var c : QueryClass.values()) {
+      TIMEOUTS.put(c, Setting.seconds("query_timeout_" + c.name().toLowerCase(Locale.ROOT), Duration.ofSeconds(1),
+          Duration.ofHours(1)).variable("BALLAST_QUERY_TIMEOUT_" + c.name() + "_SECONDS")
+          .deprecated("BALLAST_QUERY_TIMEOUT_" + c.name()).defaultValue(Duration.ofSeconds(defaults.get(c))).build());
+    }
+  }
 
   private final AppEnv appEnv;
-  private final Duration slowDebug;
-  private final Duration slowWarn;
-  private final boolean logBindValues;
-  private final int nPlusOneThreshold;
-  private final Duration window;
-  private final int maxPatterns;
-  private final Map<QueryClass, Duration> timeouts;
+  private final SettingValues values;
 
   private MonitorSettings(Builder b) {
     this.appEnv = b.appEnv;
-    this.slowDebug = b.slowDebug;
-    this.slowWarn = b.slowWarn;
-    this.logBindValues = b.logBindValues;
-    this.nPlusOneThreshold = b.nPlusOneThreshold;
-    this.window = b.window;
-    this.maxPatterns = b.maxPatterns;
-    this.timeouts = Map.copyOf(b.timeouts);
+    this.values = b.values.copy();
   }
 
   /** The environment whose defaults these settings started from. */
@@ -69,147 +82,143 @@ public final class MonitorSettings {
     return new Builder(Objects.requireNonNull(env, "env"));
   }
 
+  /** A builder holding {@code base}'s values. */
+  public static Builder from(MonitorSettings base) {
+    return base.toBuilder();
+  }
+
+  /** A builder holding these values. */
+  public Builder toBuilder() {
+    var b = new Builder(appEnv);
+    b.values = values.copy();
+    return b;
+  }
+
+  /** From {@code env}; used by {@code CoreSettings.fromEnv}. */
+  public static MonitorSettings fromEnv(AppEnv appEnv, Map<String, String> env) {
+    return fromEnv(appEnv, env::get);
+  }
+
   /** From {@code env}; used by {@code CoreSettings.fromEnv}. */
   public static MonitorSettings fromEnv(AppEnv appEnv, Function<String, String> env) {
     var b = builder(appEnv);
-    var debug = Settings.get(env, SLOW_DEBUG_VARIABLE);
-    if (debug != null) {
-      b.slowDebug = Duration.ofMillis(Settings.parseInt("slow_query_debug_ms", debug, 0, 3_600_000, SLOW_DEBUG_VARIABLE));
-    }
-    var warn = Settings.get(env, SLOW_WARN_VARIABLE);
-    if (warn != null) {
-      b.slowWarn = Duration.ofMillis(Settings.parseInt("slow_query_warn_ms", warn, 1, 3_600_000, SLOW_WARN_VARIABLE));
-    }
-    var binds = Settings.get(env, LOG_BIND_VALUES_VARIABLE);
-    if (binds != null) {
-      b.logBindValues = Settings.parseBoolean("log_bind_values", binds, LOG_BIND_VALUES_VARIABLE);
-      b.bindSource = LOG_BIND_VALUES_VARIABLE;
-    }
-    var nPlusOne = Settings.get(env, N_PLUS_ONE_VARIABLE);
-    if (nPlusOne != null) {
-      b.nPlusOneThreshold = Settings.parseInt("n_plus_one_threshold", nPlusOne, 2, 100_000, N_PLUS_ONE_VARIABLE);
-    }
-    var window = Settings.get(env, WINDOW_VARIABLE);
-    if (window != null) {
-      b.window = Duration.ofMinutes(Settings.parseInt("query_stats_window", window, 1, 1440, WINDOW_VARIABLE));
-    }
+    b.values.read(env, SLOW_QUERY_DEBUG, SLOW_QUERY_WARN, LOG_BIND_VALUES, N_PLUS_ONE_THRESHOLD, QUERY_STATS_WINDOW);
     for (var c : QueryClass.values()) {
-      var variable = TIMEOUT_VARIABLE_PREFIX + c.name();
-      var raw = Settings.get(env, variable);
-      if (raw != null) {
-        b.timeouts.put(c, Settings.parseSeconds("query_timeout_" + c.name().toLowerCase(Locale.ROOT), raw, 1, 3600, variable));
-      }
+      b.values.read(env, TIMEOUTS.get(c));
     }
     return b.build();
   }
 
+  /** The setting of a class's timeout. */
+  public static Setting<Duration> timeoutSetting(QueryClass queryClass) {
+    return TIMEOUTS.get(queryClass);
+  }
+
   /** DEBUG threshold of the slow-query log; zero: never. */
   public Duration slowDebug() {
-    return slowDebug;
+    return values.get(SLOW_QUERY_DEBUG);
   }
 
   /** WARN threshold of the slow-query log; also what counts as slow in the statistics. */
   public Duration slowWarn() {
-    return slowWarn;
+    return values.get(SLOW_QUERY_WARN);
   }
 
   /** Whether slow-query lines carry bind values (development only). */
   public boolean logBindValues() {
-    return logBindValues;
+    return values.get(LOG_BIND_VALUES);
   }
 
   public int nPlusOneThreshold() {
-    return nPlusOneThreshold;
+    return values.get(N_PLUS_ONE_THRESHOLD);
   }
 
   public Duration window() {
-    return window;
+    return values.get(QUERY_STATS_WINDOW);
   }
 
   /** Fingerprints itemised per statistics interval. */
   public int maxPatterns() {
-    return maxPatterns;
+    return values.get(MAX_PATTERNS);
   }
 
   public Duration timeout(QueryClass queryClass) {
-    return timeouts.get(queryClass);
+    return values.get(TIMEOUTS.get(queryClass));
   }
 
   @Override
   public String toString() {
-    return "MonitorSettings{slowDebug=" + Settings.human(slowDebug) + ", slowWarn=" + Settings.human(slowWarn)
-        + ", logBindValues=" + logBindValues + ", nPlusOneThreshold=" + nPlusOneThreshold + ", window="
-        + Settings.human(window) + ", timeouts=" + new EnumMap<>(timeouts) + "}";
+    var timeouts = new EnumMap<QueryClass, Duration>(QueryClass.class);
+    for (var c : QueryClass.values()) {
+      timeouts.put(c, timeout(c));
+    }
+    return "MonitorSettings{slowDebug=" + SLOW_QUERY_DEBUG.show(slowDebug()) + ", slowWarn="
+        + SLOW_QUERY_WARN.show(slowWarn()) + ", logBindValues=" + logBindValues() + ", nPlusOneThreshold="
+        + nPlusOneThreshold() + ", window=" + QUERY_STATS_WINDOW.show(window()) + ", timeouts=" + timeouts + "}";
   }
 
   /** Builder of {@link MonitorSettings}. */
   public static final class Builder {
     private final AppEnv appEnv;
-    private Duration slowDebug;
-    private Duration slowWarn = Duration.ofSeconds(1);
-    private boolean logBindValues;
-    private String bindSource = Settings.BUILDER;
-    private int nPlusOneThreshold = 10;
-    private Duration window = Duration.ofHours(1);
-    private int maxPatterns = 50;
-    private final Map<QueryClass, Duration> timeouts = new EnumMap<>(QueryClass.class);
+    private SettingValues values = new SettingValues();
 
     private Builder(AppEnv appEnv) {
       this.appEnv = appEnv;
-      this.slowDebug = appEnv == AppEnv.DEVELOPMENT ? Duration.ofMillis(100) : Duration.ZERO;
-      timeouts.put(QueryClass.SIMPLE, Duration.ofSeconds(1));
-      timeouts.put(QueryClass.STANDARD, Duration.ofSeconds(5));
-      timeouts.put(QueryClass.COMPLEX, Duration.ofSeconds(15));
-      timeouts.put(QueryClass.REPORT, Duration.ofSeconds(30));
+      values.setDefault(SLOW_QUERY_DEBUG, appEnv == AppEnv.DEVELOPMENT ? Duration.ofMillis(100) : Duration.ZERO,
+          "default for " + appEnv.id());
     }
 
+    /** DEBUG threshold of the slow-query log: 0 (never) to 1 h; 100 ms in development, 0 elsewhere. */
     public Builder slowDebug(Duration threshold) {
-      this.slowDebug = Settings.requireBetween("slow_query_debug", threshold, Duration.ZERO, Duration.ofHours(1),
-          Settings.BUILDER);
+      values.set(SLOW_QUERY_DEBUG, threshold);
       return this;
     }
 
+    /** WARN threshold of the slow-query log: 1 ms to 1 h, default 1 s. */
     public Builder slowWarn(Duration threshold) {
-      this.slowWarn = Settings.requireBetween("slow_query_warn", threshold, Duration.ofMillis(1), Duration.ofHours(1),
-          Settings.BUILDER);
+      values.set(SLOW_QUERY_WARN, threshold);
       return this;
     }
 
-    /** Bind values in slow-query lines: personal data in logs, so development only. */
+    /** Bind values in slow-query lines: personal data in logs, so development only. Default false. */
     public Builder logBindValues(boolean log) {
-      this.logBindValues = log;
-      this.bindSource = Settings.BUILDER;
+      values.set(LOG_BIND_VALUES, log);
       return this;
     }
 
+    /** Runs of one fingerprint in a unit of work that count as N+1: 2 to 100 000, default 10. */
     public Builder nPlusOneThreshold(int threshold) {
-      this.nPlusOneThreshold = Settings.requireBetween("n_plus_one_threshold", threshold, 2, 100_000, Settings.BUILDER);
+      values.set(N_PLUS_ONE_THRESHOLD, threshold);
       return this;
     }
 
+    /** Statistics history: 1 min to 1 day, default 1 h. */
     public Builder window(Duration window) {
-      this.window = Settings.requireBetween("query_stats_window", window, Duration.ofMinutes(1), Duration.ofDays(1),
-          Settings.BUILDER);
+      values.set(QUERY_STATS_WINDOW, window);
       return this;
     }
 
+    /** Fingerprints itemised per statistics interval: 1 to 1 000, default 50. */
     public Builder maxPatterns(int max) {
-      this.maxPatterns = Settings.requireBetween("max_patterns", max, 1, 1000, Settings.BUILDER);
+      values.set(MAX_PATTERNS, max);
       return this;
     }
 
-    /** The timeout of a class, in whole seconds (1 s to 1 h). */
+    /** The timeout of a class, in whole seconds: 1 s to 1 h (defaults 1, 5, 15, 30 s). */
     public Builder timeout(QueryClass queryClass, Duration timeout) {
-      Settings.requireBetween("query_timeout_" + queryClass.name().toLowerCase(Locale.ROOT), timeout,
-          Duration.ofSeconds(1), Duration.ofHours(1), Settings.BUILDER);
-      timeouts.put(queryClass, timeout);
+      values.set(TIMEOUTS.get(queryClass), timeout);
       return this;
     }
 
+    /**
+     * Builds the settings.
+     *
+     * @throws SettingException when bind values would be logged outside development
+     */
     public MonitorSettings build() {
-      if (logBindValues && appEnv != AppEnv.DEVELOPMENT) {
-        throw new SettingException("log_bind_values", "be false outside development (bind values are personal data)",
-            true, bindSource);
+      if (values.get(LOG_BIND_VALUES) && appEnv != AppEnv.DEVELOPMENT) {
+        throw new SettingException(LOG_BIND_VALUES.name(), "be false outside development (bind values are "
+            + "personal data)", true, values.source(LOG_BIND_VALUES));
       }
       return new MonitorSettings(this);
     }

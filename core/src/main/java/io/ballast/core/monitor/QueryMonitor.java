@@ -103,7 +103,7 @@ public final class QueryMonitor {
     void close();
   }
 
-  public QueryMonitor(MonitorSettings settings, MetricRegistry metrics) {
+  QueryMonitor(MonitorSettings settings, MetricRegistry metrics) {
     this(settings, metrics, System::nanoTime);
   }
 

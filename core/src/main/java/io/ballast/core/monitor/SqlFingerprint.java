@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * <p>A fingerprint never holds a literal, so it is safe to log and to serve. Thread-safe; recent results are
  * cached.
  */
-public final class SqlFingerprint {
+final class SqlFingerprint {
   private static final int CACHE_LIMIT = 10_000;
   private static final ConcurrentHashMap<String, String> CACHE = new ConcurrentHashMap<>();
 

@@ -187,7 +187,7 @@ class PaginationTest {
   @Test
   void cursorSecret_mustBeLongEnough_andIsNeverPrinted() {
     assertThatThrownBy(() -> CoreSettings.builder().cursorSecret("short"))
-        .hasMessage("cursor_secret must be at least 32 characters long, but was a secret of 5 characters (from builder)");
+        .hasMessage("cursor_secret must be at least 32 characters long, but was a value of 5 characters (from builder)");
     assertThat(CoreSettings.builder().cursorSecret(SECRET).build().toString()).doesNotContain(SECRET)
         .contains("cursorSecret=****");
   }

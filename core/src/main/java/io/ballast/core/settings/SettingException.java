@@ -1,4 +1,4 @@
-package io.ballast.core;
+package io.ballast.core.settings;
 
 /**
  * A setting with a value that is not allowed, thrown when settings are built (so at start-up). The message

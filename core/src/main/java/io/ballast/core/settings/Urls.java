@@ -1,10 +1,10 @@
-package io.ballast.core.internal;
+package io.ballast.core.settings;
 
 import java.util.regex.Pattern;
 
 /**
- * Renders connection URLs for messages and logs without their credentials. Not API: it may change without
- * notice.
+ * Renders connection URLs for messages and logs without their credentials: what every Ballast module shows of
+ * {@code DATABASE_URL} and {@code REDIS_URL}, and what a module of an application's own should show of its URLs.
  *
  * <p>Redaction does not depend on the URL being well formed or on agreeing with any parser: everything up to
  * the last {@code @} is credentials as far as a message is concerned (whatever a password holds, {@code /},

@@ -1,18 +1,18 @@
-package io.ballast.core.internal;
+package io.ballast.core.settings;
 
-import io.ballast.core.SettingException;
 import java.time.Duration;
 import java.util.function.Function;
 
 /**
- * Parsing and range checks shared by the settings of every Ballast module. Not API: it may change without
- * notice.
+ * Range checks for values that are not environment settings of their own (a cache region's TTL, a pool's port
+ * given to a builder), in the same message shape as {@link Setting}'s: {@code <name> must <rule>, but was <value>
+ * (from <source>)}. Settings read from the environment are declared as {@link Setting}s instead.
  */
-public final class Settings {
+public final class Checks {
   /** The source name for values given through a settings builder. */
   public static final String BUILDER = "builder";
 
-  private Settings() {}
+  private Checks() {}
 
   /** The trimmed value of {@code name}, or {@code null} when unset or blank. */
   public static String get(Function<String, String> env, String name) {
@@ -76,6 +76,9 @@ public final class Settings {
 
   /** {@code 10s}, {@code 250ms}, {@code 2m}, {@code 1h}, {@code 30d}: the way durations are printed in settings and messages. */
   public static String human(Duration d) {
+    if (d.isNegative()) {
+      return "-" + human(d.negated());
+    }
     if (d.isZero()) {
       return "0s";
     }

@@ -1,6 +1,6 @@
-package io.ballast.core;
+package io.ballast.core.settings;
 
-import io.ballast.core.internal.Settings;
+import io.ballast.core.settings.Checks;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -38,7 +38,7 @@ public enum AppEnv {
 
   /** {@code APP_ENV} from {@code env}, or {@link #DEVELOPMENT} when it is unset or blank. */
   public static AppEnv fromEnv(java.util.function.Function<String, String> env) {
-    var raw = Settings.get(env, VARIABLE);
+    var raw = Checks.get(env, VARIABLE);
     return raw == null ? DEVELOPMENT : parse(raw, VARIABLE);
   }
 }
