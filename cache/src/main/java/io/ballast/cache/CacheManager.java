@@ -169,6 +169,12 @@ final class CacheManager implements Caches, Managed {
     }
   }
 
+  private TwoLevelRegion<?> region(String name) {
+    synchronized (regions) {
+      return regions.get(name);
+    }
+  }
+
   private Collection<TwoLevelRegion<?>> allRegions() {
     synchronized (regions) {
       return new ArrayList<>(regions.values());
@@ -214,13 +220,15 @@ final class CacheManager implements Caches, Managed {
     T call(RemoteStore store) throws Exception;
   }
 
-  /** Marker for a call that did not happen or failed. */
-  static final Object FAILED = new Object();
+  /** A call to the remote store that returns nothing. */
+  interface RemoteAction {
+    void run(RemoteStore store) throws Exception;
+  }
 
-  /** The call's result, or {@link #FAILED} when Redis is off, refused by the guard, failed or timed out. */
-  Object call(RemoteCall<?> call, Meter regionErrors) {
+  /** The call's result; failed when Redis is off, refused by the guard, failed or timed out. */
+  <T> RemoteResult<T> call(RemoteCall<T> call, Meter regionErrors) {
     if (remote == null || !started || !guard.tryAcquirePermission()) {
-      return FAILED;
+      return RemoteResult.failure();
     }
     var start = System.nanoTime();
     try {
@@ -228,7 +236,7 @@ final class CacheManager implements Caches, Managed {
       var took = System.nanoTime() - start;
       guard.onSuccess(took);
       redisLatency.update(took, TimeUnit.NANOSECONDS);
-      return result;
+      return RemoteResult.of(result);
     } catch (Exception e) {
       guard.onError(System.nanoTime() - start, e);
       redisErrors.mark();
@@ -236,8 +244,16 @@ final class CacheManager implements Caches, Managed {
         regionErrors.mark();
       }
       logFailure(e);
-      return FAILED;
+      return RemoteResult.failure();
     }
+  }
+
+  /** {@link #call} for an action; {@code true} if it reached Redis. */
+  boolean run(RemoteAction action, Meter regionErrors) {
+    return call(store -> {
+      action.run(store);
+      return Boolean.TRUE;
+    }, regionErrors).ok();
   }
 
   private void logFailure(Exception e) {
@@ -265,13 +281,10 @@ final class CacheManager implements Caches, Managed {
   // ---------------------------------------------------------------- invalidation messages
 
   /** Publishes an invalidation for other instances; {@code false} if it could not reach Redis. */
-  boolean publish(char op, String region, String argument, Meter regionErrors) {
+  boolean publish(Invalidation.Kind kind, String region, String argument, Meter regionErrors) {
     var sentAt = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
-    var message = instanceId + "|" + op + "|" + region + "|" + sentAt + "|" + argument;
-    return call(store -> {
-      store.publish(channel, message);
-      return null;
-    }, regionErrors) != FAILED;
+    var message = new Invalidation(instanceId, kind, region, sentAt, argument).encode();
+    return run(store -> store.publish(channel, message), regionErrors);
   }
 
   /**
@@ -280,47 +293,19 @@ final class CacheManager implements Caches, Managed {
    */
   boolean publishKeys(String region, Collection<String> keys, Meter regionErrors) {
     if (keys.size() == 1) {
-      return publish('K', region, keys.iterator().next(), regionErrors);
+      return publish(Invalidation.Kind.KEY, region, keys.iterator().next(), regionErrors);
     }
-    var encoded = new StringBuilder();
-    for (var key : keys) {
-      encoded.append(key.length()).append(':').append(key);
-    }
-    return publish('M', region, encoded.toString(), regionErrors);
-  }
-
-  /** The keys of an {@code 'M'} message, each written as {@code <length>:<key>}; {@code null} if malformed. */
-  static java.util.List<String> decodeKeys(String encoded) {
-    var keys = new ArrayList<String>();
-    var i = 0;
-    while (i < encoded.length()) {
-      var colon = encoded.indexOf(':', i);
-      if (colon < 0) {
-        return null;
-      }
-      int length;
-      try {
-        length = Integer.parseInt(encoded.substring(i, colon));
-      } catch (NumberFormatException e) {
-        return null;
-      }
-      if (length < 0 || colon + 1 + length > encoded.length()) {
-        return null;
-      }
-      keys.add(encoded.substring(colon + 1, colon + 1 + length));
-      i = colon + 1 + length;
-    }
-    return keys;
+    return publish(Invalidation.Kind.KEYS, region, Invalidation.encodeKeys(keys), regionErrors);
   }
 
   /**
    * An invalidation that could not reach Redis, to replay (delete and publish) once Redis is back, so other
    * instances and L2 do not keep the old value.
    */
-  record Pending(TwoLevelRegion<?> region, char op, String argument, int attempts) {
+  record Pending(TwoLevelRegion<?> region, Invalidation.Kind kind, String argument, int attempts) {
     /** Replays it: L2, L1 again, then the other instances. {@code region} is null for a pattern. */
     boolean replay(CacheManager manager) {
-      return region == null ? manager.replayPattern(argument) : region.replay(op, argument);
+      return region == null ? manager.replayPattern(argument) : region.replay(kind, argument);
     }
 
     String regionName() {
@@ -328,13 +313,13 @@ final class CacheManager implements Caches, Managed {
     }
   }
 
-  void remember(TwoLevelRegion<?> region, char op, String argument) {
-    pending.addLast(new Pending(region, op, argument, 0));
+  void remember(TwoLevelRegion<?> region, Invalidation.Kind kind, String argument) {
+    pending.addLast(new Pending(region, kind, argument, 0));
     while (pending.size() > MAX_PENDING) {
       var dropped = pending.pollFirst();
       if (dropped != null) {
         LOG.warn("More than {} invalidations wait for Redis; dropping the oldest ({} {} in region {}): other "
-            + "instances may serve it until its TTL ends", MAX_PENDING, dropped.op(), dropped.argument(),
+            + "instances may serve it until its TTL ends", MAX_PENDING, dropped.kind(), dropped.argument(),
             dropped.regionName());
       }
     }
@@ -381,10 +366,10 @@ final class CacheManager implements Caches, Managed {
       }
       // Redis failed: the rest would fail too. Count one attempt against this item and try again later.
       if (item.attempts() + 1 < Math.max(1, settings.maxRetries())) {
-        pending.addFirst(new Pending(item.region(), item.op(), item.argument(), item.attempts() + 1));
+        pending.addFirst(new Pending(item.region(), item.kind(), item.argument(), item.attempts() + 1));
       } else {
         LOG.warn("Could not replay the invalidation {} {} of region {} after {} attempts; other instances may "
-            + "serve it until its TTL ends", item.op(), item.argument(), item.regionName(), item.attempts() + 1);
+            + "serve it until its TTL ends", item.kind(), item.argument(), item.regionName(), item.attempts() + 1);
       }
       break;
     }
@@ -408,48 +393,35 @@ final class CacheManager implements Caches, Managed {
   private final class Invalidations implements RemoteStore.Subscriber {
     @Override
     public void onMessage(String message) {
-      var parts = message.split("\\|", 5);
-      if (parts.length != 5 || parts[1].length() != 1) {
+      var invalidation = Invalidation.decode(message);
+      if (invalidation == null) {
         LOG.warn("Ignoring a malformed invalidation message on {}", channel);
         return;
       }
-      if (parts[0].equals(instanceId)) {
+      if (invalidation.instance().equals(instanceId)) {
         return;
       }
-      var op = parts[1].charAt(0);
-      if (op == 'M') {
-        var keys = decodeKeys(parts[4]);
-        TwoLevelRegion<?> region;
-        synchronized (regions) {
-          region = regions.get(parts[2]);
+      switch (invalidation.kind()) {
+        case PATTERN -> {
+          var regex = RedisGlob.toRegex(invalidation.argument());
+          allRegions().forEach(r -> r.dropLocalMatching(regex));
         }
-        if (keys == null) {
-          LOG.warn("Ignoring a malformed invalidation message on {}", channel);
-          return;
+        case KEYS -> {
+          var region = region(invalidation.region());
+          if (region != null) {
+            Invalidation.decodeKeys(invalidation.argument()).forEach(k -> region.dropLocal(Invalidation.Kind.KEY, k));
+          }
         }
-        if (region != null) {
-          keys.forEach(k -> region.dropLocal('K', k));
-        }
-      } else if (op == 'P') {
-        var regex = glob(parts[4]);
-        allRegions().forEach(r -> r.dropLocalMatching(regex));
-      } else {
-        TwoLevelRegion<?> region;
-        synchronized (regions) {
-          region = regions.get(parts[2]);
-        }
-        if (region != null) {
-          region.dropLocal(op, parts[4]);
+        default -> {
+          var region = region(invalidation.region());
+          if (region != null) {
+            region.dropLocal(invalidation.kind(), invalidation.argument());
+          }
         }
       }
       // recorded once applied, so the count says which invalidations have taken effect here
-      try {
-        var sentAt = Long.parseLong(parts[3]);
-        var delay = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()) - sentAt;
-        deliveryDelay.update(Math.max(0, delay), TimeUnit.MICROSECONDS);
-      } catch (NumberFormatException e) {
-        deliveryDelay.update(0, TimeUnit.MICROSECONDS);
-      }
+      var delay = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()) - invalidation.sentAt();
+      deliveryDelay.update(Math.max(0, invalidation.sentAt() == 0 ? 0 : delay), TimeUnit.MICROSECONDS);
     }
 
     @Override
@@ -490,8 +462,8 @@ final class CacheManager implements Caches, Managed {
     }
     var counterKey = settings.namespace() + "n:" + key;
     var result = call(store -> store.increment(counterKey, delta, ttl), null);
-    if (result != FAILED) {
-      return (Long) result;
+    if (result.ok()) {
+      return result.value();
     }
     return localCounters.get(key, k -> new Counter(ttl.toNanos())).value.addAndGet(delta);
   }
@@ -502,7 +474,7 @@ final class CacheManager implements Caches, Managed {
     if (pattern.isEmpty()) {
       throw new IllegalArgumentException("pattern must not be empty");
     }
-    var regex = glob(pattern);
+    var regex = RedisGlob.toRegex(pattern);
     if (remote == null) {
       allRegions().forEach(r -> r.dropLocalMatching(regex));
       return 0;
@@ -510,59 +482,19 @@ final class CacheManager implements Caches, Managed {
     // L2 first, then L1, then the others: the same order as a region's invalidations, for the same reason
     var deleted = call(store -> store.deleteMatching(settings.namespace() + "c:" + pattern), null);
     allRegions().forEach(r -> r.dropLocalMatching(regex));
-    if (deleted == FAILED || !publish('P', "*", pattern, null)) {
-      pending.addLast(new Pending(null, 'P', pattern, 0));
+    if (deleted.isFailed() || !publish(Invalidation.Kind.PATTERN, "*", pattern, null)) {
+      pending.addLast(new Pending(null, Invalidation.Kind.PATTERN, pattern, 0));
     }
-    return deleted == FAILED ? 0 : (Long) deleted;
+    return deleted.ok() ? deleted.value() : 0;
   }
 
   private boolean replayPattern(String pattern) {
-    if (call(store -> store.deleteMatching(settings.namespace() + "c:" + pattern), null) == FAILED) {
+    if (call(store -> store.deleteMatching(settings.namespace() + "c:" + pattern), null).isFailed()) {
       return false;
     }
-    var regex = glob(pattern);
+    var regex = RedisGlob.toRegex(pattern);
     allRegions().forEach(r -> r.dropLocalMatching(regex));
-    return publish('P', "*", pattern, null);
-  }
-
-  /** A Redis glob ({@code * ? [abc] [^a] \x}) as a regex over {@code <region>:<key>}. */
-  static Pattern glob(String glob) {
-    var regex = new StringBuilder();
-    for (int i = 0; i < glob.length(); i++) {
-      var c = glob.charAt(i);
-      switch (c) {
-        case '*' -> regex.append(".*");
-        case '?' -> regex.append('.');
-        case '[' -> {
-          var end = glob.indexOf(']', i + 1);
-          if (end < 0) {
-            regex.append("\\[");
-          } else {
-            var body = glob.substring(i + 1, end);
-            regex.append('[');
-            for (int j = 0; j < body.length(); j++) {
-              var b = body.charAt(j);
-              if (b == '^' && j == 0) {
-                regex.append('^');
-              } else if (b == '-' && j > 0 && j < body.length() - 1) {
-                regex.append('-');
-              } else {
-                regex.append(b == '\\' || b == '[' || b == ']' || b == '&' || b == '^' || b == '-' ? "\\" + b : b);
-              }
-            }
-            regex.append(']');
-            i = end;
-          }
-        }
-        case '\\' -> {
-          if (i + 1 < glob.length()) {
-            regex.append(Pattern.quote(String.valueOf(glob.charAt(++i))));
-          }
-        }
-        default -> regex.append(Pattern.quote(String.valueOf(c)));
-      }
-    }
-    return Pattern.compile(regex.toString(), Pattern.DOTALL);
+    return publish(Invalidation.Kind.PATTERN, "*", pattern, null);
   }
 
   private static final class Counter {

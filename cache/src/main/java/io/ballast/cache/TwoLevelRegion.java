@@ -75,7 +75,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     default void afterRemoteRead(String key) {}
 
     /** An invalidation has done its first step (L2) and not its second (this instance's L1). */
-    default void betweenInvalidationSteps(char op, String argument) {}
+    default void betweenInvalidationSteps(Invalidation.Kind kind, String argument) {}
   }
 
   volatile Hooks hooks = Hooks.NONE;
@@ -298,10 +298,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       var bytes = encodeForL2(value, entry.tags());
       var entryTtl = value == null ? Duration.ofNanos(negativeTtlNanos) : ttl;
       var indexes = tagIndexes(entry.tags());
-      manager.call(store -> {
-        store.setAll(Map.of(manager.entryKey(name, key), bytes), entryTtl, indexes, true);
-        return null;
-      }, errors);
+      manager.run(store -> store.setAll(Map.of(manager.entryKey(name, key), bytes), entryTtl, indexes, true), errors);
     }
     return entry;
   }
@@ -316,17 +313,14 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     var token = UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII);
     var lockTtl = manager.settings.lockTtl();
     var acquired = manager.call(store -> store.setIfAbsent(lockKey, token, lockTtl), errors);
-    if (acquired == CacheManager.FAILED) {
+    if (acquired.isFailed()) {
       return null;
     }
-    if (Boolean.TRUE.equals(acquired)) {
+    if (Boolean.TRUE.equals(acquired.value())) {
       try {
         return loadAndStore(key, loader, tags, e0);
       } finally {
-        manager.call(store -> {
-          store.deleteIfEquals(lockKey, token);
-          return null;
-        }, errors);
+        manager.run(store -> store.deleteIfEquals(lockKey, token), errors);
       }
     }
     var deadline = System.nanoTime() + lockTtl.toNanos();
@@ -345,7 +339,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
         return remote;
       }
       var held = manager.call(store -> store.get(lockKey) != null, errors);
-      if (held == CacheManager.FAILED || Boolean.FALSE.equals(held)) {
+      if (held.isFailed() || Boolean.FALSE.equals(held.value())) {
         var last = readRemote(key);
         if (last != null) {
           fillL1(key, last, e0);
@@ -372,12 +366,12 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   /** The entry in L2, or {@code null} on a miss, a corrupt entry or an unreachable Redis. */
   private L1Entry readRemote(String key) {
     var result = manager.call(store -> store.get(manager.entryKey(name, key)), errors);
-    if (result == CacheManager.FAILED || result == null) {
+    if (result.isFailed() || result.value() == null) {
       l2Stats.recordMisses(1);
       return null;
     }
     hooks.afterRemoteRead(key);
-    var entry = decode(key, (byte[]) result);
+    var entry = decode(key, result.value());
     if (entry == null) {
       l2Stats.recordMisses(1);
     } else {
@@ -414,7 +408,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   private void corrupt(String key, String why) {
     corrupt.mark();
     // removed, so the fill after the load (which only writes where nothing is stored) replaces it
-    manager.call(store -> store.delete(List.of(manager.entryKey(name, key))), errors);
+    manager.run(store -> store.delete(List.of(manager.entryKey(name, key))), errors);
     if (corruptLogged.compareAndSet(false, true)) {
       LOG.warn("Cache region {}: the entry for a key in Redis could not be read ({}); treating it as a miss and "
           + "overwriting it. Further corrupt entries are only counted in ballast.cache.{}.corrupt", name, why, name);
@@ -470,10 +464,10 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       var ordered = new ArrayList<>(missing);
       var qualified = ordered.stream().map(k -> manager.entryKey(name, k)).toList();
       var fetched = manager.call(store -> store.getAll(qualified), errors);
-      if (fetched == CacheManager.FAILED) {
+      if (fetched.isFailed()) {
         l2Stats.recordMisses(ordered.size());
       } else {
-        var values = (List<byte[]>) fetched;
+        var values = fetched.value();
         for (int i = 0; i < ordered.size(); i++) {
           var bytes = values.get(i);
           var entry = bytes == null ? null : decode(ordered.get(i), bytes);
@@ -518,10 +512,9 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       }
     }
     if (!toStore.isEmpty() || !absent.isEmpty()) {
-      manager.call(store -> {
+      manager.run(store -> {
         store.setAll(toStore, ttl, List.of(), true);
         store.setAll(absent, Duration.ofNanos(Math.max(1_000_000, negativeTtlNanos)), List.of(), true);
-        return null;
       }, errors);
     }
     return result;
@@ -557,15 +550,12 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       return;
     }
     var indexes = tagIndexes(tagList);
-    var stored = manager.call(store -> {
-      store.setAll(encoded, ttl, indexes, false);
-      return null;
-    }, errors) != CacheManager.FAILED;
+    var stored = manager.run(store -> store.setAll(encoded, ttl, indexes, false), errors);
     // Other instances drop their L1 copies (one message for all the keys); if Redis missed the write or the
     // message, replay an invalidation of each key later.
     if (!stored || !manager.publishKeys(name, entries.keySet(), errors)) {
       for (var key : entries.keySet()) {
-        manager.remember(this, 'K', key);
+        manager.remember(this, Invalidation.Kind.KEY, key);
       }
     }
   }
@@ -584,18 +574,18 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   @Override
   public void invalidate(String key) {
     requireKey(key);
-    invalidateEverywhere('K', key);
+    invalidateEverywhere(Invalidation.Kind.KEY, key);
   }
 
   @Override
   public void invalidateTag(String tag) {
     requireTag(tag);
-    invalidateEverywhere('T', tag);
+    invalidateEverywhere(Invalidation.Kind.TAG, tag);
   }
 
   @Override
   public void invalidateAll() {
-    invalidateEverywhere('A', "");
+    invalidateEverywhere(Invalidation.Kind.ALL, "");
   }
 
   /**
@@ -605,12 +595,12 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
    * a stamp taken after the drop.) When Redis misses the first or last step, L1 is still dropped and the whole
    * invalidation is replayed once Redis answers.
    */
-  private void invalidateEverywhere(char op, String argument) {
-    var remoteDone = manager.remote == null || applyRemote(op, argument);
-    hooks.betweenInvalidationSteps(op, argument);
-    dropLocal(op, argument);
-    if (manager.remote != null && !(remoteDone && manager.publish(op, name, argument, errors))) {
-      manager.remember(this, op, argument);
+  private void invalidateEverywhere(Invalidation.Kind kind, String argument) {
+    var remoteDone = manager.remote == null || applyRemote(kind, argument);
+    hooks.betweenInvalidationSteps(kind, argument);
+    dropLocal(kind, argument);
+    if (manager.remote != null && !(remoteDone && manager.publish(kind, name, argument, errors))) {
+      manager.remember(this, kind, argument);
     }
   }
 
@@ -618,35 +608,33 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
    * Replays an invalidation that Redis missed: L2, then L1 again (a reader may have refilled it from the old L2
    * entry meanwhile), then the other instances. {@code false} if Redis could not be reached.
    */
-  boolean replay(char op, String argument) {
-    if (!applyRemote(op, argument)) {
+  boolean replay(Invalidation.Kind kind, String argument) {
+    if (!applyRemote(kind, argument)) {
       return false;
     }
-    dropLocal(op, argument);
-    return manager.publish(op, name, argument, errors);
+    dropLocal(kind, argument);
+    return manager.publish(kind, name, argument, errors);
   }
 
   /** Applies an invalidation to L2; {@code false} if Redis could not be reached. */
-  private boolean applyRemote(char op, String argument) {
-    var done = manager.call(store -> {
-      switch (op) {
-        case 'K' -> store.setAll(Map.of(manager.entryKey(name, argument), Envelope.TOMBSTONE),
+  private boolean applyRemote(Invalidation.Kind kind, String argument) {
+    return manager.run(store -> {
+      switch (kind) {
+        case KEY -> store.setAll(Map.of(manager.entryKey(name, argument), Envelope.TOMBSTONE),
             manager.tombstoneTtl(), List.of(), false);
-        case 'T' -> store.deleteIndexed(manager.tagKey(name, argument));
-        case 'A' -> {
+        case TAG -> store.deleteIndexed(manager.tagKey(name, argument));
+        case ALL -> {
           store.deleteMatching(manager.entryKey(name, "*"));
           store.deleteMatching(manager.tagKey(name, "*"));
         }
-        default -> throw new IllegalArgumentException("unknown invalidation " + op);
+        default -> throw new IllegalArgumentException("not an invalidation of one region: " + kind);
       }
-      return null;
     }, errors);
-    return done != CacheManager.FAILED;
   }
 
   /** Drops L1 entries for an invalidation made here or received from another instance. */
-  void dropLocal(char op, String argument) {
-    if (op == 'K') {
+  void dropLocal(Invalidation.Kind kind, String argument) {
+    if (kind == Invalidation.Kind.KEY) {
       // bumped before and after, so a load that read the old value on either side of the removal is not kept
       var i = stripe(argument);
       stripes.incrementAndGet(i);
@@ -658,10 +646,10 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     }
     epoch.incrementAndGet();
     if (l1 != null) {
-      switch (op) {
-        case 'T' -> l1.asMap().values().removeIf(e -> contains(e.tags(), argument));
-        case 'A' -> l1.invalidateAll();
-        default -> LOG.warn("Ignoring an unknown invalidation '{}' for region {}", op, name);
+      switch (kind) {
+        case TAG -> l1.asMap().values().removeIf(e -> contains(e.tags(), argument));
+        case ALL -> l1.invalidateAll();
+        default -> LOG.warn("Ignoring an invalidation of kind {} for region {}", kind, name);
       }
     }
     epoch.incrementAndGet();
@@ -676,7 +664,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   }
 
   void dropLocalAll() {
-    dropLocal('A', "");
+    dropLocal(Invalidation.Kind.ALL, "");
   }
 
   void dropLocalMatching(Pattern regex) {

@@ -91,6 +91,8 @@ class CacheModuleTest {
   @Test
   void aCachedPostgresRead_loadsOnce_andAWriteThenInvalidateIsSeenNextRead() {
     try (var app = start(new RedisCacheModule(settings()))) {
+      // the subscription's first confirmation drops L1 (the resync): wait for it, or it may drop the first load
+      Instances.await("connected", () -> app.get(Caches.class).redisAvailable());
       var db = app.get(DSLContext.class);
       var products = app.get(Caches.class).region(RegionSettings.builder("products", Product.class).build());
       var queries = new AtomicInteger();

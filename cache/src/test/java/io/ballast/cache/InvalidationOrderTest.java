@@ -64,11 +64,11 @@ class InvalidationOrderTest {
     var fired = new AtomicBoolean();
     impl(region).hooks = new TwoLevelRegion.Hooks() {
       @Override
-      public void betweenInvalidationSteps(char op, String argument) {
+      public void betweenInvalidationSteps(Invalidation.Kind kind, String argument) {
         fired.set(true);
         // Another request reads while the invalidation is half done: with L1 dropped first it found the old
         // value in L2 and filled L1 with it.
-        impl(region).dropLocal('K', "k"); // as if L1 had already lost the entry (evicted, expired)
+        impl(region).dropLocal(Invalidation.Kind.KEY, "k"); // as if L1 had already lost the entry (evicted, expired)
         inOtherThread(() -> region.get("k", InvalidationOrderTest.this::load));
       }
     };
@@ -110,8 +110,8 @@ class InvalidationOrderTest {
       db.put("k", 2L);
       impl(region).hooks = new TwoLevelRegion.Hooks() {
         @Override
-        public void betweenInvalidationSteps(char o, String argument) {
-          impl(region).dropLocal('K', "k");
+        public void betweenInvalidationSteps(Invalidation.Kind kind, String argument) {
+          impl(region).dropLocal(Invalidation.Kind.KEY, "k");
           inOtherThread(() -> region.get("k", InvalidationOrderTest.this::load));
         }
       };
@@ -191,7 +191,7 @@ class InvalidationOrderTest {
       client.shutdown();
     }
     assertThat(messages).hasSize(1);
-    assertThat(CacheManager.decodeKeys(messages.get(0).split("\\|", 5)[4])).containsExactlyInAnyOrderElementsOf(
+    assertThat(Invalidation.decodeKeys(messages.get(0).split("\\|", 5)[4])).containsExactlyInAnyOrderElementsOf(
         entries.keySet());
   }
 
