@@ -4,8 +4,6 @@ import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.stats.ConcurrentStatsCounter;
 import io.ballast.core.settings.Checks;
 import java.nio.charset.StandardCharsets;
@@ -25,43 +23,35 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link CacheRegion} over Caffeine (L1) and the manager's {@link RemoteStore} (L2, absent in L1-only mode).
+ * A {@link CacheRegion} over its {@link LocalTier} (L1) and the manager's {@link RemoteStore} (L2, absent in
+ * L1-only mode), with single-flight loading.
  *
- * <p>Every invalidation, local or received, bumps an epoch (a key's stripe for one key, the region's for tags and
- * clears); a load fills the levels only if its key's stamp did not move while it ran, so a load that overlapped
- * an invalidation cannot put the old value back.
+ * <p>Every invalidation, local or received, moves the L1 stamps; a load fills the levels only if its key's stamp did
+ * not move while it ran, so a load that overlapped an invalidation cannot put the old value back.
  */
 final class TwoLevelRegion<V> implements CacheRegion<V> {
   private static final Logger LOG = LoggerFactory.getLogger(TwoLevelRegion.class);
   private static final int MAX_KEY_LENGTH = 1024;
 
   private final CacheManager manager;
-  private final com.github.benmanes.caffeine.cache.Ticker ticker;
   private final RegionSettings<V> settings;
   private final String name;
   private final CacheCodec<V> codec;
   private final Duration ttl;
-  private final long l1TtlNanos;
   private final long negativeTtlNanos;
-  private final Cache<String, L1Entry> l1; // null when l1MaxSize is 0
-  private final ConcurrentStatsCounter l1Stats = new ConcurrentStatsCounter();
+  private final LocalTier local;
   private final ConcurrentStatsCounter l2Stats = new ConcurrentStatsCounter();
   private final Timer loads;
   private final Meter loadFailures;
   private final Meter errors;
   private final Meter corrupt;
   private final AtomicBoolean corruptLogged = new AtomicBoolean();
-  private static final int STRIPES = 256;
-  private final AtomicLong epoch = new AtomicLong();
-  private final AtomicLongArray stripes = new AtomicLongArray(STRIPES);
   private final ConcurrentHashMap<String, Flight> inflight = new ConcurrentHashMap<>();
 
   /**
@@ -81,20 +71,10 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   volatile Hooks hooks = Hooks.NONE;
 
   /** A load in progress and the key's stamp when it began. */
-  private record Flight(CompletableFuture<L1Entry> result, long stamp) {}
-
-  /** An L1 entry; {@code value == null} means cached as absent. Times are readings of the settings' ticker. */
-  @SuppressWarnings("ArrayRecordComponent") // entries are compared by identity only (Map.remove(key, entry))
-  record L1Entry(Object value, String[] tags, long writtenAt, long expiresAt) {}
-
-  private L1Entry entry(Object value, String[] tags) {
-    var now = ticker.read();
-    return new L1Entry(value, tags, now, now + (value == null ? negativeTtlNanos : l1TtlNanos));
-  }
+  private record Flight(CompletableFuture<LocalTier.Entry> result, long stamp) {}
 
   TwoLevelRegion(CacheManager manager, RegionSettings<V> settings) {
     this.manager = manager;
-    this.ticker = manager.settings.ticker();
     this.settings = settings;
     this.name = settings.name();
     this.codec = settings.codec();
@@ -108,28 +88,21 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       throw new IllegalArgumentException(name + ".negative_ttl must not be longer than the region's ttl ("
           + Checks.human(ttl) + ", from CACHE_TTL_SECONDS), but was " + Checks.human(settings.negativeTtl()));
     }
-    this.l1TtlNanos = l1Ttl.toNanos();
+    var l1TtlNanos = l1Ttl.toNanos();
     this.negativeTtlNanos = Math.min(settings.negativeTtl().toNanos(), l1TtlNanos);
-    // No Caffeine expiry: its variable expiry costs several times a plain hit, so each entry carries its own
-    // deadline, checked against a coarse clock on read, and maintain() sweeps expired entries out.
-    this.l1 = settings.l1MaxSize() == 0 ? null : Caffeine.newBuilder()
-        .maximumSize(settings.l1MaxSize())
-        .<String, L1Entry>evictionListener((key, entry, cause) -> {
-          if (cause.wasEvicted()) {
-            l1Stats.recordEviction(1, cause);
-          }
-        })
-        .build();
+    this.local = new LocalTier(settings.l1MaxSize(), l1TtlNanos, negativeTtlNanos, manager.settings.ticker(),
+        manager::synced,
+        manager::degradedTtlNanos);
     var metrics = manager.metrics;
     var prefix = MetricRegistry.name("ballast", "cache", name);
     this.loads = metrics.timer(MetricRegistry.name(prefix, "loads"));
     this.loadFailures = metrics.meter(MetricRegistry.name(prefix, "load-failures"));
     this.errors = metrics.meter(MetricRegistry.name(prefix, "errors"));
     this.corrupt = metrics.meter(MetricRegistry.name(prefix, "corrupt"));
-    gauge(metrics, prefix, "l1.hits", () -> l1Stats.snapshot().hitCount());
-    gauge(metrics, prefix, "l1.misses", () -> l1Stats.snapshot().missCount());
-    gauge(metrics, prefix, "l1.evictions", () -> l1Stats.snapshot().evictionCount());
-    gauge(metrics, prefix, "l1.size", () -> l1 == null ? 0L : l1.estimatedSize());
+    gauge(metrics, prefix, "l1.hits", () -> local.stats().hitCount());
+    gauge(metrics, prefix, "l1.misses", () -> local.stats().missCount());
+    gauge(metrics, prefix, "l1.evictions", () -> local.stats().evictionCount());
+    gauge(metrics, prefix, "l1.size", local::size);
     gauge(metrics, prefix, "l1.hit-ratio", () -> stats().l1HitRatio());
     gauge(metrics, prefix, "l2.hits", () -> l2Stats.snapshot().hitCount());
     gauge(metrics, prefix, "l2.misses", () -> l2Stats.snapshot().missCount());
@@ -159,44 +132,18 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
 
   // ---------------------------------------------------------------- reads
 
-  private static int stripe(String key) {
-    var h = key.hashCode();
-    return (h ^ (h >>> 16)) & (STRIPES - 1);
-  }
-
-  /** Changes whenever the key, or the whole region, is invalidated. */
-  private long stamp(String key) {
-    return epoch.get() + stripes.get(stripe(key));
-  }
-
-  /** The L1 entry, or {@code null}; while invalidations may be missed, only entries younger than the degraded TTL. */
-  private L1Entry l1Get(String key) {
-    var entry = l1 == null ? null : l1.getIfPresent(key);
-    if (entry != null) {
-      var now = ticker.read();
-      if (now - entry.expiresAt() < 0
-          && (manager.synced() || now - entry.writtenAt() <= manager.degradedTtlNanos())) {
-        l1Stats.recordHits(1);
-        return entry;
-      }
-      l1.asMap().remove(key, entry);
-    }
-    l1Stats.recordMisses(1);
-    return null;
-  }
-
   @Override
   @SuppressWarnings("unchecked")
   public V get(String key) {
     requireKey(key);
-    var entry = l1Get(key);
+    var entry = local.get(key);
     if (entry != null) {
       return (V) entry.value();
     }
     if (manager.remote == null) {
       return null;
     }
-    var e0 = stamp(key);
+    var e0 = local.stamp(key);
     var remote = readRemote(key);
     if (remote == null) {
       return null;
@@ -216,13 +163,13 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     requireKey(key);
     Objects.requireNonNull(loader, "loader");
     var tagList = requireTags(tags);
-    var entry = l1Get(key);
+    var entry = local.get(key);
     if (entry != null) {
       return (V) entry.value();
     }
     Flight mine;
     while (true) {
-      mine = new Flight(new CompletableFuture<>(), stamp(key));
+      mine = new Flight(new CompletableFuture<>(), local.stamp(key));
       var theirs = inflight.putIfAbsent(key, mine);
       if (theirs == null) {
         break;
@@ -237,10 +184,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     }
     try {
       // A load that finished between our miss and our registration has filled L1 by now.
-      var again = l1 == null ? null : l1.asMap().get(key);
-      if (again != null && ticker.read() - again.expiresAt() >= 0) {
-        again = null;
-      }
+      var again = local.peek(key);
       var loaded = again != null ? again : loadThrough(key, loader, tagList, mine.stamp());
       mine.result().complete(loaded);
       return (V) loaded.value();
@@ -252,7 +196,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     }
   }
 
-  private static L1Entry join(CompletableFuture<L1Entry> future) {
+  private static LocalTier.Entry join(CompletableFuture<LocalTier.Entry> future) {
     try {
       return future.join();
     } catch (CompletionException e) {
@@ -267,7 +211,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   }
 
   /** L2, then (under the cross-instance lock when enabled) the loader; fills what missed. */
-  private L1Entry loadThrough(String key, Function<String, ? extends V> loader, String[] tags, long e0) {
+  private LocalTier.Entry loadThrough(String key, Function<String, ? extends V> loader, String[] tags, long e0) {
     if (manager.remote != null) {
       var remote = readRemote(key);
       if (remote != null) {
@@ -284,13 +228,13 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     return loadAndStore(key, loader, tags, e0);
   }
 
-  private L1Entry loadAndStore(String key, Function<String, ? extends V> loader, String[] tags, long e0) {
+  private LocalTier.Entry loadAndStore(String key, Function<String, ? extends V> loader, String[] tags, long e0) {
     var value = load(key, loader);
-    var entry = entry(value, value == null ? Envelope.NO_TAGS : tags);
+    var entry = local.entry(value, value == null ? Envelope.NO_TAGS : tags);
     if (value == null && negativeTtlNanos == 0) {
       return entry;
     }
-    if (stamp(key) != e0) {
+    if (local.stamp(key) != e0) {
       return entry; // invalidated while loading: hand out what we read, keep it out of the cache
     }
     fillL1(key, entry, e0);
@@ -308,7 +252,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
    * result. {@code null} when this instance should load by itself (lock holder gone without a result, or
    * Redis unusable).
    */
-  private L1Entry loadUnderLock(String key, Function<String, ? extends V> loader, String[] tags, long e0) {
+  private LocalTier.Entry loadUnderLock(String key, Function<String, ? extends V> loader, String[] tags, long e0) {
     var lockKey = manager.lockKey(name, key);
     var token = UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII);
     var lockTtl = manager.settings.lockTtl();
@@ -364,7 +308,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   }
 
   /** The entry in L2, or {@code null} on a miss, a corrupt entry or an unreachable Redis. */
-  private L1Entry readRemote(String key) {
+  private LocalTier.Entry readRemote(String key) {
     var result = manager.call(store -> store.get(manager.entryKey(name, key)), errors);
     if (result.isFailed() || result.value() == null) {
       l2Stats.recordMisses(1);
@@ -380,7 +324,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     return entry;
   }
 
-  private L1Entry decode(String key, byte[] bytes) {
+  private LocalTier.Entry decode(String key, byte[] bytes) {
     if (Envelope.isTombstone(bytes)) {
       return null;
     }
@@ -390,7 +334,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       return null;
     }
     if (envelope.payload() == null) {
-      return entry(null, envelope.tags());
+      return local.entry(null, envelope.tags());
     }
     try {
       var value = codec.decode(envelope.payload());
@@ -398,7 +342,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
         corrupt(key, "the codec decoded it to null");
         return null;
       }
-      return entry(value, envelope.tags());
+      return local.entry(value, envelope.tags());
     } catch (Exception e) {
       corrupt(key, e.getClass().getSimpleName() + ": " + firstLine(e.getMessage()));
       return null;
@@ -423,18 +367,8 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     return nl < 0 ? message : message.substring(0, nl);
   }
 
-  /**
-   * Puts what a read found into L1 unless the key was invalidated since the read took its stamp. Checked again
-   * after the put: an invalidation that bumped the stamp between the check and the put has dropped L1 before or
-   * after it, and the second check catches the case where it dropped it before.
-   */
-  private void fillL1(String key, L1Entry entry, long e0) {
-    if (l1 != null && stamp(key) == e0) {
-      l1.put(key, entry);
-      if (stamp(key) != e0) {
-        l1.asMap().remove(key, entry);
-      }
-    }
+  private void fillL1(String key, LocalTier.Entry entry, long e0) {
+    local.fill(key, entry, e0);
   }
 
   @Override
@@ -446,7 +380,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     var missing = new LinkedHashSet<String>();
     for (var key : keys) {
       requireKey(key);
-      var entry = l1Get(key);
+      var entry = local.get(key);
       if (entry == null) {
         missing.add(key);
       } else if (entry.value() != null) {
@@ -458,7 +392,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     }
     var stamps = new HashMap<String, Long>();
     for (var key : missing) {
-      stamps.put(key, stamp(key));
+      stamps.put(key, local.stamp(key));
     }
     if (manager.remote != null) {
       var ordered = new ArrayList<>(missing);
@@ -503,10 +437,10 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       if (value != null) {
         result.put(key, value);
       }
-      if (stamp(key) != stamps.get(key) || (value == null && negativeTtlNanos == 0)) {
+      if (local.stamp(key) != stamps.get(key) || (value == null && negativeTtlNanos == 0)) {
         continue;
       }
-      fillL1(key, entry(value, Envelope.NO_TAGS), stamps.get(key));
+      fillL1(key, local.entry(value, Envelope.NO_TAGS), stamps.get(key));
       if (manager.remote != null) {
         (value == null ? absent : toStore).put(manager.entryKey(name, key), encodeForL2(value, Envelope.NO_TAGS));
       }
@@ -538,13 +472,8 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       requireValue(e.getKey(), e.getValue());
       encoded.put(manager.entryKey(name, e.getKey()), encodeForL2(e.getValue(), tagList));
     }
-    for (var key : entries.keySet()) {
-      stripes.incrementAndGet(stripe(key));
-    }
-    if (l1 != null) {
-      for (var e : entries.entrySet()) {
-        l1.put(e.getKey(), entry(e.getValue(), tagList));
-      }
+    for (var e : entries.entrySet()) {
+      local.write(e.getKey(), local.entry(e.getValue(), tagList));
     }
     if (manager.remote == null || entries.isEmpty()) {
       return;
@@ -634,56 +563,28 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
 
   /** Drops L1 entries for an invalidation made here or received from another instance. */
   void dropLocal(Invalidation.Kind kind, String argument) {
-    if (kind == Invalidation.Kind.KEY) {
-      // bumped before and after, so a load that read the old value on either side of the removal is not kept
-      var i = stripe(argument);
-      stripes.incrementAndGet(i);
-      if (l1 != null) {
-        l1.invalidate(argument);
-      }
-      stripes.incrementAndGet(i);
-      return;
+    switch (kind) {
+      case KEY -> local.dropKey(argument);
+      case TAG -> local.dropTagged(argument);
+      case ALL -> local.dropAll();
+      default -> LOG.warn("Ignoring an invalidation of kind {} for region {}", kind, name);
     }
-    epoch.incrementAndGet();
-    if (l1 != null) {
-      switch (kind) {
-        case TAG -> l1.asMap().values().removeIf(e -> contains(e.tags(), argument));
-        case ALL -> l1.invalidateAll();
-        default -> LOG.warn("Ignoring an invalidation of kind {} for region {}", kind, name);
-      }
-    }
-    epoch.incrementAndGet();
   }
 
   /** Removes expired L1 entries that nobody read since they expired (reads remove the others). */
   void sweepExpired() {
-    if (l1 != null) {
-      var now = ticker.read();
-      l1.asMap().values().removeIf(e -> now - e.expiresAt() >= 0);
-    }
+    local.sweepExpired();
   }
 
   void dropLocalAll() {
-    dropLocal(Invalidation.Kind.ALL, "");
+    local.dropAll();
   }
 
   void dropLocalMatching(Pattern regex) {
-    epoch.incrementAndGet();
-    if (l1 != null) {
-      var prefix = name + ":";
-      l1.asMap().keySet().removeIf(k -> regex.matcher(prefix + k).matches());
-    }
-    epoch.incrementAndGet();
+    var prefix = name + ":";
+    local.dropKeys(k -> regex.matcher(prefix + k).matches());
   }
 
-  private static boolean contains(String[] tags, String tag) {
-    for (var t : tags) {
-      if (t.equals(tag)) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   private byte[] encodeForL2(V value, String[] tags) {
     if (value == null) {
@@ -741,11 +642,11 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
 
   @Override
   public RegionStats stats() {
-    var s1 = l1Stats.snapshot();
+    var s1 = local.stats();
     var s2 = l2Stats.snapshot();
     var load = loads.getSnapshot();
     return new RegionStats(name, s1.hitCount(), s1.missCount(), s1.evictionCount(),
-        l1 == null ? 0 : l1.estimatedSize(), s2.hitCount(), s2.missCount(), loads.getCount(),
+        local.size(), s2.hitCount(), s2.missCount(), loads.getCount(),
         loadFailures.getCount(), load.getMean() / 1e6, errors.getCount(), corrupt.getCount());
   }
 

@@ -1,0 +1,187 @@
+package io.ballast.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
+import com.github.benmanes.caffeine.cache.stats.ConcurrentStatsCounter;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+
+/**
+ * A region's L1: its entries in this process (Caffeine, bounded by size), each with its own deadline, and the
+ * stamps that keep a value read before an invalidation out of it.
+ *
+ * <p>A stamp is an epoch (bumped by tag, region-wide and pattern invalidations) plus a key's stripe (bumped by that
+ * key's invalidations and writes). A read takes the stamp before it looks anywhere else and fills L1 only if the
+ * stamp has not moved ({@link #fill}); the stamp is checked again after the put, so a fill racing a drop is undone.
+ * Expiry is checked on read against a ticker rather than through Caffeine's variable expiry, which costs several
+ * times a plain hit; {@link #sweepExpired} removes what nobody read. With a size of 0 there is no L1 at all, and
+ * only the stamps are kept. Thread-safe.
+ */
+final class LocalTier {
+  private static final int STRIPES = 256;
+
+  /** An entry; {@code value == null} means cached as absent. Times are readings of the ticker. */
+  @SuppressWarnings("ArrayRecordComponent") // entries are compared by identity only (Map.remove(key, entry))
+  record Entry(Object value, String[] tags, long writtenAt, long expiresAt) {}
+
+  private final Cache<String, Entry> entries; // null when the size is 0
+  private final ConcurrentStatsCounter stats = new ConcurrentStatsCounter();
+  private final AtomicLong epoch = new AtomicLong();
+  private final AtomicLongArray stripes = new AtomicLongArray(STRIPES);
+  private final Ticker ticker;
+  private final long ttlNanos;
+  private final long negativeTtlNanos;
+  private final BooleanSupplier synced;
+  private final LongSupplier degradedTtlNanos;
+
+  /**
+   * @param maxSize          entries kept at most; 0 for none
+   * @param synced           whether every invalidation from other instances is known to arrive
+   * @param degradedTtlNanos the oldest an entry may be and still be served while {@code synced} is false
+   */
+  LocalTier(long maxSize, long ttlNanos, long negativeTtlNanos, Ticker ticker, BooleanSupplier synced,
+      LongSupplier degradedTtlNanos) {
+    this.ticker = ticker;
+    this.ttlNanos = ttlNanos;
+    this.negativeTtlNanos = negativeTtlNanos;
+    this.synced = synced;
+    this.degradedTtlNanos = degradedTtlNanos;
+    this.entries = maxSize == 0 ? null : Caffeine.newBuilder()
+        .maximumSize(maxSize)
+        .<String, Entry>evictionListener((key, entry, cause) -> {
+          if (cause.wasEvicted()) {
+            stats.recordEviction(1, cause);
+          }
+        })
+        .build();
+  }
+
+  /** A new entry for {@code value} (null: absent), expiring after the TTL or the negative TTL. */
+  Entry entry(Object value, String[] tags) {
+    var now = ticker.read();
+    return new Entry(value, tags, now, now + (value == null ? negativeTtlNanos : ttlNanos));
+  }
+
+  private static int stripe(String key) {
+    var h = key.hashCode();
+    return (h ^ (h >>> 16)) & (STRIPES - 1);
+  }
+
+  /** Changes whenever the key, or the whole region, is invalidated or the key written. */
+  long stamp(String key) {
+    return epoch.get() + stripes.get(stripe(key));
+  }
+
+  /**
+   * The entry, counted as a hit, or {@code null}, counted as a miss; while invalidations may be missed only
+   * entries younger than the degraded TTL are served.
+   */
+  Entry get(String key) {
+    var entry = entries == null ? null : entries.getIfPresent(key);
+    if (entry != null) {
+      var now = ticker.read();
+      if (now - entry.expiresAt() < 0 && (synced.getAsBoolean() || now - entry.writtenAt() <= degradedTtlNanos.getAsLong())) {
+        stats.recordHits(1);
+        return entry;
+      }
+      entries.asMap().remove(key, entry);
+    }
+    stats.recordMisses(1);
+    return null;
+  }
+
+  /** The unexpired entry without counting anything (a load that finished while another waited), or null. */
+  Entry peek(String key) {
+    var entry = entries == null ? null : entries.asMap().get(key);
+    return entry != null && ticker.read() - entry.expiresAt() < 0 ? entry : null;
+  }
+
+  /** Puts what a read found, unless the key was invalidated since the read took {@code stamp}. */
+  void fill(String key, Entry entry, long stamp) {
+    if (entries != null && stamp(key) == stamp) {
+      entries.put(key, entry);
+      if (stamp(key) != stamp) {
+        entries.asMap().remove(key, entry);
+      }
+    }
+  }
+
+  /** A write: the key's stamp moves (reads in flight will not fill), then the new entry goes in. */
+  void write(String key, Entry entry) {
+    stripes.incrementAndGet(stripe(key));
+    if (entries != null) {
+      entries.put(key, entry);
+    }
+  }
+
+  /** Drops a key; its stamp moves before and after, so a read that took the old value on either side is not kept. */
+  void dropKey(String key) {
+    var i = stripe(key);
+    stripes.incrementAndGet(i);
+    if (entries != null) {
+      entries.invalidate(key);
+    }
+    stripes.incrementAndGet(i);
+  }
+
+  /** Drops every entry carrying {@code tag}. */
+  void dropTagged(String tag) {
+    dropWhere(e -> contains(e.tags(), tag));
+  }
+
+  /** Drops every entry. */
+  void dropAll() {
+    epoch.incrementAndGet();
+    if (entries != null) {
+      entries.invalidateAll();
+    }
+    epoch.incrementAndGet();
+  }
+
+  /** Drops every entry whose key matches. */
+  void dropKeys(Predicate<String> keys) {
+    epoch.incrementAndGet();
+    if (entries != null) {
+      entries.asMap().keySet().removeIf(keys);
+    }
+    epoch.incrementAndGet();
+  }
+
+  private void dropWhere(Predicate<Entry> which) {
+    epoch.incrementAndGet();
+    if (entries != null) {
+      entries.asMap().values().removeIf(which);
+    }
+    epoch.incrementAndGet();
+  }
+
+  /** Removes expired entries that nobody read since they expired (reads remove the others). */
+  void sweepExpired() {
+    if (entries != null) {
+      var now = ticker.read();
+      entries.asMap().values().removeIf(e -> now - e.expiresAt() >= 0);
+    }
+  }
+
+  long size() {
+    return entries == null ? 0 : entries.estimatedSize();
+  }
+
+  CacheStats stats() {
+    return stats.snapshot();
+  }
+
+  private static boolean contains(String[] tags, String tag) {
+    for (var t : tags) {
+      if (t.equals(tag)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
