@@ -11,8 +11,7 @@ import io.ballast.core.Extensions;
 import io.ballast.core.ListenerStage;
 import io.ballast.core.ProbeCheck;
 import io.ballast.core.data.Pagination;
-import io.ballast.migrations.MigrationSet;
-import io.ballast.migrations.MigrationsModule;
+import io.ballast.core.MigrationSet;
 import java.util.Objects;
 import org.jooq.DSLContext;
 import org.jooq.ExecuteListenerProvider;
@@ -37,7 +36,8 @@ import org.jooq.TransactionListenerProvider;
  *       {@code ballast.audit.context.implicit_transactions} and {@code ballast.audit.chain.sealed}.
  * </ul>
  *
- * <p>Needs {@code CoreModule}, {@code PoolModule} and {@code MigrationsModule}. Does no I/O itself.
+ * <p>Needs {@code CoreModule}, {@code PoolModule} and, to create its schema, {@code MigrationsModule}
+ * ({@code ballast-migrations}; the audit module itself does not depend on it). Does no I/O itself.
  */
 public final class AuditModule extends AbstractModule {
   private static final String EXECUTE = "ballast.audit.context.execute";
@@ -53,7 +53,7 @@ public final class AuditModule extends AbstractModule {
   @Override
   protected void configure() {
     bind(AuditSettings.class).toInstance(settings);
-    MigrationsModule.sets(binder()).addBinding().toInstance(MigrationSet.of("audit", "classpath:io/ballast/audit/db"));
+    Extensions.migrationSets(binder()).addBinding().toInstance(MigrationSet.of("audit", "classpath:io/ballast/audit/db"));
     Extensions.executeListeners(binder()).addBinding().to(Key.get(ExecuteListenerProvider.class, Names.named(EXECUTE)));
     Extensions.transactionListeners(binder()).addBinding()
         .to(Key.get(TransactionListenerProvider.class, Names.named(TRANSACTION)));

@@ -53,6 +53,11 @@ final class AuditService implements Managed {
 
   @Override
   public void start() {
+    if (!Boolean.TRUE.equals(db.fetchValue("select to_regnamespace('ballast_audit') is not null"))) {
+      throw new IllegalStateException("The audit schema ballast_audit does not exist: install MigrationsModule "
+          + "(ballast-migrations) in mode migrate, which runs the audit module's migration set 'audit' at start, or "
+          + "apply that set in the deploy's migration step before starting in mode validate");
+    }
     var problems = RowSecurityCheck.problems(db, settings.protectedTables());
     rlsProblems = problems;
     if (!problems.isEmpty()) {

@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * replayed after an outage. Starts in phase {@link Managed#PHASE_CACHE}.
  */
 @Singleton
-final class CacheManager implements Caches, Managed {
+final class CacheManager implements Caches, Managed, LocalTier.SyncState {
   private static final Logger LOG = LoggerFactory.getLogger(CacheManager.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
   private static final int MAX_PENDING = 10_000;
@@ -192,7 +192,8 @@ final class CacheManager implements Caches, Managed {
   }
 
   /** Whether L1 entries are trusted for their full TTL (every invalidation is known to have arrived). */
-  boolean synced() {
+  @Override
+  public boolean synced() {
     return synced;
   }
 

@@ -91,8 +91,8 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     var l1TtlNanos = l1Ttl.toNanos();
     this.negativeTtlNanos = Math.min(settings.negativeTtl().toNanos(), l1TtlNanos);
     this.local = new LocalTier(settings.l1MaxSize(), l1TtlNanos, negativeTtlNanos, manager.settings.ticker(),
-        manager::synced,
-        manager::degradedTtlNanos);
+        manager,
+        manager.degradedTtlNanos());
     var metrics = manager.metrics;
     var prefix = MetricRegistry.name("ballast", "cache", name);
     this.loads = metrics.timer(MetricRegistry.name(prefix, "loads"));

@@ -11,7 +11,7 @@ class LocalTierTest {
   final FakeTicker ticker = new FakeTicker();
   final AtomicBoolean synced = new AtomicBoolean(true);
   final LocalTier tier = new LocalTier(100, Duration.ofSeconds(10).toNanos(), Duration.ofSeconds(1).toNanos(), ticker,
-      synced::get, () -> Duration.ofSeconds(2).toNanos());
+      synced::get, Duration.ofSeconds(2).toNanos());
 
   @Test
   void entriesExpireOnTheTicker_absentOnesSooner() {
@@ -67,7 +67,7 @@ class LocalTierTest {
 
   @Test
   void sizeZero_keepsNothingButStillStamps() {
-    var none = new LocalTier(0, 1_000_000, 1_000_000, ticker, () -> true, () -> 0);
+    var none = new LocalTier(0, 1_000_000, 1_000_000, ticker, () -> true, 0);
     var stamp = none.stamp("k");
     none.write("k", none.entry("v", Envelope.NO_TAGS));
     assertThat(none.get("k")).isNull();

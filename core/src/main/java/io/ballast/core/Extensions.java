@@ -48,6 +48,14 @@ public final class Extensions {
   }
 
   /**
+   * Migration sets a module ships (its own SQL, with its own history table), run at start by
+   * {@code MigrationsModule} before the application's own set.
+   */
+  public static Multibinder<MigrationSet> migrationSets(Binder binder) {
+    return Multibinder.newSetBinder(binder, MigrationSet.class);
+  }
+
+  /**
    * The optional {@link RedisGuard}: the cache module sets a default, the resilience module sets the binding
    * (a circuit breaker), which wins.
    */

@@ -1,5 +1,6 @@
 package io.ballast.migrations;
 
+import io.ballast.core.MigrationSet;
 import io.ballast.core.Managed;
 import java.sql.SQLException;
 import java.time.Duration;

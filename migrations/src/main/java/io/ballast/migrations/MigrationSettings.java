@@ -1,5 +1,6 @@
 package io.ballast.migrations;
 
+import io.ballast.core.MigrationSet;
 import io.ballast.core.settings.AppEnv;
 import io.ballast.core.settings.SettingException;
 import io.ballast.core.settings.Setting;

@@ -1,5 +1,6 @@
 package io.ballast.migrations;
 
+import io.ballast.core.MigrationSet;
 import com.google.inject.AbstractModule;
 import com.google.inject.Binder;
 import com.google.inject.Provides;
@@ -33,7 +34,7 @@ public final class MigrationsModule extends AbstractModule {
 
   /** The migration sets modules contribute (the application's own set comes from {@link MigrationSettings}). */
   public static Multibinder<MigrationSet> sets(Binder binder) {
-    return Multibinder.newSetBinder(binder, MigrationSet.class);
+    return Extensions.migrationSets(binder);
   }
 
   @Override

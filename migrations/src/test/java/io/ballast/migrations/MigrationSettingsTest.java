@@ -1,5 +1,6 @@
 package io.ballast.migrations;
 
+import io.ballast.core.MigrationSet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

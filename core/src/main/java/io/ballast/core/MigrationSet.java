@@ -1,4 +1,4 @@
-package io.ballast.migrations;
+package io.ballast.core;
 
 import java.util.List;
 import java.util.Objects;
@@ -7,8 +7,9 @@ import java.util.regex.Pattern;
 /**
  * A group of migrations with its own locations and its own schema history table, so that versions of
  * different sets never collide. The application's own set is {@code app} (order {@link #APPLICATION_ORDER});
- * a Ballast module that ships SQL contributes one through {@link MigrationsModule#sets(com.google.inject.Binder)}.
- * Sets run in ascending {@link #order()}, then by name.
+ * a Ballast module that ships SQL contributes one through {@link Extensions#migrationSets(com.google.inject.Binder)}
+ * (an extension point of core, so that such a module needs no compile-time dependency on the migrations module).
+ * {@code MigrationsModule} runs them at start, in ascending {@link #order()}, then by name.
  *
  * @param name         unique name, e.g. {@code audit}
  * @param order        run order; module sets use {@link #MODULE_ORDER} so the application can build on them
