@@ -9,6 +9,7 @@ import io.ballast.core.CoreSettings;
 import io.ballast.core.monitor.MonitorSettings;
 import io.ballast.core.monitor.QueryMonitor;
 import io.ballast.core.monitor.QueryTimeoutException;
+import io.ballast.testkit.Await;
 import io.ballast.testkit.PgBouncer;
 import io.ballast.testkit.PostgresExtension;
 import java.sql.SQLException;
@@ -139,11 +140,7 @@ class PgBouncerTest {
     }
   }
 
-  private static void awaitSleeping(int n) throws Exception {
-    var deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (sleeping() < n) {
-      assertThat(System.nanoTime()).as("waiting for %d sleeping backends", n).isLessThan(deadline);
-      Thread.sleep(10);
-    }
+  private static void awaitSleeping(int n) {
+    Await.until(n + " sleeping backends", Duration.ofSeconds(10), () -> sleeping() >= n);
   }
 }
