@@ -33,16 +33,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link Caches} of both modules: the regions, the calls to the {@link RemoteStore} behind the
- * {@link RedisGuard}, the invalidation channel and its resync, counters, and invalidations waiting to be
- * replayed after an outage. Starts in phase {@link Managed#PHASE_CACHE}.
+ * The {@link Caches} of both modules: the regions, the invalidation channel and its resync, counters, and
+ * invalidations waiting to be replayed after an outage; calls to the {@link RemoteStore} go through the
+ * {@link RedisGateway}. Starts in phase {@link Managed#PHASE_CACHE}.
  */
 @Singleton
 final class CacheManager implements Caches, Managed, LocalTier.SyncState {
   private static final Logger LOG = LoggerFactory.getLogger(CacheManager.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
   private static final int MAX_PENDING = 10_000;
-  private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   final CacheSettings settings;
   final RemoteStore remote; // null: L1 only
@@ -50,18 +49,14 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
   final MetricRegistry metrics;
   final String instanceId = UUID.randomUUID().toString().substring(0, 12);
   final String channel;
-  final Timer redisLatency;
-  final Meter redisErrors;
+  final RedisGateway gateway;
   final Timer deliveryDelay;
   private final Map<String, TwoLevelRegion<?>> regions = new LinkedHashMap<>();
   private final Cache<String, Counter> localCounters;
   private final ConcurrentLinkedDeque<Pending> pending = new ConcurrentLinkedDeque<>();
-  private final AtomicLong lastFailureLog = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
-  private final AtomicLong failuresSinceLog = new AtomicLong();
   private static final long SWEEP_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
   private long lastSweep = System.nanoTime();
   private ScheduledExecutorService scheduler;
-  private volatile boolean started;
   /** Whether every invalidation published by other instances is known to have arrived. */
   private volatile boolean synced;
   private volatile String lostReason = "not connected yet";
@@ -74,8 +69,7 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
     this.metrics = metrics;
     this.synced = this.remote == null;
     this.channel = settings.namespace() + "invalidations";
-    this.redisLatency = metrics.timer(MetricRegistry.name("ballast", "cache", "redis", "latency"));
-    this.redisErrors = metrics.meter(MetricRegistry.name("ballast", "cache", "redis", "errors"));
+    this.gateway = new RedisGateway(this.remote, guard, metrics);
     this.deliveryDelay = metrics.timer(MetricRegistry.name("ballast", "cache", "invalidation", "delivery"));
     metrics.gauge(MetricRegistry.name("ballast", "cache", "redis", "available"), () -> () -> redisAvailable() ? 1 : 0);
     metrics.gauge(MetricRegistry.name("ballast", "cache", "invalidation", "pending"), () -> (Gauge<Integer>) pending::size);
@@ -125,12 +119,12 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
     } else {
       LOG.info("Cache started: L1 only{}", settings.redisEnabled() ? "" : " (REDIS_ENABLED=false)");
     }
-    started = true;
+    gateway.open();
   }
 
   @Override
   public void stop(Duration grace) {
-    started = false;
+    gateway.close();
     if (remote != null) {
       remote.close();
     }
@@ -188,7 +182,7 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
 
   @Override
   public boolean redisAvailable() {
-    return remote != null && started && synced && !guard.isOpen() && remote.connected();
+    return remote != null && gateway.isOpen() && synced && !guard.isOpen() && remote.connected();
   }
 
   /** Whether L1 entries are trusted for their full TTL (every invalidation is known to have arrived). */
@@ -216,55 +210,14 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
 
   // ---------------------------------------------------------------- calls to the remote store
 
-  /** A call to the remote store. */
-  interface RemoteCall<T> {
-    T call(RemoteStore store) throws Exception;
+  /** A call through the {@link RedisGateway}. */
+  <T> RemoteResult<T> call(RedisGateway.Call<T> call, Meter regionErrors) {
+    return gateway.call(call, regionErrors);
   }
 
-  /** A call to the remote store that returns nothing. */
-  interface RemoteAction {
-    void run(RemoteStore store) throws Exception;
-  }
-
-  /** The call's result; failed when Redis is off, refused by the guard, failed or timed out. */
-  <T> RemoteResult<T> call(RemoteCall<T> call, Meter regionErrors) {
-    if (remote == null || !started || !guard.tryAcquirePermission()) {
-      return RemoteResult.failure();
-    }
-    var start = System.nanoTime();
-    try {
-      var result = call.call(remote);
-      var took = System.nanoTime() - start;
-      guard.onSuccess(took);
-      redisLatency.update(took, TimeUnit.NANOSECONDS);
-      return RemoteResult.of(result);
-    } catch (Exception e) {
-      guard.onError(System.nanoTime() - start, e);
-      redisErrors.mark();
-      if (regionErrors != null) {
-        regionErrors.mark();
-      }
-      logFailure(e);
-      return RemoteResult.failure();
-    }
-  }
-
-  /** {@link #call} for an action; {@code true} if it reached Redis. */
-  boolean run(RemoteAction action, Meter regionErrors) {
-    return call(store -> {
-      action.run(store);
-      return Boolean.TRUE;
-    }, regionErrors).ok();
-  }
-
-  private void logFailure(Exception e) {
-    failuresSinceLog.incrementAndGet();
-    var last = lastFailureLog.get();
-    var now = System.nanoTime();
-    if (now - last >= LOG_EVERY_NANOS && lastFailureLog.compareAndSet(last, now)) {
-      LOG.warn("Redis call failed: {} ({} failures since the last report); serving from L1 and loaders",
-          RedisStore.rootMessage(e), failuresSinceLog.getAndSet(0));
-    }
+  /** An action through the {@link RedisGateway}; {@code true} if it reached Redis. */
+  boolean run(RedisGateway.Action action, Meter regionErrors) {
+    return gateway.run(action, regionErrors);
   }
 
   String entryKey(String region, String key) {
@@ -440,7 +393,7 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
 
     @Override
     public void onLost(String reason) {
-      if (!started) {
+      if (!gateway.isOpen()) {
         return; // stopping: the connections close on purpose
       }
       lostReason = reason;
