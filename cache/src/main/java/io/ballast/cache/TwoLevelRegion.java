@@ -42,7 +42,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   private final CacheManager manager;
   private final RegionSettings<V> settings;
   private final String name;
-  private final CacheCodec<V> codec;
+  private final RemoteEntryCodec<V> entryCodec;
   private final Duration ttl;
   private final long negativeTtlNanos;
   private final LocalTier local;
@@ -77,7 +77,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     this.manager = manager;
     this.settings = settings;
     this.name = settings.name();
-    this.codec = settings.codec();
+    this.entryCodec = new RemoteEntryCodec<>(name, settings.codec());
     this.ttl = settings.ttl() == null ? manager.settings.defaultTtl() : settings.ttl();
     var l1Ttl = settings.l1Ttl() == null ? ttl : settings.l1Ttl();
     if (l1Ttl.compareTo(ttl) > 0) {
@@ -325,28 +325,8 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   }
 
   private LocalTier.Entry decode(String key, byte[] bytes) {
-    if (Envelope.isTombstone(bytes)) {
-      return null;
-    }
-    var envelope = Envelope.unwrap(bytes);
-    if (envelope == null) {
-      corrupt(key, "not written by this version of Ballast's cache");
-      return null;
-    }
-    if (envelope.payload() == null) {
-      return local.entry(null, envelope.tags());
-    }
-    try {
-      var value = codec.decode(envelope.payload());
-      if (value == null) {
-        corrupt(key, "the codec decoded it to null");
-        return null;
-      }
-      return local.entry(value, envelope.tags());
-    } catch (Exception e) {
-      corrupt(key, e.getClass().getSimpleName() + ": " + firstLine(e.getMessage()));
-      return null;
-    }
+    var decoded = entryCodec.decode(bytes, why -> corrupt(key, why));
+    return decoded == null ? null : local.entry(decoded.value(), decoded.tags());
   }
 
   private void corrupt(String key, String why) {
@@ -359,13 +339,6 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     }
   }
 
-  private static String firstLine(String message) {
-    if (message == null) {
-      return "";
-    }
-    var nl = message.indexOf('\n');
-    return nl < 0 ? message : message.substring(0, nl);
-  }
 
   private void fillL1(String key, LocalTier.Entry entry, long e0) {
     local.fill(key, entry, e0);
@@ -587,15 +560,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
 
 
   private byte[] encodeForL2(V value, String[] tags) {
-    if (value == null) {
-      return Envelope.wrap(null, tags);
-    }
-    try {
-      return Envelope.wrap(codec.encode(value), tags);
-    } catch (Exception e) {
-      throw new IllegalArgumentException("Cache region " + name + " cannot encode a " + value.getClass().getName()
-          + " with " + codec + ": " + firstLine(e.getMessage()), e);
-    }
+    return entryCodec.encode(value, tags);
   }
 
   // ---------------------------------------------------------------- checks and stats
