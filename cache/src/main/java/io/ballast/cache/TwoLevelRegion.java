@@ -18,9 +18,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
@@ -52,7 +49,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   private final Meter errors;
   private final Meter corrupt;
   private final AtomicBoolean corruptLogged = new AtomicBoolean();
-  private final ConcurrentHashMap<String, Flight> inflight = new ConcurrentHashMap<>();
+  private final SingleFlight<LocalTier.Entry> flights = new SingleFlight<>();
 
   /**
    * Points between the steps of a read and of an invalidation where a test can make another thread act, so a
@@ -70,8 +67,6 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
 
   volatile Hooks hooks = Hooks.NONE;
 
-  /** A load in progress and the key's stamp when it began. */
-  private record Flight(CompletableFuture<LocalTier.Entry> result, long stamp) {}
 
   TwoLevelRegion(CacheManager manager, RegionSettings<V> settings) {
     this.manager = manager;
@@ -167,47 +162,12 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     if (entry != null) {
       return (V) entry.value();
     }
-    Flight mine;
-    while (true) {
-      mine = new Flight(new CompletableFuture<>(), local.stamp(key));
-      var theirs = inflight.putIfAbsent(key, mine);
-      if (theirs == null) {
-        break;
-      }
-      if (theirs.stamp() == mine.stamp()) {
-        return (V) join(theirs.result()).value();
-      }
-      // That load began before an invalidation of the key: its result may be the old value. Take over.
-      if (inflight.replace(key, theirs, mine)) {
-        break;
-      }
-    }
-    try {
-      // A load that finished between our miss and our registration has filled L1 by now.
+    var loaded = flights.load(key, local::stamp, stamp -> {
+      // a load that finished between our miss and our turn has filled L1 by now
       var again = local.peek(key);
-      var loaded = again != null ? again : loadThrough(key, loader, tagList, mine.stamp());
-      mine.result().complete(loaded);
-      return (V) loaded.value();
-    } catch (RuntimeException | Error e) {
-      mine.result().completeExceptionally(e);
-      throw e;
-    } finally {
-      inflight.remove(key, mine);
-    }
-  }
-
-  private static LocalTier.Entry join(CompletableFuture<LocalTier.Entry> future) {
-    try {
-      return future.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      if (e.getCause() instanceof Error err) {
-        throw err;
-      }
-      throw e;
-    }
+      return again != null ? again : loadThrough(key, loader, tagList, stamp);
+    });
+    return (V) loaded.value();
   }
 
   /** L2, then (under the cross-instance lock when enabled) the loader; fills what missed. */
