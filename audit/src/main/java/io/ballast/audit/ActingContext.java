@@ -3,19 +3,20 @@ package io.ballast.audit;
 import java.util.Objects;
 
 /**
- * Who is acting in a unit of work: the user, their application role, their tenant, the client's address and
- * the request's id. Immutable and thread-safe. Ballast applies it to the database transaction-locally before
- * the first statement of every transaction (see {@link RequestContext}), where row-level security policies and
- * the audit trigger read it as the settings {@code ballast.user_id}, {@code ballast.role},
- * {@code ballast.tenant_id}, {@code ballast.client_ip} and {@code ballast.request_id}.
+ * Who is acting in a unit of work: the user, their application role, their tenant, the client's
+ * address and the request's id. Immutable and thread-safe. Ballast applies it to the database
+ * transaction-locally before the first statement of every transaction (see {@link RequestContext}),
+ * where row-level security policies and the audit trigger read it as the settings {@code
+ * ballast.user_id}, {@code ballast.role}, {@code ballast.tenant_id}, {@code ballast.client_ip} and
+ * {@code ballast.request_id}.
  *
  * <pre>{@code
  * var acting = ActingContext.builder().userId("u-17").tenantId("acme").role("member")
  *     .clientIp(request.remoteAddress()).requestId(request.id()).build();
  * }</pre>
  *
- * <p>Every value is text of at most {@value #MAX_LENGTH} characters without control characters; only the user
- * id is required.
+ * <p>Every value is text of at most {@value #MAX_LENGTH} characters without control characters;
+ * only the user id is required.
  */
 public final class ActingContext {
   /** The longest value a field may hold. */
@@ -46,7 +47,12 @@ public final class ActingContext {
 
   /** A builder starting from this context's values. */
   public Builder toBuilder() {
-    return builder().userId(userId).role(role).tenantId(tenantId).clientIp(clientIp).requestId(requestId);
+    return builder()
+        .userId(userId)
+        .role(role)
+        .tenantId(tenantId)
+        .clientIp(clientIp)
+        .requestId(requestId);
   }
 
   public String userId() {
@@ -75,8 +81,11 @@ public final class ActingContext {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ActingContext c && userId.equals(c.userId) && Objects.equals(role, c.role)
-        && Objects.equals(tenantId, c.tenantId) && Objects.equals(clientIp, c.clientIp)
+    return o instanceof ActingContext c
+        && userId.equals(c.userId)
+        && Objects.equals(role, c.role)
+        && Objects.equals(tenantId, c.tenantId)
+        && Objects.equals(clientIp, c.clientIp)
         && Objects.equals(requestId, c.requestId);
   }
 
@@ -87,8 +96,12 @@ public final class ActingContext {
 
   @Override
   public String toString() {
-    return "ActingContext[user " + userId + (role == null ? "" : ", role " + role)
-        + (tenantId == null ? "" : ", tenant " + tenantId) + (requestId == null ? "" : ", request " + requestId) + "]";
+    return "ActingContext[user "
+        + userId
+        + (role == null ? "" : ", role " + role)
+        + (tenantId == null ? "" : ", tenant " + tenantId)
+        + (requestId == null ? "" : ", request " + requestId)
+        + "]";
   }
 
   /** Builds an {@link ActingContext}; each setter checks its value. */
@@ -138,13 +151,21 @@ public final class ActingContext {
         return null;
       }
       if (value.isEmpty() || value.length() > MAX_LENGTH) {
-        throw new IllegalArgumentException(field + " of an acting context must be 1 to " + MAX_LENGTH
-            + " characters long, but was " + value.length() + " characters long");
+        throw new IllegalArgumentException(
+            field
+                + " of an acting context must be 1 to "
+                + MAX_LENGTH
+                + " characters long, but was "
+                + value.length()
+                + " characters long");
       }
       for (int i = 0; i < value.length(); i++) {
         if (Character.isISOControl(value.charAt(i))) {
-          throw new IllegalArgumentException(field + " of an acting context must not contain control characters, "
-              + "but had one at index " + i);
+          throw new IllegalArgumentException(
+              field
+                  + " of an acting context must not contain control characters, "
+                  + "but had one at index "
+                  + i);
         }
       }
       return value;

@@ -22,8 +22,9 @@ import org.jooq.impl.DSL;
 import org.jooq.impl.SQLDataType;
 
 /**
- * The audit log: what enables capture on a table, records application events, reads the trail, seals and
- * verifies the hash chain, and applies retention. Bound by {@link AuditModule}; thread-safe.
+ * The audit log: what enables capture on a table, records application events, reads the trail,
+ * seals and verifies the hash chain, and applies retention. Bound by {@link AuditModule};
+ * thread-safe.
  *
  * <pre>{@code
  * auditLog.enable(AuditTable.of("orders").redact("notes").build());
@@ -32,31 +33,56 @@ import org.jooq.impl.SQLDataType;
  * ChainVerification v = auditLog.verify();                     // v.intact(), v.badSeq(), v.problem()
  * }</pre>
  *
- * <p>Reading the trail is not filtered by row-level security: whoever may call these methods sees every
- * tenant's entries. Give them to administrators, or filter by {@link AuditEntry#tenantId()} yourself.
+ * <p>Reading the trail is not filtered by row-level security: whoever may call these methods sees
+ * every tenant's entries. Give them to administrators, or filter by {@link AuditEntry#tenantId()}
+ * yourself.
  */
 public final class AuditLog {
   static final Table<Record> LOG = DSL.table(DSL.name("ballast_audit", "log"));
   static final Field<Long> ID = DSL.field(DSL.name("id"), SQLDataType.BIGINT);
-  static final Field<OffsetDateTime> AT = DSL.field(DSL.name("at"), SQLDataType.TIMESTAMPWITHTIMEZONE);
+  static final Field<OffsetDateTime> AT =
+      DSL.field(DSL.name("at"), SQLDataType.TIMESTAMPWITHTIMEZONE);
   private static final Field<Long> TXID = DSL.field(DSL.name("txid"), SQLDataType.BIGINT);
   private static final Field<String> USER_ID = DSL.field(DSL.name("user_id"), SQLDataType.CLOB);
   private static final Field<String> ROLE = DSL.field(DSL.name("role"), SQLDataType.CLOB);
   private static final Field<String> TENANT_ID = DSL.field(DSL.name("tenant_id"), SQLDataType.CLOB);
   private static final Field<String> CLIENT_IP = DSL.field(DSL.name("client_ip"), SQLDataType.CLOB);
-  private static final Field<String> REQUEST_ID = DSL.field(DSL.name("request_id"), SQLDataType.CLOB);
+  private static final Field<String> REQUEST_ID =
+      DSL.field(DSL.name("request_id"), SQLDataType.CLOB);
   private static final Field<String> DB_USER = DSL.field(DSL.name("db_user"), SQLDataType.CLOB);
-  private static final Field<String> TABLE_SCHEMA = DSL.field(DSL.name("table_schema"), SQLDataType.CLOB);
-  private static final Field<String> TABLE_NAME = DSL.field(DSL.name("table_name"), SQLDataType.CLOB);
+  private static final Field<String> TABLE_SCHEMA =
+      DSL.field(DSL.name("table_schema"), SQLDataType.CLOB);
+  private static final Field<String> TABLE_NAME =
+      DSL.field(DSL.name("table_name"), SQLDataType.CLOB);
   private static final Field<String> OPERATION = DSL.field(DSL.name("operation"), SQLDataType.CLOB);
   private static final Field<JSONB> RECORD_ID = DSL.field(DSL.name("record_id"), SQLDataType.JSONB);
   private static final Field<JSONB> OLD_ROW = DSL.field(DSL.name("old_row"), SQLDataType.JSONB);
   private static final Field<JSONB> NEW_ROW = DSL.field(DSL.name("new_row"), SQLDataType.JSONB);
-  private static final Field<String[]> CHANGED = DSL.field(DSL.name("changed_columns"), SQLDataType.CLOB.array());
+  private static final Field<String[]> CHANGED =
+      DSL.field(DSL.name("changed_columns"), SQLDataType.CLOB.array());
   private static final Field<String> EVENT = DSL.field(DSL.name("event"), SQLDataType.CLOB);
-  private static final Field<JSONB> EVENT_DATA = DSL.field(DSL.name("event_data"), SQLDataType.JSONB);
-  private static final List<Field<?>> COLUMNS = List.of(ID, AT, TXID, USER_ID, ROLE, TENANT_ID, CLIENT_IP, REQUEST_ID,
-      DB_USER, TABLE_SCHEMA, TABLE_NAME, OPERATION, RECORD_ID, OLD_ROW, NEW_ROW, CHANGED, EVENT, EVENT_DATA);
+  private static final Field<JSONB> EVENT_DATA =
+      DSL.field(DSL.name("event_data"), SQLDataType.JSONB);
+  private static final List<Field<?>> COLUMNS =
+      List.of(
+          ID,
+          AT,
+          TXID,
+          USER_ID,
+          ROLE,
+          TENANT_ID,
+          CLIENT_IP,
+          REQUEST_ID,
+          DB_USER,
+          TABLE_SCHEMA,
+          TABLE_NAME,
+          OPERATION,
+          RECORD_ID,
+          OLD_ROW,
+          NEW_ROW,
+          CHANGED,
+          EVENT,
+          EVENT_DATA);
 
   private final DSLContext db;
   private final Pagination pagination;
@@ -71,7 +97,10 @@ public final class AuditLog {
     this.chain = new HashChain(settings.key());
   }
 
-  /** Puts {@code table} under audit (or replaces its options). Needs the right to create triggers on it. */
+  /**
+   * Puts {@code table} under audit (or replaces its options). Needs the right to create triggers on
+   * it.
+   */
   public void enable(AuditTable table) {
     db.execute(table.sql());
   }
@@ -82,29 +111,37 @@ public final class AuditLog {
   }
 
   /**
-   * Records an application event that is not a row change (a login, an export) in the transaction of
-   * {@code tx}, with the acting context that transaction runs under: it commits and rolls back with it.
+   * Records an application event that is not a row change (a login, an export) in the transaction
+   * of {@code tx}, with the acting context that transaction runs under: it commits and rolls back
+   * with it.
    *
-   * @param tx    the caller's transaction ({@code DSL.using(configuration)} inside {@code transaction(…)}), or any
-   *              {@link DSLContext} for a single statement
+   * @param tx the caller's transaction ({@code DSL.using(configuration)} inside {@code
+   *     transaction(…)}), or any {@link DSLContext} for a single statement
    * @param event the event's name, 1 to 200 characters
-   * @param data  its data, encoded as JSON; {@code null} for none
+   * @param data its data, encoded as JSON; {@code null} for none
    */
   public long record(DSLContext tx, String event, Map<String, ?> data) {
     Objects.requireNonNull(tx, "tx");
     if (event == null || event.isBlank() || event.length() > 200) {
-      throw new IllegalArgumentException("audit event name must be 1 to 200 characters, but was "
-          + (event == null ? "null" : event.length() + " characters"));
+      throw new IllegalArgumentException(
+          "audit event name must be 1 to 200 characters, but was "
+              + (event == null ? "null" : event.length() + " characters"));
     }
-    return tx.insertInto(LOG).columns(OPERATION, EVENT, EVENT_DATA)
+    return tx.insertInto(LOG)
+        .columns(OPERATION, EVENT, EVENT_DATA)
         .values("EVENT", event, data == null ? null : JSONB.valueOf(toJson(data)))
-        .returningResult(ID).fetchOne().value1();
+        .returningResult(ID)
+        .fetchOne()
+        .value1();
   }
 
-  /** The trail of one record, newest first. {@code key} is its key, e.g. {@code Map.of("id", 42)}. */
+  /**
+   * The trail of one record, newest first. {@code key} is its key, e.g. {@code Map.of("id", 42)}.
+   */
   public Page<AuditEntry> forRecord(String table, Map<String, ?> key, int pageSize, String cursor) {
     Objects.requireNonNull(key, "key");
-    return page(tableCondition(table).and(RECORD_ID.eq(JSONB.valueOf(toJson(key)))), pageSize, cursor);
+    return page(
+        tableCondition(table).and(RECORD_ID.eq(JSONB.valueOf(toJson(key)))), pageSize, cursor);
   }
 
   /** What one user did, newest first. */
@@ -114,7 +151,8 @@ public final class AuditLog {
   }
 
   /** The changes to one table in {@code [from, to)}, newest first. */
-  public Page<AuditEntry> byTable(String table, OffsetDateTime from, OffsetDateTime to, int pageSize, String cursor) {
+  public Page<AuditEntry> byTable(
+      String table, OffsetDateTime from, OffsetDateTime to, int pageSize, String cursor) {
     Objects.requireNonNull(from, "from");
     Objects.requireNonNull(to, "to");
     return page(tableCondition(table).and(AT.ge(from)).and(AT.lt(to)), pageSize, cursor);
@@ -123,21 +161,38 @@ public final class AuditLog {
   private Condition tableCondition(String table) {
     Objects.requireNonNull(table, "table");
     var dot = table.indexOf('.');
-    return dot < 0 ? TABLE_NAME.eq(table)
+    return dot < 0
+        ? TABLE_NAME.eq(table)
         : TABLE_SCHEMA.eq(table.substring(0, dot)).and(TABLE_NAME.eq(table.substring(dot + 1)));
   }
 
   private Page<AuditEntry> page(Condition where, int pageSize, String cursor) {
-    var page = pagination.fetch(db, db.select(COLUMNS).from(LOG).where(where), pageSize, cursor, AT.desc(), ID.desc());
+    var page =
+        pagination.fetch(
+            db, db.select(COLUMNS).from(LOG).where(where), pageSize, cursor, AT.desc(), ID.desc());
     var entries = new ArrayList<AuditEntry>(page.items().size());
     for (var r : page.items()) {
       var schema = r.get(TABLE_SCHEMA);
       var changed = r.get(CHANGED);
-      entries.add(new AuditEntry(r.get(ID), r.get(AT).withOffsetSameInstant(ZoneOffset.UTC), r.get(TXID), r.get(USER_ID),
-          r.get(ROLE), r.get(TENANT_ID), r.get(CLIENT_IP), r.get(REQUEST_ID), r.get(DB_USER),
-          r.get(TABLE_NAME) == null ? null : schema + "." + r.get(TABLE_NAME), r.get(OPERATION), text(r.get(RECORD_ID)),
-          text(r.get(OLD_ROW)), text(r.get(NEW_ROW)), changed == null ? List.of() : Arrays.asList(changed),
-          r.get(EVENT), text(r.get(EVENT_DATA))));
+      entries.add(
+          new AuditEntry(
+              r.get(ID),
+              r.get(AT).withOffsetSameInstant(ZoneOffset.UTC),
+              r.get(TXID),
+              r.get(USER_ID),
+              r.get(ROLE),
+              r.get(TENANT_ID),
+              r.get(CLIENT_IP),
+              r.get(REQUEST_ID),
+              r.get(DB_USER),
+              r.get(TABLE_NAME) == null ? null : schema + "." + r.get(TABLE_NAME),
+              r.get(OPERATION),
+              text(r.get(RECORD_ID)),
+              text(r.get(OLD_ROW)),
+              text(r.get(NEW_ROW)),
+              changed == null ? List.of() : Arrays.asList(changed),
+              r.get(EVENT),
+              text(r.get(EVENT_DATA))));
     }
     return new Page<>(entries, page.nextCursor(), page.hasMore());
   }
@@ -148,8 +203,8 @@ public final class AuditLog {
   }
 
   /**
-   * Like {@link #seal()}, but stops after the batch (of up to 1 000 rows) during which {@code budget} runs out,
-   * leaving the rest for the next call; returns how many rows were sealed.
+   * Like {@link #seal()}, but stops after the batch (of up to 1 000 rows) during which {@code
+   * budget} runs out, leaving the rest for the next call; returns how many rows were sealed.
    */
   public int seal(Duration budget) {
     Objects.requireNonNull(budget, "budget");
@@ -157,40 +212,53 @@ public final class AuditLog {
   }
 
   /**
-   * Checks the whole hash chain: every sealed audit row unchanged, none deleted, none inserted into the sealed
-   * range, the chain unbroken up to the sealed head. Reports the first bad entry. Sealing waits meanwhile.
+   * Checks the whole hash chain: every sealed audit row unchanged, none deleted, none inserted into
+   * the sealed range, the chain unbroken up to the sealed head. Reports the first bad entry.
+   * Sealing waits meanwhile.
    */
   public ChainVerification verify() {
     return chain.verify(db);
   }
 
-  /** Creates the monthly partitions for this month and the months ahead that are missing; returns how many. */
+  /**
+   * Creates the monthly partitions for this month and the months ahead that are missing; returns
+   * how many.
+   */
   public int ensurePartitions() {
-    return db.fetchOne("select ballast_audit.ensure_partitions(?)", settings.partitionsAhead()).get(0, Integer.class);
+    return db.fetchOne("select ballast_audit.ensure_partitions(?)", settings.partitionsAhead())
+        .get(0, Integer.class);
   }
 
   /**
-   * Drops the audit data older than the retention setting (whole months, UTC): the partitions that end
-   * before the first month kept. Returns the names of the dropped partitions; none when retention is 0.
+   * Drops the audit data older than the retention setting (whole months, UTC): the partitions that
+   * end before the first month kept. Returns the names of the dropped partitions; none when
+   * retention is 0.
    */
   public List<String> applyRetention() {
     if (settings.retentionMonths() == 0) {
       return List.of();
     }
-    var cutoff = OffsetDateTime.now(ZoneOffset.UTC).withDayOfMonth(1).toLocalDate().atStartOfDay()
-        .atOffset(ZoneOffset.UTC).minusMonths(settings.retentionMonths());
+    var cutoff =
+        OffsetDateTime.now(ZoneOffset.UTC)
+            .withDayOfMonth(1)
+            .toLocalDate()
+            .atStartOfDay()
+            .atOffset(ZoneOffset.UTC)
+            .minusMonths(settings.retentionMonths());
     return dropBefore(cutoff);
   }
 
   List<String> dropBefore(OffsetDateTime cutoff) {
-    return db.fetch("select ballast_audit.drop_partitions_before(?::timestamptz) as name", cutoff).getValues(0, String.class);
+    return db.fetch("select ballast_audit.drop_partitions_before(?::timestamptz) as name", cutoff)
+        .getValues(0, String.class);
   }
 
   private String toJson(Map<String, ?> value) {
     try {
       return json.writeValueAsString(value);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("audit data must be encodable as JSON: " + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          "audit data must be encodable as JSON: " + e.getOriginalMessage(), e);
     }
   }
 

@@ -9,9 +9,9 @@ import com.google.inject.name.Named;
 import com.google.inject.name.Names;
 import io.ballast.core.Extensions;
 import io.ballast.core.ListenerStage;
+import io.ballast.core.MigrationSet;
 import io.ballast.core.ProbeCheck;
 import io.ballast.core.data.Pagination;
-import io.ballast.core.MigrationSet;
 import java.util.Objects;
 import org.jooq.DSLContext;
 import org.jooq.ExecuteListenerProvider;
@@ -22,22 +22,25 @@ import org.jooq.TransactionListenerProvider;
  *
  * <ul>
  *   <li>{@link AuditSettings}, the instance given;
- *   <li>a jOOQ execute listener and transaction listener that apply the {@link ActingContext} open through
- *       {@link RequestContext} transaction-locally before the first statement of every transaction (and around
- *       single statements, in an implicit transaction), at {@link ListenerStage#REQUEST_CONTEXT}: they run
- *       first, whatever order the modules are installed in;
+ *   <li>a jOOQ execute listener and transaction listener that apply the {@link ActingContext} open
+ *       through {@link RequestContext} transaction-locally before the first statement of every
+ *       transaction (and around single statements, in an implicit transaction), at {@link
+ *       ListenerStage#REQUEST_CONTEXT}: they run first, whatever order the modules are installed
+ *       in;
  *   <li>the migration set {@code audit} ({@code classpath:io/ballast/audit/db}, history table
- *       {@code flyway_schema_history_audit}): the schema {@code ballast_audit} with the partitioned audit log, its
- *       hash chain and the functions {@code ballast_audit.enable(…)} / {@code disable(…)};
+ *       {@code flyway_schema_history_audit}): the schema {@code ballast_audit} with the partitioned
+ *       audit log, its hash chain and the functions {@code ballast_audit.enable(…)} / {@code
+ *       disable(…)};
  *   <li>{@link AuditLog}: enable capture, record events, read the trail, seal, verify, retention;
- *   <li>a {@code Managed} (after the migrations) that runs the row-level security start-up check, creates
- *       partitions, seals the chain on a schedule and applies retention;
- *   <li>a DEEP check {@code audit}; metrics {@code ballast.audit.context.applied},
- *       {@code ballast.audit.context.implicit_transactions} and {@code ballast.audit.chain.sealed}.
+ *   <li>a {@code Managed} (after the migrations) that runs the row-level security start-up check,
+ *       creates partitions, seals the chain on a schedule and applies retention;
+ *   <li>a DEEP check {@code audit}; metrics {@code ballast.audit.context.applied}, {@code
+ *       ballast.audit.context.implicit_transactions} and {@code ballast.audit.chain.sealed}.
  * </ul>
  *
- * <p>Needs {@code CoreModule}, {@code PoolModule} and, to create its schema, {@code MigrationsModule}
- * ({@code ballast-migrations}; the audit module itself does not depend on it). Does no I/O itself.
+ * <p>Needs {@code CoreModule}, {@code PoolModule} and, to create its schema, {@code
+ * MigrationsModule} ({@code ballast-migrations}; the audit module itself does not depend on it).
+ * Does no I/O itself.
  */
 public final class AuditModule extends AbstractModule {
   private static final String EXECUTE = "ballast.audit.context.execute";
@@ -53,9 +56,14 @@ public final class AuditModule extends AbstractModule {
   @Override
   protected void configure() {
     bind(AuditSettings.class).toInstance(settings);
-    Extensions.migrationSets(binder()).addBinding().toInstance(MigrationSet.of("audit", "classpath:io/ballast/audit/db"));
-    Extensions.executeListeners(binder()).addBinding().to(Key.get(ExecuteListenerProvider.class, Names.named(EXECUTE)));
-    Extensions.transactionListeners(binder()).addBinding()
+    Extensions.migrationSets(binder())
+        .addBinding()
+        .toInstance(MigrationSet.of("audit", "classpath:io/ballast/audit/db"));
+    Extensions.executeListeners(binder())
+        .addBinding()
+        .to(Key.get(ExecuteListenerProvider.class, Names.named(EXECUTE)));
+    Extensions.transactionListeners(binder())
+        .addBinding()
         .to(Key.get(TransactionListenerProvider.class, Names.named(TRANSACTION)));
     Extensions.managed(binder()).addBinding().to(AuditService.class);
     Extensions.probeChecks(binder()).addBinding().to(Key.get(ProbeCheck.class, Names.named(PROBE)));
@@ -64,8 +72,10 @@ public final class AuditModule extends AbstractModule {
   @Provides
   @Singleton
   ContextListener contextListener(MetricRegistry metrics) {
-    return new ContextListener(metrics.counter(MetricRegistry.name("ballast", "audit", "context", "applied")),
-        metrics.counter(MetricRegistry.name("ballast", "audit", "context", "implicit_transactions")));
+    return new ContextListener(
+        metrics.counter(MetricRegistry.name("ballast", "audit", "context", "applied")),
+        metrics.counter(
+            MetricRegistry.name("ballast", "audit", "context", "implicit_transactions")));
   }
 
   @Provides
@@ -91,7 +101,11 @@ public final class AuditModule extends AbstractModule {
   @Provides
   @Singleton
   AuditService auditService(DSLContext db, AuditLog log, MetricRegistry metrics) {
-    return new AuditService(db, log, settings, metrics.counter(MetricRegistry.name("ballast", "audit", "chain", "sealed")));
+    return new AuditService(
+        db,
+        log,
+        settings,
+        metrics.counter(MetricRegistry.name("ballast", "audit", "chain", "sealed")));
   }
 
   @Provides

@@ -17,9 +17,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts after the migrations: checks that row-level security binds the application's role, creates the
- * audit partitions ahead, then seals the hash chain every {@code BALLAST_AUDIT_SEAL_INTERVAL_MS} and keeps
- * partitions and retention every hour. Stopping seals once more.
+ * Starts after the migrations: checks that row-level security binds the application's role, creates
+ * the audit partitions ahead, then seals the hash chain every {@code
+ * BALLAST_AUDIT_SEAL_INTERVAL_MS} and keeps partitions and retention every hour. Stopping seals
+ * once more.
  */
 final class AuditService implements Managed {
   private static final Logger LOG = LoggerFactory.getLogger(AuditService.class);
@@ -53,10 +54,12 @@ final class AuditService implements Managed {
 
   @Override
   public void start() {
-    if (!Boolean.TRUE.equals(db.fetchValue("select to_regnamespace('ballast_audit') is not null"))) {
-      throw new IllegalStateException("The audit schema ballast_audit does not exist: install MigrationsModule "
-          + "(ballast-migrations) in mode migrate, which runs the audit module's migration set 'audit' at start, or "
-          + "apply that set in the deploy's migration step before starting in mode validate");
+    if (!Boolean.TRUE.equals(
+        db.fetchValue("select to_regnamespace('ballast_audit') is not null"))) {
+      throw new IllegalStateException(
+          "The audit schema ballast_audit does not exist: install MigrationsModule "
+              + "(ballast-migrations) in mode migrate, which runs the audit module's migration set 'audit' at start, or "
+              + "apply that set in the deploy's migration step before starting in mode validate");
     }
     var problems = RowSecurityCheck.problems(db, settings.protectedTables());
     rlsProblems = problems;
@@ -65,24 +68,36 @@ final class AuditService implements Managed {
         throw new RowSecurityException(problems);
       }
       for (var p : problems) {
-        LOG.warn("ROW-LEVEL SECURITY IS NOT ENFORCED: {} (start-up is refused in production; {}=warn allows it)", p,
+        LOG.warn(
+            "ROW-LEVEL SECURITY IS NOT ENFORCED: {} (start-up is refused in production; {}=warn allows it)",
+            p,
             AuditSettings.RLS_CHECK_VARIABLE);
       }
     }
     if (!settings.keyed() && settings.appEnv() == io.ballast.core.settings.AppEnv.PRODUCTION) {
-      LOG.warn("the audit hash chain is unkeyed: whoever can write the audit tables can also recompute it; set {} "
-          + "(32+ characters, the same on every instance)", AuditSettings.KEY_VARIABLE);
+      LOG.warn(
+          "the audit hash chain is unkeyed: whoever can write the audit tables can also recompute it; set {} "
+              + "(32+ characters, the same on every instance)",
+          AuditSettings.KEY_VARIABLE);
     }
     maintain();
-    var executor = Executors.newSingleThreadScheduledExecutor(r -> {
-      var t = new Thread(r, "ballast-audit");
-      t.setDaemon(true);
-      return t;
-    });
+    var executor =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              var t = new Thread(r, "ballast-audit");
+              t.setDaemon(true);
+              return t;
+            });
     var interval = settings.sealInterval().toMillis();
-    var unusedSealing = executor.scheduleWithFixedDelay(this::sealQuietly, interval, interval, TimeUnit.MILLISECONDS);
-    var unusedMaintenance = executor.scheduleWithFixedDelay(this::maintainQuietly, MAINTENANCE_INTERVAL.toMillis(),
-        MAINTENANCE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+    var unusedSealing =
+        executor.scheduleWithFixedDelay(
+            this::sealQuietly, interval, interval, TimeUnit.MILLISECONDS);
+    var unusedMaintenance =
+        executor.scheduleWithFixedDelay(
+            this::maintainQuietly,
+            MAINTENANCE_INTERVAL.toMillis(),
+            MAINTENANCE_INTERVAL.toMillis(),
+            TimeUnit.MILLISECONDS);
     scheduler = executor;
   }
 
@@ -96,7 +111,8 @@ final class AuditService implements Managed {
     long deadline = System.nanoTime() + grace.toNanos();
     executor.shutdownNow();
     executor.awaitTermination(Math.max(0, grace.toMillis()), TimeUnit.MILLISECONDS);
-    // a last pass within what is left of the grace period: a backlog must not hold up shutdown (the next
+    // a last pass within what is left of the grace period: a backlog must not hold up shutdown (the
+    // next
     // instance to start seals the rest)
     sealQuietly(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
   }
@@ -108,7 +124,8 @@ final class AuditService implements Managed {
     }
     var dropped = log.applyRetention();
     if (!dropped.isEmpty()) {
-      LOG.info("audit retention ({} months) dropped partitions {}", settings.retentionMonths(), dropped);
+      LOG.info(
+          "audit retention ({} months) dropped partitions {}", settings.retentionMonths(), dropped);
     }
   }
 
@@ -116,7 +133,10 @@ final class AuditService implements Managed {
     try {
       maintain();
     } catch (RuntimeException e) {
-      LOG.warn("audit partition maintenance failed, will try again in {}: {}", MAINTENANCE_INTERVAL, e.getMessage());
+      LOG.warn(
+          "audit partition maintenance failed, will try again in {}: {}",
+          MAINTENANCE_INTERVAL,
+          e.getMessage());
     }
   }
 
@@ -134,7 +154,9 @@ final class AuditService implements Managed {
       }
     } catch (RuntimeException e) {
       if (lastSealFailure == null) {
-        LOG.warn("audit sealing failed; new audit rows stay unsealed until it works: {}", e.getMessage());
+        LOG.warn(
+            "audit sealing failed; new audit rows stay unsealed until it works: {}",
+            e.getMessage());
       }
       lastSealFailure = e.getMessage();
     }
@@ -142,22 +164,29 @@ final class AuditService implements Managed {
 
   /** DEEP check {@code audit}: the row-level security check's findings and how sealing stands. */
   ProbeCheck probe() {
-    return ProbeCheck.of("audit", ProbeKind.DEEP, () -> {
-      var details = new LinkedHashMap<String, Object>();
-      details.put("rls_problems", rlsProblems);
-      details.put("chain_keyed", settings.keyed());
-      details.put("last_seal", lastSeal == null ? "never" : lastSeal.toString());
-      var pending = db.fetchOne("select count(*) from ballast_audit.log l, ballast_audit.chain_state s "
-          + "where s.id = 1 and (l.txid, l.id) > (s.last_txid, s.last_id)").get(0, Long.class);
-      details.put("unsealed_rows", pending);
-      if (lastSealFailure != null) {
-        details.put("seal_failure", lastSealFailure);
-        return ProbeResult.unhealthy("audit sealing fails: " + lastSealFailure, details);
-      }
-      if (!rlsProblems.isEmpty()) {
-        return ProbeResult.degraded("row-level security is not enforced: " + rlsProblems.get(0), details);
-      }
-      return ProbeResult.healthy("audit chain sealing, " + pending + " rows unsealed", details);
-    });
+    return ProbeCheck.of(
+        "audit",
+        ProbeKind.DEEP,
+        () -> {
+          var details = new LinkedHashMap<String, Object>();
+          details.put("rls_problems", rlsProblems);
+          details.put("chain_keyed", settings.keyed());
+          details.put("last_seal", lastSeal == null ? "never" : lastSeal.toString());
+          var pending =
+              db.fetchOne(
+                      "select count(*) from ballast_audit.log l, ballast_audit.chain_state s "
+                          + "where s.id = 1 and (l.txid, l.id) > (s.last_txid, s.last_id)")
+                  .get(0, Long.class);
+          details.put("unsealed_rows", pending);
+          if (lastSealFailure != null) {
+            details.put("seal_failure", lastSealFailure);
+            return ProbeResult.unhealthy("audit sealing fails: " + lastSealFailure, details);
+          }
+          if (!rlsProblems.isEmpty()) {
+            return ProbeResult.degraded(
+                "row-level security is not enforced: " + rlsProblems.get(0), details);
+          }
+          return ProbeResult.healthy("audit chain sealing, " + pending + " rows unsealed", details);
+        });
   }
 }

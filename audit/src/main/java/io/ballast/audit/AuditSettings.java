@@ -1,8 +1,8 @@
 package io.ballast.audit;
 
 import io.ballast.core.settings.AppEnv;
-import io.ballast.core.settings.SettingException;
 import io.ballast.core.settings.Setting;
+import io.ballast.core.settings.SettingException;
 import io.ballast.core.settings.SettingValues;
 import java.time.Duration;
 import java.util.Arrays;
@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * Settings of the audit module. Immutable; build with {@link #fromEnv()}, {@link #fromEnv(Map)},
- * {@link #defaults(AppEnv)}, {@link #builder(AppEnv)}, or {@link #toBuilder()} / {@link #from(AuditSettings)}.
+ * {@link #defaults(AppEnv)}, {@link #builder(AppEnv)}, or {@link #toBuilder()} / {@link
+ * #from(AuditSettings)}.
  *
  * <table>
  *   <caption>Environment</caption>
@@ -41,26 +42,50 @@ public final class AuditSettings {
     WARN
   }
 
-  private static final Pattern TABLE = Pattern.compile("([A-Za-z_][A-Za-z0-9_$]*\\.)?[A-Za-z_][A-Za-z0-9_$]*");
+  private static final Pattern TABLE =
+      Pattern.compile("([A-Za-z_][A-Za-z0-9_$]*\\.)?[A-Za-z_][A-Za-z0-9_$]*");
 
-  public static final Setting<String> KEY = Setting.text("audit_key", Pattern.compile(".{32,}", Pattern.DOTALL),
-      "at least 32 characters long").variable("BALLAST_AUDIT_KEY").secret().build();
-  public static final Setting<Duration> SEAL_INTERVAL = Setting.millis("audit_seal_interval", Duration.ofMillis(10),
-      Duration.ofHours(1)).variable("BALLAST_AUDIT_SEAL_INTERVAL_MS").defaultValue(Duration.ofSeconds(1)).build();
-  public static final Setting<Integer> RETENTION_MONTHS = Setting.integer("audit_retention_months", 0, 1200)
-      .variable("BALLAST_AUDIT_RETENTION_MONTHS").defaultValue(0).build();
-  public static final Setting<Integer> PARTITIONS_AHEAD = Setting.integer("audit_partitions_ahead", 1, 36)
-      .variable("BALLAST_AUDIT_PARTITIONS_AHEAD").defaultValue(2).build();
-  public static final Setting<Set<String>> RLS_TABLES = Setting.<Set<String>>of("rls_tables",
-      AuditSettings::parseTables, "tables listed as name or schema.name, comma-separated")
-      .check(tables -> tables.stream().allMatch(t -> t != null && TABLE.matcher(t).matches()) ? null
-          : "list tables as name or schema.name")
-      .show(tables -> String.join(",", tables))
-      .variable("BALLAST_RLS_TABLES").defaultValue(Set.of()).build();
-  public static final Setting<RlsCheck> RLS_CHECK = Setting.oneOf("rls_check", RlsCheck.class)
-      .variable("BALLAST_RLS_CHECK").build();
+  public static final Setting<String> KEY =
+      Setting.text(
+              "audit_key", Pattern.compile(".{32,}", Pattern.DOTALL), "at least 32 characters long")
+          .variable("BALLAST_AUDIT_KEY")
+          .secret()
+          .build();
+  public static final Setting<Duration> SEAL_INTERVAL =
+      Setting.millis("audit_seal_interval", Duration.ofMillis(10), Duration.ofHours(1))
+          .variable("BALLAST_AUDIT_SEAL_INTERVAL_MS")
+          .defaultValue(Duration.ofSeconds(1))
+          .build();
+  public static final Setting<Integer> RETENTION_MONTHS =
+      Setting.integer("audit_retention_months", 0, 1200)
+          .variable("BALLAST_AUDIT_RETENTION_MONTHS")
+          .defaultValue(0)
+          .build();
+  public static final Setting<Integer> PARTITIONS_AHEAD =
+      Setting.integer("audit_partitions_ahead", 1, 36)
+          .variable("BALLAST_AUDIT_PARTITIONS_AHEAD")
+          .defaultValue(2)
+          .build();
+  public static final Setting<Set<String>> RLS_TABLES =
+      Setting.<Set<String>>of(
+              "rls_tables",
+              AuditSettings::parseTables,
+              "tables listed as name or schema.name, comma-separated")
+          .check(
+              tables ->
+                  tables.stream().allMatch(t -> t != null && TABLE.matcher(t).matches())
+                      ? null
+                      : "list tables as name or schema.name")
+          .show(tables -> String.join(",", tables))
+          .variable("BALLAST_RLS_TABLES")
+          .defaultValue(Set.of())
+          .build();
+  public static final Setting<RlsCheck> RLS_CHECK =
+      Setting.oneOf("rls_check", RlsCheck.class).variable("BALLAST_RLS_CHECK").build();
+
   /** The variable of {@link #KEY}, as messages name it. */
   public static final String KEY_VARIABLE = KEY.variable();
+
   /** The variable of {@link #RLS_CHECK}, as messages name it. */
   public static final String RLS_CHECK_VARIABLE = RLS_CHECK.variable();
 
@@ -102,13 +127,17 @@ public final class AuditSettings {
 
   static AuditSettings fromEnv(Function<String, String> env) {
     var b = builder(AppEnv.fromEnv(env));
-    b.values.read(env, KEY, SEAL_INTERVAL, RETENTION_MONTHS, PARTITIONS_AHEAD, RLS_TABLES, RLS_CHECK);
+    b.values.read(
+        env, KEY, SEAL_INTERVAL, RETENTION_MONTHS, PARTITIONS_AHEAD, RLS_TABLES, RLS_CHECK);
     return b.build();
   }
 
   private static Set<String> parseTables(String raw) {
     var tables = new LinkedHashSet<String>();
-    Arrays.stream(raw.split(",", -1)).map(String::trim).filter(s -> !s.isEmpty()).forEach(tables::add);
+    Arrays.stream(raw.split(",", -1))
+        .map(String::trim)
+        .filter(s -> !s.isEmpty())
+        .forEach(tables::add);
     return tables;
   }
 
@@ -150,11 +179,20 @@ public final class AuditSettings {
   @Override
   public String toString() {
     var tables = protectedTables();
-    return "AuditSettings[" + appEnv.id() + ", chain " + (keyed() ? "keyed (****)" : "unkeyed") + ", seal every "
-        + SEAL_INTERVAL.show(sealInterval()) + ", retention "
-        + (retentionMonths() == 0 ? "forever" : retentionMonths() + " months") + ", partitions ahead "
-        + partitionsAhead() + ", rls check " + RLS_CHECK.show(rlsCheck())
-        + (tables.isEmpty() ? "" : ", protected tables " + values.get(RLS_TABLES)) + "]";
+    return "AuditSettings["
+        + appEnv.id()
+        + ", chain "
+        + (keyed() ? "keyed (****)" : "unkeyed")
+        + ", seal every "
+        + SEAL_INTERVAL.show(sealInterval())
+        + ", retention "
+        + (retentionMonths() == 0 ? "forever" : retentionMonths() + " months")
+        + ", partitions ahead "
+        + partitionsAhead()
+        + ", rls check "
+        + RLS_CHECK.show(rlsCheck())
+        + (tables.isEmpty() ? "" : ", protected tables " + values.get(RLS_TABLES))
+        + "]";
   }
 
   /** Builds {@link AuditSettings}; each setter checks its value. */
@@ -167,11 +205,15 @@ public final class AuditSettings {
         throw new SettingException(AppEnv.VARIABLE, "be set", null, SettingValues.BUILDER);
       }
       this.appEnv = appEnv;
-      values.setDefault(RLS_CHECK, appEnv == AppEnv.PRODUCTION ? RlsCheck.ENFORCE : RlsCheck.WARN,
+      values.setDefault(
+          RLS_CHECK,
+          appEnv == AppEnv.PRODUCTION ? RlsCheck.ENFORCE : RlsCheck.WARN,
           "default for " + appEnv.id());
     }
 
-    /** The chain key: 32+ characters, the same on every instance; {@code null} for an unkeyed chain. */
+    /**
+     * The chain key: 32+ characters, the same on every instance; {@code null} for an unkeyed chain.
+     */
     public Builder key(String key) {
       if (key == null) {
         values.setUnchecked(KEY, null, SettingValues.BUILDER);
@@ -199,7 +241,10 @@ public final class AuditSettings {
       return this;
     }
 
-    /** Tables that must be under row-level security, optionally schema-qualified; added to those given before. */
+    /**
+     * Tables that must be under row-level security, optionally schema-qualified; added to those
+     * given before.
+     */
     public Builder protectedTables(String... tables) {
       var all = new LinkedHashSet<>(values.get(RLS_TABLES));
       all.addAll(Arrays.asList(tables));

@@ -8,9 +8,9 @@ import org.jooq.impl.DSL;
 
 /**
  * A table to audit, with the columns never stored ({@link Builder#exclude}) and those stored masked
- * ({@link Builder#redact}). Capture is by statement-level triggers, so every write is recorded, whatever code
- * path or raw SQL made it. Put a table under audit from a migration with {@link #sql()}, or at run time with
- * {@link AuditLog#enable(AuditTable)}:
+ * ({@link Builder#redact}). Capture is by statement-level triggers, so every write is recorded,
+ * whatever code path or raw SQL made it. Put a table under audit from a migration with {@link
+ * #sql()}, or at run time with {@link AuditLog#enable(AuditTable)}:
  *
  * <pre>{@code
  * AuditTable.of("customers").exclude("password_hash").redact("email", "phone").build().sql()
@@ -20,7 +20,8 @@ import org.jooq.impl.DSL;
  * <p>An update that changes only excluded columns writes no audit row.
  */
 public final class AuditTable {
-  private static final Pattern TABLE = Pattern.compile("([A-Za-z_][A-Za-z0-9_$]*\\.)?[A-Za-z_][A-Za-z0-9_$]*");
+  private static final Pattern TABLE =
+      Pattern.compile("([A-Za-z_][A-Za-z0-9_$]*\\.)?[A-Za-z_][A-Za-z0-9_$]*");
   private static final Pattern COLUMN = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*");
 
   private final String table;
@@ -59,8 +60,15 @@ public final class AuditTable {
 
   /** The statement that puts the table under audit, for a migration file. */
   public String sql() {
-    return "select ballast_audit.enable(" + DSL.inline(table) + ", " + array(excluded) + ", " + array(redacted) + ", "
-        + (keyColumns == null ? "null" : array(keyColumns)) + ")";
+    return "select ballast_audit.enable("
+        + DSL.inline(table)
+        + ", "
+        + array(excluded)
+        + ", "
+        + array(redacted)
+        + ", "
+        + (keyColumns == null ? "null" : array(keyColumns))
+        + ")";
   }
 
   private static String array(List<String> values) {
@@ -85,7 +93,8 @@ public final class AuditTable {
 
     private Builder(String table) {
       if (table == null || !TABLE.matcher(table).matches()) {
-        throw new IllegalArgumentException("audited table must be name or schema.name, but was " + table);
+        throw new IllegalArgumentException(
+            "audited table must be name or schema.name, but was " + table);
       }
       this.table = table;
     }
@@ -96,13 +105,18 @@ public final class AuditTable {
       return this;
     }
 
-    /** Columns stored as {@code "[redacted]"}: the log shows that they changed, not their values. */
+    /**
+     * Columns stored as {@code "[redacted]"}: the log shows that they changed, not their values.
+     */
     public Builder redact(String... columns) {
       redacted.addAll(columns("redacted", columns));
       return this;
     }
 
-    /** The columns that identify a row, when the table has no primary key (or another key is wanted). */
+    /**
+     * The columns that identify a row, when the table has no primary key (or another key is
+     * wanted).
+     */
     public Builder keyColumns(String... columns) {
       keyColumns = columns("key", columns);
       return this;
@@ -116,7 +130,8 @@ public final class AuditTable {
       Objects.requireNonNull(columns, what + " columns");
       for (var c : columns) {
         if (c == null || !COLUMN.matcher(c).matches()) {
-          throw new IllegalArgumentException(what + " column must be an SQL identifier, but was " + c);
+          throw new IllegalArgumentException(
+              what + " column must be an SQL identifier, but was " + c);
         }
       }
       return List.of(columns);

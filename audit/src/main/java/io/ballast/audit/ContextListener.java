@@ -11,17 +11,20 @@ import org.jooq.exception.DataAccessException;
 import org.jooq.tools.jdbc.DefaultConnection;
 
 /**
- * Applies the acting context transaction-locally before a statement runs. Shared and stateless: per-execution
- * state lives in {@code ctx.data()}, per-transaction state in a holder that {@link #beginEnd} puts in the
- * transaction's configuration (statements of that transaction see it through their derived configurations).
+ * Applies the acting context transaction-locally before a statement runs. Shared and stateless:
+ * per-execution state lives in {@code ctx.data()}, per-transaction state in a holder that {@link
+ * #beginEnd} puts in the transaction's configuration (statements of that transaction see it through
+ * their derived configurations).
  *
  * <ul>
- *   <li>In a jOOQ transaction: the context is applied once, before its first statement (again only if a
- *       statement runs with a different context); a nested transaction (a savepoint) applies it anew, so a
- *       rolled-back savepoint cannot take the settings with it.
- *   <li>In autocommit: the statement runs in an implicit transaction: autocommit off, context applied, the
- *       statement executed with its results read whole, commit, autocommit back on. A failure rolls back.
- *   <li>On a connection already in a transaction that jOOQ does not manage: applied before every statement.
+ *   <li>In a jOOQ transaction: the context is applied once, before its first statement (again only
+ *       if a statement runs with a different context); a nested transaction (a savepoint) applies
+ *       it anew, so a rolled-back savepoint cannot take the settings with it.
+ *   <li>In autocommit: the statement runs in an implicit transaction: autocommit off, context
+ *       applied, the statement executed with its results read whole, commit, autocommit back on. A
+ *       failure rolls back.
+ *   <li>On a connection already in a transaction that jOOQ does not manage: applied before every
+ *       statement.
  * </ul>
  */
 final class ContextListener implements ExecuteListener, TransactionListener {
@@ -29,12 +32,14 @@ final class ContextListener implements ExecuteListener, TransactionListener {
 
   /** Configuration data key of the explicit context ({@link RequestContext#as}). */
   static final String EXPLICIT = "ballast.audit.context";
+
   private static final String TRANSACTION = "ballast.audit.transaction";
   private static final String IMPLICIT = "ballast.audit.implicit";
 
-  static final String APPLY_SQL = "select set_config('ballast.user_id', ?, true), set_config('ballast.role', ?, true), "
-      + "set_config('ballast.tenant_id', ?, true), set_config('ballast.client_ip', ?, true), "
-      + "set_config('ballast.request_id', ?, true)";
+  static final String APPLY_SQL =
+      "select set_config('ballast.user_id', ?, true), set_config('ballast.role', ?, true), "
+          + "set_config('ballast.tenant_id', ?, true), set_config('ballast.client_ip', ?, true), "
+          + "set_config('ballast.request_id', ?, true)";
 
   private final transient Counter applied;
   private final transient Counter implicit;
@@ -74,14 +79,16 @@ final class ContextListener implements ExecuteListener, TransactionListener {
         implicit.inc();
         apply(connection, acting);
         if (ctx.statement() != null) {
-          ctx.statement().setFetchSize(0); // results read whole before the implicit transaction commits
+          ctx.statement()
+              .setFetchSize(0); // results read whole before the implicit transaction commits
         }
       } else {
         apply(connection, acting);
       }
     } catch (SQLException e) {
       endImplicit(ctx, false);
-      throw new DataAccessException("could not apply the acting context " + acting + ": " + e.getMessage(), e);
+      throw new DataAccessException(
+          "could not apply the acting context " + acting + ": " + e.getMessage(), e);
     }
   }
 
@@ -125,8 +132,11 @@ final class ContextListener implements ExecuteListener, TransactionListener {
       }
     }
     if (failure != null && commit) {
-      throw new DataAccessException("could not commit the implicit transaction of a statement run with an acting "
-          + "context: " + failure.getMessage(), failure);
+      throw new DataAccessException(
+          "could not commit the implicit transaction of a statement run with an acting "
+              + "context: "
+              + failure.getMessage(),
+          failure);
     }
   }
 
@@ -135,7 +145,10 @@ final class ContextListener implements ExecuteListener, TransactionListener {
     return explicit != null ? explicit : RequestContext.currentOrNull();
   }
 
-  /** The pool's connection under jOOQ's wrappers (whose statements would hand the connection back on close). */
+  /**
+   * The pool's connection under jOOQ's wrappers (whose statements would hand the connection back on
+   * close).
+   */
   private static Connection unwrap(Connection connection) {
     var c = connection;
     while (c instanceof DefaultConnection wrapper) {

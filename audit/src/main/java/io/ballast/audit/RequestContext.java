@@ -15,15 +15,16 @@ import org.jooq.DSLContext;
  * RequestContext.as(db, acting).selectFrom(ORDERS).fetch();   // explicit: this DSLContext, any thread
  * }</pre>
  *
- * <p>With {@code AuditModule} installed, Ballast sets the context on the connection with
- * {@code set_config(…, true)} (transaction-local) in one round trip before the first statement of each
- * transaction; a statement outside a transaction runs in an implicit transaction so that it sees the context
- * too. Nothing is set at session level, so a pooled connection carries nothing to its next borrower, and the
- * same holds behind PgBouncer in transaction mode. Without a context nothing is set: tables under Ballast's
- * row-level security then show no rows and refuse writes.
+ * <p>With {@code AuditModule} installed, Ballast sets the context on the connection with {@code
+ * set_config(…, true)} (transaction-local) in one round trip before the first statement of each
+ * transaction; a statement outside a transaction runs in an implicit transaction so that it sees
+ * the context too. Nothing is set at session level, so a pooled connection carries nothing to its
+ * next borrower, and the same holds behind PgBouncer in transaction mode. Without a context nothing
+ * is set: tables under Ballast's row-level security then show no rows and refuse writes.
  *
- * <p>Scopes nest (the innermost wins) and must be closed in reverse order on the thread that opened them.
- * The context does not follow work handed to other threads: open it there too, or use {@link #as}.
+ * <p>Scopes nest (the innermost wins) and must be closed in reverse order on the thread that opened
+ * them. The context does not follow work handed to other threads: open it there too, or use {@link
+ * #as}.
  */
 public final class RequestContext {
   private static final ThreadLocal<Scope> CURRENT = new ThreadLocal<>();
@@ -33,7 +34,8 @@ public final class RequestContext {
   /** Opens {@code context} on this thread until the returned scope is closed. */
   public static Scope open(ActingContext context) {
     if (context == null) {
-      throw new IllegalArgumentException("an acting context must not be null; to run without one, open no scope");
+      throw new IllegalArgumentException(
+          "an acting context must not be null; to run without one, open no scope");
     }
     var scope = new Scope(context, CURRENT.get(), Thread.currentThread());
     CURRENT.set(scope);
@@ -47,8 +49,8 @@ public final class RequestContext {
   }
 
   /**
-   * A {@link DSLContext} that runs every statement, and every transaction it starts, with {@code context},
-   * whatever is open on the calling thread.
+   * A {@link DSLContext} that runs every statement, and every transaction it starts, with {@code
+   * context}, whatever is open on the calling thread.
    */
   public static DSLContext as(DSLContext db, ActingContext context) {
     if (context == null) {
@@ -87,12 +89,17 @@ public final class RequestContext {
         return;
       }
       if (Thread.currentThread() != thread) {
-        throw new IllegalStateException("a request context scope must be closed on the thread that opened it ("
-            + thread.getName() + "), not on " + Thread.currentThread().getName());
+        throw new IllegalStateException(
+            "a request context scope must be closed on the thread that opened it ("
+                + thread.getName()
+                + "), not on "
+                + Thread.currentThread().getName());
       }
       if (CURRENT.get() != this) {
-        throw new IllegalStateException("request context scopes must be closed in reverse order: " + context
-            + " was closed while an inner scope is still open");
+        throw new IllegalStateException(
+            "request context scopes must be closed in reverse order: "
+                + context
+                + " was closed while an inner scope is still open");
       }
       closed = true;
       if (outer == null) {

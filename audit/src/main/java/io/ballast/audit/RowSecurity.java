@@ -8,10 +8,11 @@ import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
 
 /**
- * Puts a table under row-level security driven by the acting context: rows are visible and writable only when
- * their tenant column equals the context's tenant and/or their owner column equals the context's user, or when
- * the context's role is the admin role. {@code ENABLE} and {@code FORCE ROW LEVEL SECURITY} are both set, so
- * the policy binds the table's owner too. Without a context, no row is visible and every write is refused.
+ * Puts a table under row-level security driven by the acting context: rows are visible and writable
+ * only when their tenant column equals the context's tenant and/or their owner column equals the
+ * context's user, or when the context's role is the admin role. {@code ENABLE} and {@code FORCE ROW
+ * LEVEL SECURITY} are both set, so the policy binds the table's owner too. Without a context, no
+ * row is visible and every write is refused.
  *
  * <pre>{@code
  * RowSecurity.table("orders").tenantColumn("tenant_id", "uuid").adminRole("support").build()
@@ -20,8 +21,8 @@ import org.jooq.impl.DSL;
  *     .apply(db);         // looks up the column types and runs the statements in one transaction
  * }</pre>
  *
- * <p>The policy compares the column with the setting cast to the column's type, so an index on the column
- * serves it. Immutable and thread-safe.
+ * <p>The policy compares the column with the setting cast to the column's type, so an index on the
+ * column serves it. Immutable and thread-safe.
  */
 public final class RowSecurity {
   /** The name of the policy Ballast creates (and replaces) on a protected table. */
@@ -58,33 +59,50 @@ public final class RowSecurity {
     return schema == null ? table : schema + "." + table;
   }
 
-  /** The statements that protect the table, with column types as given ({@code text} where none was). */
+  /**
+   * The statements that protect the table, with column types as given ({@code text} where none
+   * was).
+   */
   public List<String> ddl() {
     return ddl(tenantType == null ? "text" : tenantType, ownerType == null ? "text" : ownerType);
   }
 
   /**
-   * Protects the table: looks up the types of the columns not given one, then runs {@link #ddl()}'s statements
-   * in one transaction. Needs the right to alter the table (its owner).
+   * Protects the table: looks up the types of the columns not given one, then runs {@link #ddl()}'s
+   * statements in one transaction. Needs the right to alter the table (its owner).
    */
   public void apply(DSLContext db) {
-    db.transaction(cfg -> {
-      var tx = cfg.dsl();
-      var tenant = tenantColumn == null ? null : tenantType != null ? tenantType : columnType(tx, tenantColumn);
-      var owner = ownerColumn == null ? null : ownerType != null ? ownerType : columnType(tx, ownerColumn);
-      for (var sql : ddl(tenant, owner)) {
-        tx.execute(sql);
-      }
-    });
+    db.transaction(
+        cfg -> {
+          var tx = cfg.dsl();
+          var tenant =
+              tenantColumn == null
+                  ? null
+                  : tenantType != null ? tenantType : columnType(tx, tenantColumn);
+          var owner =
+              ownerColumn == null
+                  ? null
+                  : ownerType != null ? ownerType : columnType(tx, ownerColumn);
+          for (var sql : ddl(tenant, owner)) {
+            tx.execute(sql);
+          }
+        });
   }
 
   private String columnType(DSLContext tx, String column) {
-    var type = tx.fetchValue("select format_type(a.atttypid, a.atttypmod) from pg_attribute a "
-        + "where a.attrelid = to_regclass(?) and a.attname = ? and a.attnum > 0 and not a.attisdropped",
-        quotedTable(), column);
+    var type =
+        tx.fetchValue(
+            "select format_type(a.atttypid, a.atttypmod) from pg_attribute a "
+                + "where a.attrelid = to_regclass(?) and a.attname = ? and a.attnum > 0 and not a.attisdropped",
+            quotedTable(),
+            column);
     if (type == null) {
-      throw new IllegalArgumentException("cannot protect table " + tableName() + ": it has no column " + column
-          + " (or the table does not exist)");
+      throw new IllegalArgumentException(
+          "cannot protect table "
+              + tableName()
+              + ": it has no column "
+              + column
+              + " (or the table does not exist)");
     }
     return type.toString();
   }
@@ -93,21 +111,36 @@ public final class RowSecurity {
     var target = quotedTable();
     var conditions = new ArrayList<String>();
     if (tenantColumn != null) {
-      conditions.add(quote(tenantColumn) + " = nullif(current_setting('ballast.tenant_id', true), '')::" + tenant);
+      conditions.add(
+          quote(tenantColumn)
+              + " = nullif(current_setting('ballast.tenant_id', true), '')::"
+              + tenant);
     }
     if (ownerColumn != null) {
-      conditions.add(quote(ownerColumn) + " = nullif(current_setting('ballast.user_id', true), '')::" + owner);
+      conditions.add(
+          quote(ownerColumn) + " = nullif(current_setting('ballast.user_id', true), '')::" + owner);
     }
     var predicate = "(" + String.join(" and ", conditions) + ")";
     if (adminRole != null) {
-      predicate = "(" + predicate + " or nullif(current_setting('ballast.role', true), '') = "
-          + DSL.inline(adminRole) + ")";
+      predicate =
+          "("
+              + predicate
+              + " or nullif(current_setting('ballast.role', true), '') = "
+              + DSL.inline(adminRole)
+              + ")";
     }
     return List.of(
         "alter table " + target + " enable row level security",
         "alter table " + target + " force row level security",
         "drop policy if exists " + POLICY + " on " + target,
-        "create policy " + POLICY + " on " + target + " for all using " + predicate + " with check " + predicate);
+        "create policy "
+            + POLICY
+            + " on "
+            + target
+            + " for all using "
+            + predicate
+            + " with check "
+            + predicate);
   }
 
   private String quotedTable() {
@@ -120,8 +153,12 @@ public final class RowSecurity {
 
   @Override
   public String toString() {
-    return "RowSecurity[" + tableName() + (tenantColumn == null ? "" : ", tenant " + tenantColumn)
-        + (ownerColumn == null ? "" : ", owner " + ownerColumn) + (adminRole == null ? "" : ", admin " + adminRole) + "]";
+    return "RowSecurity["
+        + tableName()
+        + (tenantColumn == null ? "" : ", tenant " + tenantColumn)
+        + (ownerColumn == null ? "" : ", owner " + ownerColumn)
+        + (adminRole == null ? "" : ", admin " + adminRole)
+        + "]";
   }
 
   /** Builds a {@link RowSecurity}; at least one of the tenant and the owner column is required. */
@@ -167,11 +204,18 @@ public final class RowSecurity {
       return this;
     }
 
-    /** The context role that sees and writes every row ({@code admin} by default); {@code null} for none. */
+    /**
+     * The context role that sees and writes every row ({@code admin} by default); {@code null} for
+     * none.
+     */
     public Builder adminRole(String role) {
       if (role != null && (role.isEmpty() || role.length() > ActingContext.MAX_LENGTH)) {
-        throw new IllegalArgumentException("admin role must be 1 to " + ActingContext.MAX_LENGTH
-            + " characters long, but was " + role.length() + " characters long");
+        throw new IllegalArgumentException(
+            "admin role must be 1 to "
+                + ActingContext.MAX_LENGTH
+                + " characters long, but was "
+                + role.length()
+                + " characters long");
       }
       this.adminRole = role;
       return this;
@@ -179,24 +223,32 @@ public final class RowSecurity {
 
     public RowSecurity build() {
       if (tenantColumn == null && ownerColumn == null) {
-        throw new IllegalArgumentException("row-level security for table " + table
-            + " needs a tenant column, an owner column, or both");
+        throw new IllegalArgumentException(
+            "row-level security for table "
+                + table
+                + " needs a tenant column, an owner column, or both");
       }
       return new RowSecurity(this);
     }
 
     private static String identifier(String what, String value) {
       if (value == null || !IDENTIFIER.matcher(value).matches()) {
-        throw new IllegalArgumentException(what + " must be an SQL identifier matching " + IDENTIFIER.pattern()
-            + ", but was " + value);
+        throw new IllegalArgumentException(
+            what
+                + " must be an SQL identifier matching "
+                + IDENTIFIER.pattern()
+                + ", but was "
+                + value);
       }
       return value;
     }
 
     private static String type(String value) {
       if (value == null || !TYPE.matcher(value).matches()) {
-        throw new IllegalArgumentException("column type must be an SQL type name such as uuid, bigint or text, "
-            + "but was " + value);
+        throw new IllegalArgumentException(
+            "column type must be an SQL type name such as uuid, bigint or text, "
+                + "but was "
+                + value);
       }
       return value;
     }

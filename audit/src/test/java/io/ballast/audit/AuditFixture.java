@@ -1,10 +1,10 @@
 package io.ballast.audit;
 
 import com.google.inject.Module;
-import io.ballast.core.settings.AppEnv;
 import io.ballast.core.Ballast;
 import io.ballast.core.CoreModule;
 import io.ballast.core.CoreSettings;
+import io.ballast.core.settings.AppEnv;
 import io.ballast.migrations.MigrationSettings;
 import io.ballast.migrations.MigrationsModule;
 import io.ballast.pool.PoolModule;
@@ -16,12 +16,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Starts the application of the audit tests: core, pool, migrations (the test tables) and the audit module. */
+/**
+ * Starts the application of the audit tests: core, pool, migrations (the test tables) and the audit
+ * module.
+ */
 final class AuditFixture {
   private AuditFixture() {}
 
   /** A role like an application's: no superuser, no BYPASSRLS; it may create the audit schema. */
-  static TestRole appRole(PostgresExtension pg, String name, String... attributes) throws SQLException {
+  static TestRole appRole(PostgresExtension pg, String name, String... attributes)
+      throws SQLException {
     var role = pg.createRole(name, attributes);
     pg.execute("grant create on database " + pg.databaseName() + " to " + role.name());
     return role;
@@ -33,10 +37,17 @@ final class AuditFixture {
   }
 
   static Ballast start(String databaseUrl, AuditSettings settings, int poolSize, Module... extra) {
-    var modules = new ArrayList<Module>(List.of(new CoreModule(CoreSettings.defaults()),
-        new PoolModule(PoolSettings.builder().url(databaseUrl).connectionLimit(poolSize).build()),
-        new MigrationsModule(MigrationSettings.builder(AppEnv.DEVELOPMENT).locations("classpath:db/audit-test").build()),
-        new AuditModule(settings)));
+    var modules =
+        new ArrayList<Module>(
+            List.of(
+                new CoreModule(CoreSettings.defaults()),
+                new PoolModule(
+                    PoolSettings.builder().url(databaseUrl).connectionLimit(poolSize).build()),
+                new MigrationsModule(
+                    MigrationSettings.builder(AppEnv.DEVELOPMENT)
+                        .locations("classpath:db/audit-test")
+                        .build()),
+                new AuditModule(settings)));
     modules.addAll(List.of(extra));
     return Ballast.start(modules);
   }

@@ -23,12 +23,20 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Trigger capture, events and reading the trail, against a real PostgreSQL as the application role. */
+/**
+ * Trigger capture, events and reading the trail, against a real PostgreSQL as the application role.
+ */
 class AuditLogTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
 
-  private static final ActingContext ALICE = ActingContext.builder().userId("alice").role("clerk").tenantId("acme")
-      .clientIp("192.0.2.7").requestId("req-42").build();
+  private static final ActingContext ALICE =
+      ActingContext.builder()
+          .userId("alice")
+          .role("clerk")
+          .tenantId("acme")
+          .clientIp("192.0.2.7")
+          .requestId("req-42")
+          .build();
 
   private static TestRole role;
   private static Ballast app;
@@ -59,7 +67,13 @@ class AuditLogTest {
     var entries = new ArrayList<AuditEntry>();
     String cursor = null;
     do {
-      var page = audit.byTable(table, OffsetDateTime.now(java.time.ZoneOffset.UTC).minusDays(1), OffsetDateTime.now(java.time.ZoneOffset.UTC).plusDays(1), 500, cursor);
+      var page =
+          audit.byTable(
+              table,
+              OffsetDateTime.now(java.time.ZoneOffset.UTC).minusDays(1),
+              OffsetDateTime.now(java.time.ZoneOffset.UTC).plusDays(1),
+              500,
+              cursor);
       entries.addAll(page.items());
       cursor = page.nextCursor();
     } while (cursor != null);
@@ -73,12 +87,16 @@ class AuditLogTest {
   @Test
   void insertUpdateDelete_areRecordedWithTheActingContext_notThePoolsRole() {
     try (var scope = RequestContext.open(ALICE)) {
-      db.execute("insert into customers (region, id, name, email, password_hash) values ('eu', 7, 'Ann', 'a@x.io', 'h1')");
-      db.execute("update customers set name = 'Anne', email = 'anne@x.io' where region = 'eu' and id = 7");
+      db.execute(
+          "insert into customers (region, id, name, email, password_hash) values ('eu', 7, 'Ann', 'a@x.io', 'h1')");
+      db.execute(
+          "update customers set name = 'Anne', email = 'anne@x.io' where region = 'eu' and id = 7");
       db.execute("delete from customers where region = 'eu' and id = 7");
     }
     var entries = audit.forRecord("customers", Map.of("region", "eu", "id", 7), 10, null).items();
-    assertThat(entries).extracting(AuditEntry::operation).containsExactly("DELETE", "UPDATE", "INSERT"); // newest first
+    assertThat(entries)
+        .extracting(AuditEntry::operation)
+        .containsExactly("DELETE", "UPDATE", "INSERT"); // newest first
     for (var e : entries) {
       assertThat(e.userId()).isEqualTo("alice");
       assertThat(e.role()).isEqualTo("clerk");
@@ -91,8 +109,12 @@ class AuditLogTest {
     }
     var update = entries.get(1);
     assertThat(update.changedColumns()).containsExactly("email", "name");
-    assertThat(update.oldRow()).contains("\"name\": \"Ann\"").contains("\"email\": \"[redacted]\"")
-        .doesNotContain("password_hash").doesNotContain("a@x.io").doesNotContain("h1");
+    assertThat(update.oldRow())
+        .contains("\"name\": \"Ann\"")
+        .contains("\"email\": \"[redacted]\"")
+        .doesNotContain("password_hash")
+        .doesNotContain("a@x.io")
+        .doesNotContain("h1");
     assertThat(update.newRow()).contains("\"name\": \"Anne\"").doesNotContain("anne@x.io");
     assertThat(entries.get(2).oldRow()).isNull();
     assertThat(entries.get(0).newRow()).isNull();
@@ -108,9 +130,13 @@ class AuditLogTest {
 
   @Test
   void aRenamedTable_isLoggedUnderItsNewName_andAddedColumnsAreCaptured() throws Exception {
-    PG.execute("create table drafts (id int primary key, body text)", "select ballast_audit.enable('drafts')",
-        "insert into drafts values (1, 'a')", "alter table drafts rename to documents",
-        "alter table documents add column title text", "update documents set body = 'b', title = 't' where id = 1");
+    PG.execute(
+        "create table drafts (id int primary key, body text)",
+        "select ballast_audit.enable('drafts')",
+        "insert into drafts values (1, 'a')",
+        "alter table drafts rename to documents",
+        "alter table documents add column title text",
+        "update documents set body = 'b', title = 't' where id = 1");
     assertThat(all("drafts")).extracting(AuditEntry::operation).containsExactly("INSERT");
     var renamed = all("documents");
     assertThat(renamed).extracting(AuditEntry::operation).containsExactly("UPDATE");
@@ -123,43 +149,63 @@ class AuditLogTest {
   @Test
   void bulkAndRawSql_areCaptured_oneStatementManyRows() throws Exception {
     try (var scope = RequestContext.open(ALICE)) {
-      assertThat(db.execute("insert into items (id, tenant_id) select g, 'acme' from generate_series(1, 1000) g"))
+      assertThat(
+              db.execute(
+                  "insert into items (id, tenant_id) select g, 'acme' from generate_series(1, 1000) g"))
           .isEqualTo(1000);
       assertThat(db.execute("update items set n = n + 1 where id <= 500")).isEqualTo(500);
     }
     // raw JDBC, outside Ballast entirely: still recorded, with no acting user
-    try (var c = DriverManager.getConnection(role.jdbcUrl(), role.name(), role.password()); var s = c.createStatement()) {
+    try (var c = DriverManager.getConnection(role.jdbcUrl(), role.name(), role.password());
+        var s = c.createStatement()) {
       assertThat(s.executeUpdate("delete from items where id > 900")).isEqualTo(100);
     }
-    assertThat(logCount("table_name = 'items' and operation = 'INSERT' and user_id = 'alice'")).isEqualTo(1000);
-    assertThat(logCount("table_name = 'items' and operation = 'UPDATE' and changed_columns = '{n}'")).isEqualTo(500);
-    assertThat(logCount("table_name = 'items' and operation = 'DELETE' and user_id is null and db_user = '"
-        + role.name() + "'")).isEqualTo(100);
+    assertThat(logCount("table_name = 'items' and operation = 'INSERT' and user_id = 'alice'"))
+        .isEqualTo(1000);
+    assertThat(
+            logCount("table_name = 'items' and operation = 'UPDATE' and changed_columns = '{n}'"))
+        .isEqualTo(500);
+    assertThat(
+            logCount(
+                "table_name = 'items' and operation = 'DELETE' and user_id is null and db_user = '"
+                    + role.name()
+                    + "'"))
+        .isEqualTo(100);
   }
 
   @Test
   void truncate_isRecorded() {
     db.execute("insert into items (id) values (1)");
     db.execute("truncate items");
-    assertThat(all("items")).extracting(AuditEntry::operation).containsExactly("TRUNCATE", "INSERT");
+    assertThat(all("items"))
+        .extracting(AuditEntry::operation)
+        .containsExactly("TRUNCATE", "INSERT");
   }
 
   @Test
   void auditRowsCommitAndRollBackWithTheirChange() {
     try (var scope = RequestContext.open(ALICE)) {
-      assertThatThrownBy(() -> db.transaction(cfg -> {
-        cfg.dsl().execute("insert into items (id) values (1), (2)");
-        audit.record(cfg.dsl(), "export", Map.of("rows", 2));
-        throw new IllegalStateException("abort");
-      })).hasMessageContaining("abort");
+      assertThatThrownBy(
+              () ->
+                  db.transaction(
+                      cfg -> {
+                        cfg.dsl().execute("insert into items (id) values (1), (2)");
+                        audit.record(cfg.dsl(), "export", Map.of("rows", 2));
+                        throw new IllegalStateException("abort");
+                      }))
+          .hasMessageContaining("abort");
       assertThat(logCount("true")).isZero();
-      db.transaction(cfg -> {
-        cfg.dsl().execute("insert into items (id) values (3)");
-        audit.record(cfg.dsl(), "export", Map.of("rows", 1, "format", "csv"));
-      });
+      db.transaction(
+          cfg -> {
+            cfg.dsl().execute("insert into items (id) values (3)");
+            audit.record(cfg.dsl(), "export", Map.of("rows", 1, "format", "csv"));
+          });
     }
     assertThat(logCount("operation = 'INSERT'")).isEqualTo(1);
-    var events = audit.byUser("alice", 10, null).items().stream().filter(e -> "EVENT".equals(e.operation())).toList();
+    var events =
+        audit.byUser("alice", 10, null).items().stream()
+            .filter(e -> "EVENT".equals(e.operation()))
+            .toList();
     assertThat(events).hasSize(1);
     assertThat(events.get(0).event()).isEqualTo("export");
     assertThat(events.get(0).eventData()).isEqualTo("{\"rows\": 1, \"format\": \"csv\"}");
@@ -168,7 +214,10 @@ class AuditLogTest {
         .hasMessage("audit event name must be 1 to 200 characters, but was 1 characters");
   }
 
-  /** Concurrent writers, a third of their transactions rolled back: exactly the committed changes are audited. */
+  /**
+   * Concurrent writers, a third of their transactions rolled back: exactly the committed changes
+   * are audited.
+   */
   @Test
   void concurrentWriters_withRollbacks_nothingLostNothingPhantom() throws Exception {
     int threads = 4;
@@ -180,27 +229,35 @@ class AuditLogTest {
       var futures = new ArrayList<Future<?>>();
       for (int t = 0; t < threads; t++) {
         int thread = t;
-        futures.add(executor.submit(() -> {
-          var random = ThreadLocalRandom.current();
-          for (int i = 0; i < perThread; i++) {
-            long id = thread * 100_000L + i;
-            boolean rollback = random.nextInt(3) == 0;
-            try (var scope = RequestContext.open(ActingContext.of("writer-" + thread, "t" + thread))) {
-              db.transaction(cfg -> {
-                cfg.dsl().execute("insert into items (id, tenant_id) values (?, ?)", id, "t" + thread);
-                cfg.dsl().execute("update items set n = n + 1 where id = ?", id);
-                if (rollback) {
-                  throw new IllegalStateException("rolled back on purpose");
-                }
-              });
-              committed.incrementAndGet();
-              committedIds.add(id);
-            } catch (IllegalStateException expected) {
-              // the change and its audit rows are gone together
-            }
-          }
-          return null;
-        }));
+        futures.add(
+            executor.submit(
+                () -> {
+                  var random = ThreadLocalRandom.current();
+                  for (int i = 0; i < perThread; i++) {
+                    long id = thread * 100_000L + i;
+                    boolean rollback = random.nextInt(3) == 0;
+                    try (var scope =
+                        RequestContext.open(ActingContext.of("writer-" + thread, "t" + thread))) {
+                      db.transaction(
+                          cfg -> {
+                            cfg.dsl()
+                                .execute(
+                                    "insert into items (id, tenant_id) values (?, ?)",
+                                    id,
+                                    "t" + thread);
+                            cfg.dsl().execute("update items set n = n + 1 where id = ?", id);
+                            if (rollback) {
+                              throw new IllegalStateException("rolled back on purpose");
+                            }
+                          });
+                      committed.incrementAndGet();
+                      committedIds.add(id);
+                    } catch (IllegalStateException expected) {
+                      // the change and its audit rows are gone together
+                    }
+                  }
+                  return null;
+                }));
       }
       for (var f : futures) {
         f.get();
@@ -209,12 +266,20 @@ class AuditLogTest {
       executor.shutdownNow();
     }
     assertThat(committed.get()).isBetween(1L, (long) threads * perThread - 1);
-    assertThat(logCount("table_name = 'items' and operation = 'INSERT'")).isEqualTo(committed.get());
-    assertThat(logCount("table_name = 'items' and operation = 'UPDATE'")).isEqualTo(committed.get());
-    var audited = new HashSet<>(db.fetch("select (record_id->>'id')::bigint from ballast_audit.log "
-        + "where operation = 'INSERT'").getValues(0, Long.class));
+    assertThat(logCount("table_name = 'items' and operation = 'INSERT'"))
+        .isEqualTo(committed.get());
+    assertThat(logCount("table_name = 'items' and operation = 'UPDATE'"))
+        .isEqualTo(committed.get());
+    var audited =
+        new HashSet<>(
+            db.fetch(
+                    "select (record_id->>'id')::bigint from ballast_audit.log "
+                        + "where operation = 'INSERT'")
+                .getValues(0, Long.class));
     assertThat(audited).isEqualTo(committedIds);
-    assertThat(logCount("operation = 'INSERT' and user_id <> 'writer-' || (record_id->>'id')::bigint / 100000"))
+    assertThat(
+            logCount(
+                "operation = 'INSERT' and user_id <> 'writer-' || (record_id->>'id')::bigint / 100000"))
         .isZero(); // each row carries the user that wrote it
   }
 
@@ -222,7 +287,8 @@ class AuditLogTest {
   void readingTheTrail_byUserAndByTable_newestFirst_inKeysetPages() {
     for (int i = 0; i < 25; i++) {
       var who = i % 2 == 0 ? "even" : "odd";
-      RequestContext.as(db, ActingContext.of(who, "acme")).execute("insert into items (id) values (?)", i);
+      RequestContext.as(db, ActingContext.of(who, "acme"))
+          .execute("insert into items (id) values (?)", i);
     }
     var pages = 0;
     var seen = new ArrayList<AuditEntry>();
@@ -239,27 +305,41 @@ class AuditLogTest {
     assertThat(seen).extracting(AuditEntry::recordId).doesNotHaveDuplicates();
     var table = all("public.items");
     assertThat(table).hasSize(25);
-    assertThat(audit.byTable("items", OffsetDateTime.now(java.time.ZoneOffset.UTC).plusDays(1), OffsetDateTime.now(java.time.ZoneOffset.UTC).plusDays(2), 10, null)
-        .items()).isEmpty();
+    assertThat(
+            audit
+                .byTable(
+                    "items",
+                    OffsetDateTime.now(java.time.ZoneOffset.UTC).plusDays(1),
+                    OffsetDateTime.now(java.time.ZoneOffset.UTC).plusDays(2),
+                    10,
+                    null)
+                .items())
+        .isEmpty();
   }
 
   @Test
   void enableAndDisable_fromJava_andBadTablesAreRefused() {
     db.execute("create table if not exists keyless (a int, b text)");
     assertThatThrownBy(() -> audit.enable(AuditTable.of("keyless").build()))
-        .hasMessageContaining("cannot audit table keyless: it has no primary key; pass the key columns");
+        .hasMessageContaining(
+            "cannot audit table keyless: it has no primary key; pass the key columns");
     audit.enable(AuditTable.of("keyless").keyColumns("a").redact("b").build());
     db.execute("insert into keyless values (1, 'secret')");
-    assertThat(all("keyless")).singleElement().satisfies(e -> {
-      assertThat(e.recordId()).isEqualTo("{\"a\": 1}");
-      assertThat(e.newRow()).isEqualTo("{\"a\": 1, \"b\": \"[redacted]\"}");
-    });
-    assertThatThrownBy(() -> audit.enable(AuditTable.of("keyless").keyColumns("a").exclude("zzz").build()))
+    assertThat(all("keyless"))
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.recordId()).isEqualTo("{\"a\": 1}");
+              assertThat(e.newRow()).isEqualTo("{\"a\": 1, \"b\": \"[redacted]\"}");
+            });
+    assertThatThrownBy(
+            () -> audit.enable(AuditTable.of("keyless").keyColumns("a").exclude("zzz").build()))
         .hasMessageContaining("cannot audit table keyless: it has no column zzz");
     audit.disable("keyless");
     db.execute("insert into keyless values (2, 'x')");
     assertThat(all("keyless")).hasSize(1);
-    assertThat(AuditTable.of("app.users").exclude("pw").redact("email").build().sql()).isEqualTo(
-        "select ballast_audit.enable('app.users', array['pw']::text[], array['email']::text[], null)");
+    assertThat(AuditTable.of("app.users").exclude("pw").redact("email").build().sql())
+        .isEqualTo(
+            "select ballast_audit.enable('app.users', array['pw']::text[], array['email']::text[], null)");
   }
 }

@@ -21,15 +21,29 @@ class AuditSettingsTest {
     assertThat(dev.keyed()).isFalse();
     assertThat(AuditSettings.fromEnv(Map.of("APP_ENV", "production")).rlsCheck())
         .isEqualTo(AuditSettings.RlsCheck.ENFORCE);
-    assertThat(AuditSettings.fromEnv(Map.of("APP_ENV", "production", "BALLAST_RLS_CHECK", "warn")).rlsCheck())
+    assertThat(
+            AuditSettings.fromEnv(Map.of("APP_ENV", "production", "BALLAST_RLS_CHECK", "warn"))
+                .rlsCheck())
         .isEqualTo(AuditSettings.RlsCheck.WARN);
   }
 
   @Test
   void fromEnv_readsEverySetting() {
-    var s = AuditSettings.fromEnv(Map.of("BALLAST_AUDIT_KEY", "s".repeat(32), "BALLAST_AUDIT_SEAL_INTERVAL_MS", "250",
-        "BALLAST_AUDIT_RETENTION_MONTHS", "13", "BALLAST_AUDIT_PARTITIONS_AHEAD", "3",
-        "BALLAST_RLS_TABLES", "orders, app.notes", "BALLAST_RLS_CHECK", "ENFORCE"));
+    var s =
+        AuditSettings.fromEnv(
+            Map.of(
+                "BALLAST_AUDIT_KEY",
+                "s".repeat(32),
+                "BALLAST_AUDIT_SEAL_INTERVAL_MS",
+                "250",
+                "BALLAST_AUDIT_RETENTION_MONTHS",
+                "13",
+                "BALLAST_AUDIT_PARTITIONS_AHEAD",
+                "3",
+                "BALLAST_RLS_TABLES",
+                "orders, app.notes",
+                "BALLAST_RLS_CHECK",
+                "ENFORCE"));
     assertThat(s.keyed()).isTrue();
     assertThat(s.sealInterval()).isEqualTo(Duration.ofMillis(250));
     assertThat(s.retentionMonths()).isEqualTo(13);
@@ -42,18 +56,25 @@ class AuditSettingsTest {
   void badValues_nameTheSettingTheValueAndTheRule_withoutTheSecret() {
     assertThatThrownBy(() -> AuditSettings.fromEnv(Map.of("BALLAST_AUDIT_KEY", "short-secret")))
         .isInstanceOf(SettingException.class)
-        .hasMessage("audit_key must be at least 32 characters long, but was a value of 12 characters "
-            + "(from BALLAST_AUDIT_KEY)")
-        .message().doesNotContain("short-secret");
+        .hasMessage(
+            "audit_key must be at least 32 characters long, but was a value of 12 characters "
+                + "(from BALLAST_AUDIT_KEY)")
+        .message()
+        .doesNotContain("short-secret");
     assertThatThrownBy(() -> AuditSettings.fromEnv(Map.of("BALLAST_AUDIT_SEAL_INTERVAL_MS", "5")))
-        .hasMessage("audit_seal_interval must be between 10ms and 1h, but was 5ms (from BALLAST_AUDIT_SEAL_INTERVAL_MS)");
+        .hasMessage(
+            "audit_seal_interval must be between 10ms and 1h, but was 5ms (from BALLAST_AUDIT_SEAL_INTERVAL_MS)");
     assertThatThrownBy(() -> AuditSettings.fromEnv(Map.of("BALLAST_AUDIT_RETENTION_MONTHS", "-1")))
-        .hasMessage("audit_retention_months must be between 0 and 1200, but was -1 (from BALLAST_AUDIT_RETENTION_MONTHS)");
-    assertThatThrownBy(() -> AuditSettings.fromEnv(Map.of("BALLAST_AUDIT_PARTITIONS_AHEAD", "many")))
-        .hasMessage("audit_partitions_ahead must be a whole number between 1 and 36, but was many "
-            + "(from BALLAST_AUDIT_PARTITIONS_AHEAD)");
+        .hasMessage(
+            "audit_retention_months must be between 0 and 1200, but was -1 (from BALLAST_AUDIT_RETENTION_MONTHS)");
+    assertThatThrownBy(
+            () -> AuditSettings.fromEnv(Map.of("BALLAST_AUDIT_PARTITIONS_AHEAD", "many")))
+        .hasMessage(
+            "audit_partitions_ahead must be a whole number between 1 and 36, but was many "
+                + "(from BALLAST_AUDIT_PARTITIONS_AHEAD)");
     assertThatThrownBy(() -> AuditSettings.fromEnv(Map.of("BALLAST_RLS_TABLES", "orders;drop")))
-        .hasMessage("rls_tables must list tables as name or schema.name, but was orders;drop (from BALLAST_RLS_TABLES)");
+        .hasMessage(
+            "rls_tables must list tables as name or schema.name, but was orders;drop (from BALLAST_RLS_TABLES)");
     assertThatThrownBy(() -> AuditSettings.fromEnv(Map.of("BALLAST_RLS_CHECK", "off")))
         .hasMessage("rls_check must be one of enforce, warn, but was off (from BALLAST_RLS_CHECK)");
     assertThatThrownBy(() -> AuditSettings.builder(AppEnv.DEVELOPMENT).sealInterval(Duration.ZERO))
@@ -62,7 +83,11 @@ class AuditSettingsTest {
 
   @Test
   void toBuilder_keepsEveryValue_andTheProfileDefaultNamesItsSource() {
-    var base = AuditSettings.builder(AppEnv.PRODUCTION).retentionMonths(6).protectedTables("orders").build();
+    var base =
+        AuditSettings.builder(AppEnv.PRODUCTION)
+            .retentionMonths(6)
+            .protectedTables("orders")
+            .build();
     var copy = AuditSettings.from(base).partitionsAhead(4).protectedTables("notes").build();
     assertThat(copy.retentionMonths()).isEqualTo(6);
     assertThat(copy.partitionsAhead()).isEqualTo(4);

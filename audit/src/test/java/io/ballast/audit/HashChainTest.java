@@ -2,8 +2,8 @@ package io.ballast.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ballast.core.settings.AppEnv;
 import io.ballast.core.Ballast;
+import io.ballast.core.settings.AppEnv;
 import io.ballast.testkit.PostgresExtension;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -15,7 +15,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Tamper evidence: every kind of tampering, made directly in SQL as a superuser, is found by verify(). */
+/**
+ * Tamper evidence: every kind of tampering, made directly in SQL as a superuser, is found by
+ * verify().
+ */
 class HashChainTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
 
@@ -36,7 +39,10 @@ class HashChainTest {
     app = AuditFixture.start(url, AuditFixture.manualSealing().key(KEY).build(), 3);
     db = app.get(DSLContext.class);
     audit = app.get(AuditLog.class);
-    PG.execute("truncate ballast_audit.chain", "delete from ballast_audit.log", "truncate items",
+    PG.execute(
+        "truncate ballast_audit.chain",
+        "delete from ballast_audit.log",
+        "truncate items",
         "update ballast_audit.chain_state set last_txid = 0, last_id = 0, last_seq = 0, "
             + "last_hash = decode(repeat('00', 32), 'hex'), key_id = null");
     try (var scope = RequestContext.open(ActingContext.of("u", "t"))) {
@@ -54,7 +60,8 @@ class HashChainTest {
   }
 
   private long logIdAt(long seq) {
-    return db.fetchOne("select log_id from ballast_audit.chain where seq = ?", seq).get(0, Long.class);
+    return db.fetchOne("select log_id from ballast_audit.chain where seq = ?", seq)
+        .get(0, Long.class);
   }
 
   @Test
@@ -63,17 +70,21 @@ class HashChainTest {
       db.execute("insert into items (id) select g from generate_series(1000, 3499) g");
     }
     assertThat(audit.seal(Duration.ZERO)).isEqualTo(1000);
-    assertThat(audit.verify()).satisfies(v -> {
-      assertThat(v.intact()).isTrue();
-      assertThat(v.lastSeq()).isEqualTo(1040);
-      assertThat(v.unsealed()).isEqualTo(1500);
-    });
+    assertThat(audit.verify())
+        .satisfies(
+            v -> {
+              assertThat(v.intact()).isTrue();
+              assertThat(v.lastSeq()).isEqualTo(1040);
+              assertThat(v.unsealed()).isEqualTo(1500);
+            });
     assertThat(audit.seal(Duration.ofMinutes(5))).isEqualTo(1500);
-    assertThat(audit.verify()).satisfies(v -> {
-      assertThat(v.intact()).isTrue();
-      assertThat(v.checked()).isEqualTo(2540);
-      assertThat(v.unsealed()).isZero();
-    });
+    assertThat(audit.verify())
+        .satisfies(
+            v -> {
+              assertThat(v.intact()).isTrue();
+              assertThat(v.checked()).isEqualTo(2540);
+              assertThat(v.unsealed()).isZero();
+            });
   }
 
   @Test
@@ -84,21 +95,24 @@ class HashChainTest {
     assertThat(v.firstSeq()).isEqualTo(1);
     assertThat(v.lastSeq()).isEqualTo(40);
     assertThat(v.head()).hasSize(64);
-    db.transaction(cfg -> {
-      cfg.dsl().execute("insert into items (id) values (100)");
-      // this transaction is still running: its audit row cannot be sealed yet
-      var other = app.get(AuditLog.class);
-      var sealer = new Thread(() -> other.seal());
-      sealer.start();
-      sealer.join();
-    });
+    db.transaction(
+        cfg -> {
+          cfg.dsl().execute("insert into items (id) values (100)");
+          // this transaction is still running: its audit row cannot be sealed yet
+          var other = app.get(AuditLog.class);
+          var sealer = new Thread(() -> other.seal());
+          sealer.start();
+          sealer.join();
+        });
     assertThat(audit.verify().unsealed()).isEqualTo(1);
     assertThat(audit.seal()).isEqualTo(1);
-    assertThat(audit.verify()).satisfies(r -> {
-      assertThat(r.intact()).isTrue();
-      assertThat(r.checked()).isEqualTo(41);
-      assertThat(r.unsealed()).isZero();
-    });
+    assertThat(audit.verify())
+        .satisfies(
+            r -> {
+              assertThat(r.intact()).isTrue();
+              assertThat(r.checked()).isEqualTo(41);
+              assertThat(r.unsealed()).isZero();
+            });
   }
 
   @Test
@@ -110,14 +124,19 @@ class HashChainTest {
     assertThat(v.badSeq()).isEqualTo(17);
     assertThat(v.badLogId()).isEqualTo(victim);
     assertThat(v.problem()).isEqualTo("its audit row was modified (hash mismatch)");
-    assertThat(v.toString()).isEqualTo("audit chain broken at entry 17 (audit row " + victim
-        + "): its audit row was modified (hash mismatch)");
+    assertThat(v.toString())
+        .isEqualTo(
+            "audit chain broken at entry 17 (audit row "
+                + victim
+                + "): its audit row was modified (hash mismatch)");
   }
 
   @Test
   void aModifiedJsonValue_isFound() throws Exception {
     long victim = logIdAt(35);
-    PG.execute("update ballast_audit.log set new_row = jsonb_set(new_row, '{n}', '5') where id = " + victim);
+    PG.execute(
+        "update ballast_audit.log set new_row = jsonb_set(new_row, '{n}', '5') where id = "
+            + victim);
     assertThat(audit.verify().badSeq()).isEqualTo(35);
   }
 
@@ -133,7 +152,9 @@ class HashChainTest {
   @Test
   void aDeletedRowAndItsChainEntry_areReportedAsAGap() throws Exception {
     long victim = logIdAt(9);
-    PG.execute("delete from ballast_audit.log where id = " + victim, "delete from ballast_audit.chain where seq = 9");
+    PG.execute(
+        "delete from ballast_audit.log where id = " + victim,
+        "delete from ballast_audit.chain where seq = 9");
     var v = audit.verify();
     assertThat(v.badSeq()).isEqualTo(10);
     assertThat(v.problem()).isEqualTo("chain entries 9..9 are missing");
@@ -141,33 +162,43 @@ class HashChainTest {
 
   @Test
   void aTruncatedTail_isReported() throws Exception {
-    PG.execute("delete from ballast_audit.log where id in (select log_id from ballast_audit.chain where seq > 37)",
+    PG.execute(
+        "delete from ballast_audit.log where id in (select log_id from ballast_audit.chain where seq > 37)",
         "delete from ballast_audit.chain where seq > 37");
     var v = audit.verify();
     assertThat(v.intact()).isFalse();
-    assertThat(v.problem()).isEqualTo("the chain ends at entry 37 but was sealed up to entry 40 (entries at the end "
-        + "were deleted)");
+    assertThat(v.problem())
+        .isEqualTo(
+            "the chain ends at entry 37 but was sealed up to entry 40 (entries at the end "
+                + "were deleted)");
   }
 
   @Test
   void anInsertedRow_insideTheSealedRange_isReported() throws Exception {
     long txid = db.fetchOne("select min(txid) from ballast_audit.log").get(0, Long.class);
-    PG.execute("insert into ballast_audit.log (txid, user_id, table_schema, table_name, operation, record_id, new_row) "
-        + "values (" + txid + ", 'u', 'public', 'items', 'INSERT', '{\"id\": 999}', '{\"id\": 999, \"n\": 0}')");
+    PG.execute(
+        "insert into ballast_audit.log (txid, user_id, table_schema, table_name, operation, record_id, new_row) "
+            + "values ("
+            + txid
+            + ", 'u', 'public', 'items', 'INSERT', '{\"id\": 999}', '{\"id\": 999, \"n\": 0}')");
     var v = audit.verify();
     assertThat(v.intact()).isFalse();
     assertThat(v.problem()).endsWith("is inside the sealed range but not in the chain (inserted)");
-    assertThat(v.badLogId()).isEqualTo(db.fetchOne("select max(id) from ballast_audit.log").get(0, Long.class));
+    assertThat(v.badLogId())
+        .isEqualTo(db.fetchOne("select max(id) from ballast_audit.log").get(0, Long.class));
     // regression: the inserted-row case printed "entry null"
-    assertThat(v.toString()).startsWith("audit chain broken at audit row " + v.badLogId() + ": audit row ")
+    assertThat(v.toString())
+        .startsWith("audit chain broken at audit row " + v.badLogId() + ": audit row ")
         .doesNotContain("null");
   }
 
   @Test
   void aForgedEntry_recomputedWithoutTheKey_isReported() throws Exception {
     long victim = logIdAt(40);
-    // the attacker rewrites the row and recomputes an unkeyed SHA-256 link, as they could without the key
-    PG.execute("update ballast_audit.log set user_id = 'mallory' where id = " + victim,
+    // the attacker rewrites the row and recomputes an unkeyed SHA-256 link, as they could without
+    // the key
+    PG.execute(
+        "update ballast_audit.log set user_id = 'mallory' where id = " + victim,
         "update ballast_audit.chain c set hash = sha256(c.prev_hash || convert_to(ballast_audit.entry_payload(l), "
             + "'UTF8')) from ballast_audit.log l where l.id = c.log_id and c.seq = 40",
         "update ballast_audit.chain_state set last_hash = (select hash from ballast_audit.chain where seq = 40)");
@@ -176,8 +207,14 @@ class HashChainTest {
 
   @Test
   void anInstanceWithAnotherKey_neitherSealsNorVerifies() {
-    try (var other = AuditFixture.start(url, AuditSettings.builder(AppEnv.DEVELOPMENT).sealInterval(Duration.ofHours(1))
-        .key("z".repeat(40)).build(), 2)) {
+    try (var other =
+        AuditFixture.start(
+            url,
+            AuditSettings.builder(AppEnv.DEVELOPMENT)
+                .sealInterval(Duration.ofHours(1))
+                .key("z".repeat(40))
+                .build(),
+            2)) {
       var v = other.get(AuditLog.class).verify();
       assertThat(v.intact()).isFalse();
       assertThat(v.problem()).startsWith("the chain was sealed with key hmac-sha256:");
@@ -189,11 +226,13 @@ class HashChainTest {
   @Test
   void retention_dropsWholeOldMonths_andVerificationStartsAtTheFirstKeptEntry() throws Exception {
     // an old month, with rows written then and sealed
-    PG.execute("create table ballast_audit.log_y2020m01 partition of ballast_audit.log "
+    PG.execute(
+        "create table ballast_audit.log_y2020m01 partition of ballast_audit.log "
             + "for values from ('2020-01-01 00:00+00') to ('2020-02-01 00:00+00')",
         "create table ballast_audit.chain_y2020m01 partition of ballast_audit.chain "
             + "for values from ('2020-01-01 00:00+00') to ('2020-02-01 00:00+00')",
-        "truncate ballast_audit.chain", "delete from ballast_audit.log",
+        "truncate ballast_audit.chain",
+        "delete from ballast_audit.log",
         "update ballast_audit.chain_state set last_txid = 0, last_id = 0, last_seq = 0, "
             + "last_hash = decode(repeat('00', 32), 'hex'), key_id = null",
         "insert into ballast_audit.log (at, operation, event) select timestamptz '2020-01-15 12:00+00', 'EVENT', "
@@ -202,7 +241,8 @@ class HashChainTest {
     assertThat(audit.seal()).isEqualTo(6);
     var cutoff = OffsetDateTime.now(ZoneOffset.UTC).minusYears(1);
     assertThat(audit.dropBefore(cutoff)).containsExactly("chain_y2020m01", "log_y2020m01");
-    assertThat(db.fetchOne("select count(*) from ballast_audit.log").get(0, Long.class)).isEqualTo(1);
+    assertThat(db.fetchOne("select count(*) from ballast_audit.log").get(0, Long.class))
+        .isEqualTo(1);
     var v = audit.verify();
     assertThat(v.intact()).isTrue();
     assertThat(v.firstSeq()).isEqualTo(6);
@@ -210,7 +250,12 @@ class HashChainTest {
     // the partitions ahead are there, and creating them again is a no-op
     assertThat(audit.ensurePartitions()).isZero();
     var month = OffsetDateTime.now(ZoneOffset.UTC).plusMonths(2);
-    assertThat(db.fetchOne("select to_regclass(?) is not null", String.format("ballast_audit.log_y%04dm%02d",
-        month.getYear(), month.getMonthValue())).get(0, Boolean.class)).isTrue();
+    assertThat(
+            db.fetchOne(
+                    "select to_regclass(?) is not null",
+                    String.format(
+                        "ballast_audit.log_y%04dm%02d", month.getYear(), month.getMonthValue()))
+                .get(0, Boolean.class))
+        .isTrue();
   }
 }

@@ -27,9 +27,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class RequestContextTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
 
-  private static final String SETTINGS = "select current_setting('ballast.user_id', true) as user_id, "
-      + "current_setting('ballast.tenant_id', true) as tenant_id, current_setting('ballast.role', true) as role, "
-      + "current_setting('ballast.client_ip', true) as client_ip, current_setting('ballast.request_id', true) as request_id";
+  private static final String SETTINGS =
+      "select current_setting('ballast.user_id', true) as user_id, "
+          + "current_setting('ballast.tenant_id', true) as tenant_id, current_setting('ballast.role', true) as role, "
+          + "current_setting('ballast.client_ip', true) as client_ip, current_setting('ballast.request_id', true) as request_id";
 
   private static Ballast app;
   private static DSLContext db;
@@ -62,8 +63,14 @@ class RequestContextTest {
 
   @Test
   void autocommitStatement_seesEveryField() {
-    var acting = ActingContext.builder().userId("u1").tenantId("t1").role("member").clientIp("10.1.2.3")
-        .requestId("req-1").build();
+    var acting =
+        ActingContext.builder()
+            .userId("u1")
+            .tenantId("t1")
+            .role("member")
+            .clientIp("10.1.2.3")
+            .requestId("req-1")
+            .build();
     try (var scope = RequestContext.open(acting)) {
       var r = settings(db);
       assertThat(r.get("user_id", String.class)).isEqualTo("u1");
@@ -78,14 +85,18 @@ class RequestContextTest {
   void transaction_appliesTheContextOnceBeforeItsFirstStatement() {
     try (var scope = RequestContext.open(ActingContext.of("u2", "t2"))) {
       long before = applied();
-      var seen = db.transactionResult(cfg -> {
-        var tx = cfg.dsl();
-        var xid = tx.fetchValue("select txid_current()");
-        var r = settings(tx);
-        var sameTx = tx.fetchValue("select txid_current()");
-        assertThat(sameTx).isEqualTo(xid);
-        return r.get("tenant_id", String.class) + "/" + settings(tx).get("user_id", String.class);
-      });
+      var seen =
+          db.transactionResult(
+              cfg -> {
+                var tx = cfg.dsl();
+                var xid = tx.fetchValue("select txid_current()");
+                var r = settings(tx);
+                var sameTx = tx.fetchValue("select txid_current()");
+                assertThat(sameTx).isEqualTo(xid);
+                return r.get("tenant_id", String.class)
+                    + "/"
+                    + settings(tx).get("user_id", String.class);
+              });
       assertThat(seen).isEqualTo("t2/u2");
       assertThat(applied() - before).isEqualTo(1);
     }
@@ -116,9 +127,12 @@ class RequestContextTest {
       assertThat(empty(r.get("tenant_id", String.class))).isEmpty();
     }
     // straight from the pool, under Ballast's listeners: no session-level value either
-    try (var c = app.get(DataSource.class).getConnection(); var s = c.createStatement();
-         var rs = s.executeQuery("select current_setting('ballast.tenant_id', true), "
-             + "(select count(*) from pg_settings where name like 'ballast.%' and source = 'session')")) {
+    try (var c = app.get(DataSource.class).getConnection();
+        var s = c.createStatement();
+        var rs =
+            s.executeQuery(
+                "select current_setting('ballast.tenant_id', true), "
+                    + "(select count(*) from pg_settings where name like 'ballast.%' and source = 'session')")) {
       rs.next();
       assertThat(empty(rs.getString(1))).isEmpty();
       assertThat(rs.getLong(2)).isZero();
@@ -130,7 +144,8 @@ class RequestContextTest {
     var outer = RequestContext.open(ActingContext.of("outer", "t"));
     var inner = RequestContext.open(ActingContext.of("inner", "t"));
     assertThat(settings(db).get("user_id", String.class)).isEqualTo("inner");
-    assertThatThrownBy(outer::close).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(outer::close)
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("must be closed in reverse order");
     inner.close();
     assertThat(settings(db).get("user_id", String.class)).isEqualTo("outer");
@@ -139,9 +154,11 @@ class RequestContextTest {
   }
 
   @Test
-  void failingStatementInItsImplicitTransaction_rollsBack_andLeavesTheConnectionInAutocommit() throws Exception {
+  void failingStatementInItsImplicitTransaction_rollsBack_andLeavesTheConnectionInAutocommit()
+      throws Exception {
     try (var scope = RequestContext.open(ActingContext.of("u4", "t4"))) {
-      assertThatThrownBy(() -> db.execute("select 1 / 0")).isInstanceOf(DataAccessException.class)
+      assertThatThrownBy(() -> db.execute("select 1 / 0"))
+          .isInstanceOf(DataAccessException.class)
           .hasMessageContaining("division by zero");
       assertThat(settings(db).get("tenant_id", String.class)).isEqualTo("t4");
     }
@@ -156,7 +173,8 @@ class RequestContextTest {
   void implicitTransactionCommitsTheWrite() {
     db.execute("create table if not exists implicit_writes (id int primary key, who text)");
     try (var scope = RequestContext.open(ActingContext.of("writer", "t5"))) {
-      db.execute("insert into implicit_writes values (1, current_setting('ballast.user_id', true))");
+      db.execute(
+          "insert into implicit_writes values (1, current_setting('ballast.user_id', true))");
     }
     assertThat(db.fetchValue("select who from implicit_writes where id = 1")).isEqualTo("writer");
   }
@@ -164,22 +182,30 @@ class RequestContextTest {
   @Test
   void rolledBackSavepoint_doesNotTakeTheContextWithIt() {
     try (var scope = RequestContext.open(ActingContext.of("u6", "t6"))) {
-      var after = db.transactionResult(cfg -> {
-        try {
-          cfg.dsl().transaction(nested -> {
-            assertThat(settings(nested.dsl()).get("tenant_id", String.class)).isEqualTo("t6");
-            throw new IllegalStateException("roll the savepoint back");
-          });
-        } catch (IllegalStateException expected) {
-          // the savepoint, and the settings made in it, are gone
-        }
-        return settings(cfg.dsl()).get("tenant_id", String.class);
-      });
+      var after =
+          db.transactionResult(
+              cfg -> {
+                try {
+                  cfg.dsl()
+                      .transaction(
+                          nested -> {
+                            assertThat(settings(nested.dsl()).get("tenant_id", String.class))
+                                .isEqualTo("t6");
+                            throw new IllegalStateException("roll the savepoint back");
+                          });
+                } catch (IllegalStateException expected) {
+                  // the savepoint, and the settings made in it, are gone
+                }
+                return settings(cfg.dsl()).get("tenant_id", String.class);
+              });
       assertThat(after).isEqualTo("t6");
     }
   }
 
-  /** Thousands of interleaved units of work on a pool of 2: each sees its own context and nothing else. */
+  /**
+   * Thousands of interleaved units of work on a pool of 2: each sees its own context and nothing
+   * else.
+   */
   @Test
   void interleavedUnitsOfWork_onASmallPool_neverSeeAnotherContext() throws Exception {
     int threads = 8;
@@ -191,38 +217,48 @@ class RequestContextTest {
       List<Future<?>> futures = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
         int thread = t;
-        futures.add(pool.submit(() -> {
-          var random = ThreadLocalRandom.current();
-          for (int i = 0; i < units; i++) {
-            var tenant = "tenant-" + random.nextInt(20);
-            var user = "user-" + thread + "-" + i;
-            var acting = ActingContext.builder().userId(user).tenantId(tenant).requestId(thread + ":" + i).build();
-            switch (i % 4) {
-              case 0 -> {
-                try (var scope = RequestContext.open(acting)) {
-                  check(settings(db), acting, mismatches);
-                }
-              }
-              case 1 -> {
-                try (var scope = RequestContext.open(acting)) {
-                  db.transaction(cfg -> {
-                    check(settings(cfg.dsl()), acting, mismatches);
-                    check(settings(cfg.dsl()), acting, mismatches);
-                  });
-                }
-              }
-              case 2 -> check(settings(RequestContext.as(db, acting)), acting, mismatches);
-              default -> {
-                var r = settings(db); // no context at all
-                if (!empty(r.get("user_id", String.class)).isEmpty() || !empty(r.get("tenant_id", String.class)).isEmpty()) {
-                  mismatches.add("no context, but saw " + r.get("user_id") + "/" + r.get("tenant_id"));
-                }
-              }
-            }
-            done.incrementAndGet();
-          }
-          return null;
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  var random = ThreadLocalRandom.current();
+                  for (int i = 0; i < units; i++) {
+                    var tenant = "tenant-" + random.nextInt(20);
+                    var user = "user-" + thread + "-" + i;
+                    var acting =
+                        ActingContext.builder()
+                            .userId(user)
+                            .tenantId(tenant)
+                            .requestId(thread + ":" + i)
+                            .build();
+                    switch (i % 4) {
+                      case 0 -> {
+                        try (var scope = RequestContext.open(acting)) {
+                          check(settings(db), acting, mismatches);
+                        }
+                      }
+                      case 1 -> {
+                        try (var scope = RequestContext.open(acting)) {
+                          db.transaction(
+                              cfg -> {
+                                check(settings(cfg.dsl()), acting, mismatches);
+                                check(settings(cfg.dsl()), acting, mismatches);
+                              });
+                        }
+                      }
+                      case 2 -> check(settings(RequestContext.as(db, acting)), acting, mismatches);
+                      default -> {
+                        var r = settings(db); // no context at all
+                        if (!empty(r.get("user_id", String.class)).isEmpty()
+                            || !empty(r.get("tenant_id", String.class)).isEmpty()) {
+                          mismatches.add(
+                              "no context, but saw " + r.get("user_id") + "/" + r.get("tenant_id"));
+                        }
+                      }
+                    }
+                    done.incrementAndGet();
+                  }
+                  return null;
+                }));
       }
       for (var f : futures) {
         f.get();
@@ -238,7 +274,14 @@ class RequestContextTest {
     if (!acting.userId().equals(r.get("user_id", String.class))
         || !acting.tenantId().equals(r.get("tenant_id", String.class))
         || !acting.requestId().equals(r.get("request_id", String.class))) {
-      mismatches.add(acting + " saw " + r.get("user_id") + "/" + r.get("tenant_id") + "/" + r.get("request_id"));
+      mismatches.add(
+          acting
+              + " saw "
+              + r.get("user_id")
+              + "/"
+              + r.get("tenant_id")
+              + "/"
+              + r.get("request_id"));
     }
   }
 
@@ -247,9 +290,12 @@ class RequestContextTest {
     assertThatThrownBy(() -> ActingContext.builder().tenantId("t").build())
         .hasMessage("user_id of an acting context must be set");
     assertThatThrownBy(() -> ActingContext.builder().userId(""))
-        .hasMessage("user_id of an acting context must be 1 to 256 characters long, but was 0 characters long");
+        .hasMessage(
+            "user_id of an acting context must be 1 to 256 characters long, but was 0 characters long");
     assertThatThrownBy(() -> ActingContext.builder().tenantId("a\nb"))
-        .hasMessage("tenant_id of an acting context must not contain control characters, but had one at index 1");
-    assertThatThrownBy(() -> RequestContext.open(null)).isInstanceOf(IllegalArgumentException.class);
+        .hasMessage(
+            "tenant_id of an acting context must not contain control characters, but had one at index 1");
+    assertThatThrownBy(() -> RequestContext.open(null))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

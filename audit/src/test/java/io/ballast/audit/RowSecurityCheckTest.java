@@ -3,10 +3,10 @@ package io.ballast.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.ballast.core.settings.AppEnv;
 import io.ballast.core.HealthRegistry;
 import io.ballast.core.ProbeKind;
 import io.ballast.core.ProbeStatus;
+import io.ballast.core.settings.AppEnv;
 import io.ballast.testkit.PostgresExtension;
 import io.ballast.testkit.TestRole;
 import java.sql.DriverManager;
@@ -17,7 +17,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The start-up check that row-level security binds the application's role, in each failing case. */
+/**
+ * The start-up check that row-level security binds the application's role, in each failing case.
+ */
 class RowSecurityCheckTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
 
@@ -26,8 +28,12 @@ class RowSecurityCheckTest {
   @BeforeAll
   static void migrate() throws Exception {
     app = AuditFixture.appRole(PG, "app");
-    try (var started = AuditFixture.start(app.databaseUrl(), AuditFixture.manualSealing().build(), 2)) {
-      RowSecurity.table("orders").tenantColumn("tenant_id").build().apply(started.get(org.jooq.DSLContext.class));
+    try (var started =
+        AuditFixture.start(app.databaseUrl(), AuditFixture.manualSealing().build(), 2)) {
+      RowSecurity.table("orders")
+          .tenantColumn("tenant_id")
+          .build()
+          .apply(started.get(org.jooq.DSLContext.class));
     }
   }
 
@@ -61,15 +67,27 @@ class RowSecurityCheckTest {
   @Test
   void superuser_isRefusedInProduction_namingTheFix() {
     assertThatThrownBy(() -> AuditFixture.start(PG.databaseUrl(), production().build(), 2))
-        .satisfies(e -> assertThat(rootCause(e)).isInstanceOf(RowSecurityException.class)
-            .hasMessageContaining("role " + PG.username() + " is a superuser, and superusers bypass every row-level "
-                + "security policy; connect as a role without SUPERUSER"));
+        .satisfies(
+            e ->
+                assertThat(rootCause(e))
+                    .isInstanceOf(RowSecurityException.class)
+                    .hasMessageContaining(
+                        "role "
+                            + PG.username()
+                            + " is a superuser, and superusers bypass every row-level "
+                            + "security policy; connect as a role without SUPERUSER"));
   }
 
   @Test
   void superuser_isWarnedAboutElsewhere_andTheDeepCheckSaysSo() {
-    try (var started = AuditFixture.start(PG.databaseUrl(), AuditFixture.manualSealing().build(), 2)) {
-      var check = started.get(HealthRegistry.class).run(ProbeKind.DEEP, "audit"::equals).check("audit").orElseThrow();
+    try (var started =
+        AuditFixture.start(PG.databaseUrl(), AuditFixture.manualSealing().build(), 2)) {
+      var check =
+          started
+              .get(HealthRegistry.class)
+              .run(ProbeKind.DEEP, "audit"::equals)
+              .check("audit")
+              .orElseThrow();
       assertThat(check.status()).as(check.message()).isEqualTo(ProbeStatus.DEGRADED);
       assertThat(check.message()).contains("is a superuser");
     }
@@ -79,21 +97,35 @@ class RowSecurityCheckTest {
   void bypassRls_isAProblem() throws Exception {
     var bypass = PG.createRole("bypass");
     PG.execute("alter role " + bypass.name() + " bypassrls");
-    assertThat(problemsAs(bypass)).containsExactly("role " + bypass.name() + " has BYPASSRLS, which skips every "
-        + "row-level security policy; fix: ALTER ROLE " + bypass.name() + " NOBYPASSRLS");
+    assertThat(problemsAs(bypass))
+        .containsExactly(
+            "role "
+                + bypass.name()
+                + " has BYPASSRLS, which skips every "
+                + "row-level security policy; fix: ALTER ROLE "
+                + bypass.name()
+                + " NOBYPASSRLS");
   }
 
   @Test
   void owningAProtectedTableWithoutForce_isAProblem_untilForced() throws Exception {
-    try (var c = DriverManager.getConnection(app.jdbcUrl(), app.name(), app.password()); var s = c.createStatement()) {
+    try (var c = DriverManager.getConnection(app.jdbcUrl(), app.name(), app.password());
+        var s = c.createStatement()) {
       s.execute("create table loose (id int primary key, tenant_id text)");
       s.execute("alter table loose enable row level security");
-      assertThat(problemsAs(app)).containsExactly("role " + app.name() + " owns table public.loose, which has "
-          + "row-level security but not FORCE, so its policies do not apply to this role; fix: ALTER TABLE "
-          + "public.loose FORCE ROW LEVEL SECURITY");
+      assertThat(problemsAs(app))
+          .containsExactly(
+              "role "
+                  + app.name()
+                  + " owns table public.loose, which has "
+                  + "row-level security but not FORCE, so its policies do not apply to this role; fix: ALTER TABLE "
+                  + "public.loose FORCE ROW LEVEL SECURITY");
       assertThatThrownBy(() -> AuditFixture.start(app.databaseUrl(), production().build(), 2))
-          .satisfies(e -> assertThat(rootCause(e)).isInstanceOf(RowSecurityException.class)
-              .hasMessageContaining("public.loose"));
+          .satisfies(
+              e ->
+                  assertThat(rootCause(e))
+                      .isInstanceOf(RowSecurityException.class)
+                      .hasMessageContaining("public.loose"));
       s.execute("alter table loose force row level security");
       assertThat(problemsAs(app)).isEmpty();
       s.execute("drop table loose");
@@ -102,11 +134,13 @@ class RowSecurityCheckTest {
 
   @Test
   void aDeclaredTableWithoutRls_orMissing_isAProblem() throws Exception {
-    assertThat(problemsAs(app, "plain_items", "public.orders", "nowhere")).containsExactly(
-        "table public.plain_items is declared protected (BALLAST_RLS_TABLES) but has no row-level security; fix: "
-            + "ALTER TABLE public.plain_items ENABLE ROW LEVEL SECURITY and add a policy "
-            + "(RowSecurity.table(\"public.plain_items\")...)",
-        "table nowhere is declared protected (BALLAST_RLS_TABLES) but does not exist for role " + app.name()
-            + " (check its schema and the search_path)");
+    assertThat(problemsAs(app, "plain_items", "public.orders", "nowhere"))
+        .containsExactly(
+            "table public.plain_items is declared protected (BALLAST_RLS_TABLES) but has no row-level security; fix: "
+                + "ALTER TABLE public.plain_items ENABLE ROW LEVEL SECURITY and add a policy "
+                + "(RowSecurity.table(\"public.plain_items\")...)",
+            "table nowhere is declared protected (BALLAST_RLS_TABLES) but does not exist for role "
+                + app.name()
+                + " (check its schema and the search_path)");
   }
 }

@@ -22,15 +22,20 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Row-level security against a real PostgreSQL, as a non-superuser application role that owns the tables. */
+/**
+ * Row-level security against a real PostgreSQL, as a non-superuser application role that owns the
+ * tables.
+ */
 class RowSecurityTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
 
   private static final List<String> TENANTS = List.of("acme", "globex", "initech", "umbrella");
-  private static final ActingContext ADMIN = ActingContext.builder().userId("root-user").role("admin").build();
+  private static final ActingContext ADMIN =
+      ActingContext.builder().userId("root-user").role("admin").build();
 
   private static Ballast app;
   private static DSLContext db;
+
   /** order id → tenant, as written. */
   private static final Map<Long, String> OWNERS = new HashMap<>();
 
@@ -43,15 +48,19 @@ class RowSecurityTest {
     RowSecurity.table("public.notes").ownerColumn("owner_id").adminRole(null).build().apply(db);
     for (int i = 0; i < 400; i++) {
       var tenant = TENANTS.get(i % TENANTS.size());
-      var id = RequestContext.as(db, ActingContext.of("seed", tenant))
-          .fetchOne("insert into orders (tenant_id, owner_id, amount) values (?, 'seed', ?) returning id", tenant, i)
-          .get(0, Long.class);
+      var id =
+          RequestContext.as(db, ActingContext.of("seed", tenant))
+              .fetchOne(
+                  "insert into orders (tenant_id, owner_id, amount) values (?, 'seed', ?) returning id",
+                  tenant,
+                  i)
+              .get(0, Long.class);
       OWNERS.put(id, tenant);
     }
     for (var user : List.of("ann", "bob")) {
       for (int i = 0; i < 3; i++) {
-        RequestContext.as(db, ActingContext.of(user, "acme")).execute("insert into notes (owner_id, body) values (?, ?)",
-            user, user + " note " + i);
+        RequestContext.as(db, ActingContext.of(user, "acme"))
+            .execute("insert into notes (owner_id, body) values (?, ?)", user, user + " note " + i);
       }
     }
   }
@@ -80,7 +89,8 @@ class RowSecurityTest {
   @Test
   void ownerIsolation_eachUserSeesOnlyTheirNotes_evenWithinOneTenant() {
     var ann = RequestContext.as(db, ActingContext.of("ann", "acme"));
-    assertThat(ann.fetch("select distinct owner_id from notes").getValues(0, String.class)).containsExactly("ann");
+    assertThat(ann.fetch("select distinct owner_id from notes").getValues(0, String.class))
+        .containsExactly("ann");
     assertThat(count(ann, "notes")).isEqualTo(3);
     assertThat(ann.execute("update notes set body = 'mine now' where owner_id = 'bob'")).isZero();
   }
@@ -98,7 +108,10 @@ class RowSecurityTest {
     assertThat(count(db, "notes")).isZero();
     assertThat(db.execute("update orders set amount = 0")).isZero();
     assertThat(db.execute("delete from orders")).isZero();
-    assertThatThrownBy(() -> db.execute("insert into orders (tenant_id, owner_id, amount) values ('acme', 'x', 1)"))
+    assertThatThrownBy(
+            () ->
+                db.execute(
+                    "insert into orders (tenant_id, owner_id, amount) values ('acme', 'x', 1)"))
         .isInstanceOf(DataAccessException.class)
         .hasMessageContaining("new row violates row-level security policy for table \"orders\"");
     assertThat(count(RequestContext.as(db, ADMIN), "orders")).isEqualTo(OWNERS.size());
@@ -107,39 +120,59 @@ class RowSecurityTest {
   @Test
   void aTenantCannotWriteAnotherTenantsRows() {
     var acme = RequestContext.as(db, ActingContext.of("u", "acme"));
-    assertThatThrownBy(() -> acme.execute("insert into orders (tenant_id, owner_id, amount) values ('globex', 'u', 1)"))
+    assertThatThrownBy(
+            () ->
+                acme.execute(
+                    "insert into orders (tenant_id, owner_id, amount) values ('globex', 'u', 1)"))
         .hasMessageContaining("new row violates row-level security policy");
     assertThat(acme.execute("update orders set amount = -1 where tenant_id = 'globex'")).isZero();
     assertThat(acme.execute("delete from orders where tenant_id = 'globex'")).isZero();
-    assertThatThrownBy(() -> acme.transaction(cfg ->
-        cfg.dsl().execute("update orders set tenant_id = 'globex' where id = (select min(id) from orders)")))
+    assertThatThrownBy(
+            () ->
+                acme.transaction(
+                    cfg ->
+                        cfg.dsl()
+                            .execute(
+                                "update orders set tenant_id = 'globex' where id = (select min(id) from orders)")))
         .hasMessageContaining("new row violates row-level security policy");
-    assertThat(count(RequestContext.as(db, ActingContext.of("u", "globex")), "orders")).isEqualTo(100);
+    assertThat(count(RequestContext.as(db, ActingContext.of("u", "globex")), "orders"))
+        .isEqualTo(100);
   }
 
   @Test
   void ddl_enablesAndForcesRlsWithOnePolicy() {
-    assertThat(RowSecurity.table("app.orders").tenantColumn("tenant_id", "uuid").ownerColumn("owner_id", "bigint")
-        .adminRole("support").build().ddl()).containsExactly(
-        "alter table \"app\".\"orders\" enable row level security",
-        "alter table \"app\".\"orders\" force row level security",
-        "drop policy if exists ballast_rls on \"app\".\"orders\"",
-        "create policy ballast_rls on \"app\".\"orders\" for all using ((\"tenant_id\" = nullif(current_setting("
-            + "'ballast.tenant_id', true), '')::uuid and \"owner_id\" = nullif(current_setting('ballast.user_id', true), "
-            + "'')::bigint) or nullif(current_setting('ballast.role', true), '') = 'support') with check ((\"tenant_id\" "
-            + "= nullif(current_setting('ballast.tenant_id', true), '')::uuid and \"owner_id\" = nullif(current_setting("
-            + "'ballast.user_id', true), '')::bigint) or nullif(current_setting('ballast.role', true), '') = 'support')");
+    assertThat(
+            RowSecurity.table("app.orders")
+                .tenantColumn("tenant_id", "uuid")
+                .ownerColumn("owner_id", "bigint")
+                .adminRole("support")
+                .build()
+                .ddl())
+        .containsExactly(
+            "alter table \"app\".\"orders\" enable row level security",
+            "alter table \"app\".\"orders\" force row level security",
+            "drop policy if exists ballast_rls on \"app\".\"orders\"",
+            "create policy ballast_rls on \"app\".\"orders\" for all using ((\"tenant_id\" = nullif(current_setting("
+                + "'ballast.tenant_id', true), '')::uuid and \"owner_id\" = nullif(current_setting('ballast.user_id', true), "
+                + "'')::bigint) or nullif(current_setting('ballast.role', true), '') = 'support') with check ((\"tenant_id\" "
+                + "= nullif(current_setting('ballast.tenant_id', true), '')::uuid and \"owner_id\" = nullif(current_setting("
+                + "'ballast.user_id', true), '')::bigint) or nullif(current_setting('ballast.role', true), '') = 'support')");
     assertThatThrownBy(() -> RowSecurity.table("orders").build())
-        .hasMessage("row-level security for table orders needs a tenant column, an owner column, or both");
+        .hasMessage(
+            "row-level security for table orders needs a tenant column, an owner column, or both");
     assertThatThrownBy(() -> RowSecurity.table("orders; drop table x"))
         .hasMessageStartingWith("table must be an SQL identifier");
-    assertThatThrownBy(() -> RowSecurity.table("orders").tenantColumn("tenant_id", "text); drop table x; --"))
+    assertThatThrownBy(
+            () -> RowSecurity.table("orders").tenantColumn("tenant_id", "text); drop table x; --"))
         .hasMessageStartingWith("column type must be an SQL type name");
     assertThatThrownBy(() -> RowSecurity.table("orders").tenantColumn("nope").build().apply(db))
         .hasMessageContaining("cannot protect table orders: it has no column nope");
   }
 
-  /** ≥ 100 000 reads across tenants on a reused pool of 3: not one row of another tenant, none missing. */
+  /**
+   * ≥ 100 000 reads across tenants on a reused pool of 3: not one row of another tenant, none
+   * missing.
+   */
   @Test
   void randomizedReadsAcrossTenants_leakNoRow() throws Exception {
     var ids = new ArrayList<>(new TreeSet<>(OWNERS.keySet()));
@@ -153,25 +186,30 @@ class RowSecurityTest {
     try {
       var futures = new ArrayList<Future<?>>();
       for (int t = 0; t < threads; t++) {
-        futures.add(executor.submit(() -> {
-          var random = ThreadLocalRandom.current();
-          for (int unit = 0; unit < 2_500; unit++) {
-            var tenant = TENANTS.get(random.nextInt(TENANTS.size()));
-            var acting = ActingContext.of("reader-" + unit, tenant);
-            try (var scope = RequestContext.open(acting)) {
-              if (unit % 10 == 0) {
-                read(db, tenant, minId, maxId, random, leaks, reads, rows); // autocommit: implicit transaction
-              } else {
-                db.transaction(cfg -> {
-                  for (int i = 0; i < 11; i++) {
-                    read(cfg.dsl(), tenant, minId, maxId, random, leaks, reads, rows);
+        futures.add(
+            executor.submit(
+                () -> {
+                  var random = ThreadLocalRandom.current();
+                  for (int unit = 0; unit < 2_500; unit++) {
+                    var tenant = TENANTS.get(random.nextInt(TENANTS.size()));
+                    var acting = ActingContext.of("reader-" + unit, tenant);
+                    try (var scope = RequestContext.open(acting)) {
+                      if (unit % 10 == 0) {
+                        read(
+                            db, tenant, minId, maxId, random, leaks, reads,
+                            rows); // autocommit: implicit transaction
+                      } else {
+                        db.transaction(
+                            cfg -> {
+                              for (int i = 0; i < 11; i++) {
+                                read(cfg.dsl(), tenant, minId, maxId, random, leaks, reads, rows);
+                              }
+                            });
+                      }
+                    }
                   }
-                });
-              }
-            }
-          }
-          return null;
-        }));
+                  return null;
+                }));
       }
       for (var f : futures) {
         f.get();
@@ -184,8 +222,15 @@ class RowSecurityTest {
     assertThat(leaks).isEmpty();
   }
 
-  private static void read(DSLContext dsl, String tenant, long minId, long maxId, ThreadLocalRandom random,
-      ConcurrentLinkedQueue<String> leaks, AtomicLong reads, AtomicLong rows) {
+  private static void read(
+      DSLContext dsl,
+      String tenant,
+      long minId,
+      long maxId,
+      ThreadLocalRandom random,
+      ConcurrentLinkedQueue<String> leaks,
+      AtomicLong reads,
+      AtomicLong rows) {
     long lo = random.nextLong(minId, maxId + 1);
     long hi = Math.min(maxId, lo + 20);
     var result = dsl.fetch("select id, tenant_id from orders where id between ? and ?", lo, hi);

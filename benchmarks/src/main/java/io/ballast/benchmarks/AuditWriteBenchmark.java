@@ -4,10 +4,10 @@ import io.ballast.audit.ActingContext;
 import io.ballast.audit.AuditModule;
 import io.ballast.audit.AuditSettings;
 import io.ballast.audit.RequestContext;
-import io.ballast.core.settings.AppEnv;
 import io.ballast.core.Ballast;
 import io.ballast.core.CoreModule;
 import io.ballast.core.CoreSettings;
+import io.ballast.core.settings.AppEnv;
 import io.ballast.migrations.MigrationSettings;
 import io.ballast.migrations.MigrationsModule;
 import io.ballast.pool.PoolModule;
@@ -34,17 +34,19 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Writes to an audited table against the same writes to the same table unaudited, in one run, through Ballast's
- * {@code DSLContext} with the audit module installed and an acting context open in every variant (so the only
- * difference is the audit trigger, its audit rows and their sealing into the hash chain, which runs in the
- * background as in production):
+ * Writes to an audited table against the same writes to the same table unaudited, in one run,
+ * through Ballast's {@code DSLContext} with the audit module installed and an acting context open
+ * in every variant (so the only difference is the audit trigger, its audit rows and their sealing
+ * into the hash chain, which runs in the background as in production):
  *
  * <ul>
- *   <li>{@code INSERT_ONE} / {@code UPDATE_ONE}: one row per statement, autocommit (Ballast's implicit transaction);
+ *   <li>{@code INSERT_ONE} / {@code UPDATE_ONE}: one row per statement, autocommit (Ballast's
+ *       implicit transaction);
  *   <li>{@code INSERT_BATCH} / {@code UPDATE_BATCH}: 1 000 rows per statement.
  * </ul>
  *
- * <p>{@code PLAIN} runs before and after {@code AUDITED} (A-B-A); {@link AuditReport} reports the ratios.
+ * <p>{@code PLAIN} runs before and after {@code AUDITED} (A-B-A); {@link AuditReport} reports the
+ * ratios.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -58,16 +60,23 @@ public class AuditWriteBenchmark {
   static final int BATCH = 1_000;
 
   /** The statement shape. */
-  public enum Op { INSERT_ONE, UPDATE_ONE, INSERT_BATCH, UPDATE_BATCH }
+  public enum Op {
+    INSERT_ONE,
+    UPDATE_ONE,
+    INSERT_BATCH,
+    UPDATE_BATCH
+  }
 
   /** The table written, in run order. */
-  public enum Target { PLAIN, AUDITED, PLAIN_AGAIN }
+  public enum Target {
+    PLAIN,
+    AUDITED,
+    PLAIN_AGAIN
+  }
 
-  @Param
-  public Op op;
+  @Param public Op op;
 
-  @Param
-  public Target target;
+  @Param public Target target;
 
   private BenchDatabase database;
   private Ballast ballast;
@@ -78,17 +87,30 @@ public class AuditWriteBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws SQLException {
     database = BenchDatabase.create();
-    ballast = Ballast.start(new CoreModule(CoreSettings.defaults()),
-        new PoolModule(PoolSettings.builder().url(database.databaseUrl()).connectionLimit(4).build()),
-        new MigrationsModule(MigrationSettings.builder(AppEnv.DEVELOPMENT).locations("classpath:db/bench-audit").build()),
-        new AuditModule(AuditSettings.builder(AppEnv.DEVELOPMENT).rlsCheck(AuditSettings.RlsCheck.WARN)
-            .key("benchmark-key-of-at-least-32-characters")
-            // -jvmArgsAppend -Dballast.bench.sealing=false takes sealing out, to tell its cost from the trigger's
-            .sealInterval(Boolean.parseBoolean(System.getProperty("ballast.bench.sealing", "true"))
-                ? Duration.ofSeconds(1) : Duration.ofHours(1))
-            .build()));
-    db = RequestContext.as(ballast.get(DSLContext.class), ActingContext.builder().userId("bench").tenantId("t1")
-        .requestId("bench-run").build());
+    ballast =
+        Ballast.start(
+            new CoreModule(CoreSettings.defaults()),
+            new PoolModule(
+                PoolSettings.builder().url(database.databaseUrl()).connectionLimit(4).build()),
+            new MigrationsModule(
+                MigrationSettings.builder(AppEnv.DEVELOPMENT)
+                    .locations("classpath:db/bench-audit")
+                    .build()),
+            new AuditModule(
+                AuditSettings.builder(AppEnv.DEVELOPMENT)
+                    .rlsCheck(AuditSettings.RlsCheck.WARN)
+                    .key("benchmark-key-of-at-least-32-characters")
+                    // -jvmArgsAppend -Dballast.bench.sealing=false takes sealing out, to tell its
+                    // cost from the trigger's
+                    .sealInterval(
+                        Boolean.parseBoolean(System.getProperty("ballast.bench.sealing", "true"))
+                            ? Duration.ofSeconds(1)
+                            : Duration.ofHours(1))
+                    .build()));
+    db =
+        RequestContext.as(
+            ballast.get(DSLContext.class),
+            ActingContext.builder().userId("bench").tenantId("t1").requestId("bench-run").build());
     table = target == Target.AUDITED ? "bench_audited" : "bench_plain";
   }
 
@@ -102,19 +124,32 @@ public class AuditWriteBenchmark {
   public int write() {
     var random = ThreadLocalRandom.current();
     return switch (op) {
-      case INSERT_ONE -> db.execute("insert into " + table + " (id, tenant_id, n, payload) values (?, 't1', 0, ?)",
-          nextId.incrementAndGet(), "x".repeat(64));
-      case UPDATE_ONE -> db.execute("update " + table + " set n = n + 1 where id = ?", 1 + random.nextInt(SEEDED));
+      case INSERT_ONE ->
+          db.execute(
+              "insert into " + table + " (id, tenant_id, n, payload) values (?, 't1', 0, ?)",
+              nextId.incrementAndGet(),
+              "x".repeat(64));
+      case UPDATE_ONE ->
+          db.execute("update " + table + " set n = n + 1 where id = ?", 1 + random.nextInt(SEEDED));
       case INSERT_BATCH -> {
         long first = nextId.getAndAdd(BATCH) + 1;
-        yield db.execute("insert into " + table + " (id, tenant_id, n, payload) select g, 't1', 0, repeat('x', 64) "
-            + "from generate_series(?::bigint, ?::bigint) g", first, first + BATCH - 1);
+        yield db.execute(
+            "insert into "
+                + table
+                + " (id, tenant_id, n, payload) select g, 't1', 0, repeat('x', 64) "
+                + "from generate_series(?::bigint, ?::bigint) g",
+            first,
+            first + BATCH - 1);
       }
       case UPDATE_BATCH -> {
-        // threads take disjoint halves of the seeded rows, so batch updates never wait on each other's row locks
+        // threads take disjoint halves of the seeded rows, so batch updates never wait on each
+        // other's row locks
         long half = Thread.currentThread().getId() % 2;
         long first = half * (SEEDED / 2) + 1 + random.nextInt(SEEDED / 2 - BATCH);
-        yield db.execute("update " + table + " set n = n + 1 where id between ? and ?", first, first + BATCH - 1);
+        yield db.execute(
+            "update " + table + " set n = n + 1 where id between ? and ?",
+            first,
+            first + BATCH - 1);
       }
     };
   }

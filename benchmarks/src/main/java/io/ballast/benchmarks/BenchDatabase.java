@@ -5,9 +5,10 @@ import java.sql.SQLException;
 import java.util.UUID;
 
 /**
- * The database a benchmark runs on: a fresh database on the server named by {@code BALLAST_BENCH_PG_URL}
- * (a superuser URL, e.g. {@code postgresql://postgres@127.0.0.1:5432/postgres}) or, when unset, on an embedded
- * PostgreSQL 16. Dropped again by {@link #drop()}.
+ * The database a benchmark runs on: a fresh database on the server named by {@code
+ * BALLAST_BENCH_PG_URL} (a superuser URL, e.g. {@code
+ * postgresql://postgres@127.0.0.1:5432/postgres}) or, when unset, on an embedded PostgreSQL 16.
+ * Dropped again by {@link #drop()}.
  */
 final class BenchDatabase {
   static final String URL_VARIABLE = "BALLAST_BENCH_PG_URL";
@@ -27,7 +28,8 @@ final class BenchDatabase {
     }
     var server = PostgresServer.shared();
     var name = "bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    try (var c = server.connectAsSuperuser("postgres"); var s = c.createStatement()) {
+    try (var c = server.connectAsSuperuser("postgres");
+        var s = c.createStatement()) {
       s.execute("create database " + name);
     }
     return new BenchDatabase(server, name);
@@ -36,7 +38,15 @@ final class BenchDatabase {
   /** A {@code DATABASE_URL}-style URL for the database. */
   String databaseUrl() {
     var password = server.superuserPassword() == null ? "" : ":" + server.superuserPassword();
-    return "postgresql://" + server.superuser() + password + "@" + server.host() + ":" + server.port() + "/" + name;
+    return "postgresql://"
+        + server.superuser()
+        + password
+        + "@"
+        + server.host()
+        + ":"
+        + server.port()
+        + "/"
+        + name;
   }
 
   String jdbcUrl() {
@@ -63,7 +73,8 @@ final class BenchDatabase {
   }
 
   void execute(String... statements) throws SQLException {
-    try (var c = server.connectAsSuperuser(name); var s = c.createStatement()) {
+    try (var c = server.connectAsSuperuser(name);
+        var s = c.createStatement()) {
       for (var sql : statements) {
         s.execute(sql);
       }
@@ -71,7 +82,8 @@ final class BenchDatabase {
   }
 
   void drop() throws SQLException {
-    try (var c = server.connectAsSuperuser("postgres"); var s = c.createStatement()) {
+    try (var c = server.connectAsSuperuser("postgres");
+        var s = c.createStatement()) {
       s.execute("drop database if exists " + name + " with (force)");
     }
   }

@@ -39,18 +39,20 @@ import org.openjdk.jmh.annotations.Warmup;
  * One thread reading a product by id, cycling over 1 024 ids, in each variant:
  *
  * <ul>
- *   <li>{@code RAW_CAFFEINE}: {@code Cache.getIfPresent} on a plain bounded Caffeine cache, the floor;
- *   <li>{@code RAW_CAFFEINE_STATS}: the same with {@code recordStats()}, the bookkeeping a service needs for hit
- *       ratios and that Ballast's L1 does too;
+ *   <li>{@code RAW_CAFFEINE}: {@code Cache.getIfPresent} on a plain bounded Caffeine cache, the
+ *       floor;
+ *   <li>{@code RAW_CAFFEINE_STATS}: the same with {@code recordStats()}, the bookkeeping a service
+ *       needs for hit ratios and that Ballast's L1 does too;
  *   <li>{@code BALLAST_L1}: {@code CacheRegion.get(key)} answered by L1;
- *   <li>{@code RAW_LETTUCE}: a Lettuce {@code GET} of the very bytes Ballast stored, the L2 baseline;
- *   <li>{@code BALLAST_L2}: {@code CacheRegion.get(key)} on a region without L1, so every read is a Redis hit
- *       (GET, unwrap, JSON decode);
+ *   <li>{@code RAW_LETTUCE}: a Lettuce {@code GET} of the very bytes Ballast stored, the L2
+ *       baseline;
+ *   <li>{@code BALLAST_L2}: {@code CacheRegion.get(key)} on a region without L1, so every read is a
+ *       Redis hit (GET, unwrap, JSON decode);
  *   <li>{@code POSTGRES}: the same read from PostgreSQL through Ballast's {@code DSLContext}.
  * </ul>
  *
- * <p>The raw variants run before and after the Ballast one they are compared with (A-B-A), so a drift over the
- * run cancels. {@link CacheReport} turns the latencies into ratios.
+ * <p>The raw variants run before and after the Ballast one they are compared with (A-B-A), so a
+ * drift over the run cancels. {@link CacheReport} turns the latencies into ratios.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -64,15 +66,21 @@ public class CacheReadBenchmark {
 
   /** What a read goes through, in run order. */
   public enum Path {
-    RAW_CAFFEINE, RAW_CAFFEINE_STATS, BALLAST_L1, RAW_CAFFEINE_STATS_AGAIN, RAW_CAFFEINE_AGAIN, RAW_LETTUCE,
-    BALLAST_L2, RAW_LETTUCE_AGAIN, POSTGRES
+    RAW_CAFFEINE,
+    RAW_CAFFEINE_STATS,
+    BALLAST_L1,
+    RAW_CAFFEINE_STATS_AGAIN,
+    RAW_CAFFEINE_AGAIN,
+    RAW_LETTUCE,
+    BALLAST_L2,
+    RAW_LETTUCE_AGAIN,
+    POSTGRES
   }
 
   /** The cached value: a small row, as a typical read path caches. */
   public record Product(long id, String name, int priceCents) {}
 
-  @Param
-  public Path path;
+  @Param public Path path;
 
   private BenchDatabase database;
   private Ballast app;
@@ -96,18 +104,30 @@ public class CacheReadBenchmark {
     var redis = RedisServer.shared();
     database = BenchDatabase.create();
     var namespace = "bench:" + System.nanoTime() + ":";
-    app = Ballast.start(new CoreModule(CoreSettings.defaults()),
-        new PoolModule(PoolSettings.builder().url(database.databaseUrl()).connectionLimit(2).build()),
-        new RedisCacheModule(CacheSettings.builder().redisUrl(redis.url()).namespace(namespace).build()));
+    app =
+        Ballast.start(
+            new CoreModule(CoreSettings.defaults()),
+            new PoolModule(
+                PoolSettings.builder().url(database.databaseUrl()).connectionLimit(2).build()),
+            new RedisCacheModule(
+                CacheSettings.builder().redisUrl(redis.url()).namespace(namespace).build()));
     db = app.get(DSLContext.class);
-    db.execute("create table product (id bigint primary key, name text not null, price_cents int not null)");
-    db.execute("insert into product select g, 'product ' || g, g * 100 from generate_series(1, " + KEYS + ") g");
+    db.execute(
+        "create table product (id bigint primary key, name text not null, price_cents int not null)");
+    db.execute(
+        "insert into product select g, 'product ' || g, g * 100 from generate_series(1, "
+            + KEYS
+            + ") g");
     db.execute("analyze product");
     var caches = app.get(Caches.class);
     withL1 = caches.region(RegionSettings.builder("products", Product.class).longTtl().build());
-    withoutL1 = caches.region(RegionSettings.builder("products-l2", Product.class).longTtl().l1MaxSize(0).build());
-    caffeine = path.name().startsWith("RAW_CAFFEINE_STATS") ? Caffeine.newBuilder().maximumSize(10_000).recordStats()
-        .build() : Caffeine.newBuilder().maximumSize(10_000).build();
+    withoutL1 =
+        caches.region(
+            RegionSettings.builder("products-l2", Product.class).longTtl().l1MaxSize(0).build());
+    caffeine =
+        path.name().startsWith("RAW_CAFFEINE_STATS")
+            ? Caffeine.newBuilder().maximumSize(10_000).recordStats().build()
+            : Caffeine.newBuilder().maximumSize(10_000).build();
     rawClient = RedisClient.create(redis.url());
     rawConnection = rawClient.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
     raw = rawConnection.sync();
@@ -125,7 +145,8 @@ public class CacheReadBenchmark {
   }
 
   private Product read(String id) {
-    var r = db.fetchOne("select id, name, price_cents from product where id = ?", Long.parseLong(id));
+    var r =
+        db.fetchOne("select id, name, price_cents from product where id = ?", Long.parseLong(id));
     return new Product(r.get(0, Long.class), r.get(1, String.class), r.get(2, Integer.class));
   }
 

@@ -39,8 +39,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>a 100-row page at a depth of 1 000 000 rows: keyset ({@code pageKeysetDeep}) vs OFFSET
  *       ({@code pageOffsetDeep}), and the first page ({@code pageFirst}) as the yardstick;
- *   <li>1 000 rows written: {@code upsertBatch} ({@link Upsert#all}) vs {@code upsertRowByRow} (select, then
- *       update or insert, per row, in one transaction);
+ *   <li>1 000 rows written: {@code upsertBatch} ({@link Upsert#all}) vs {@code upsertRowByRow}
+ *       (select, then update or insert, per row, in one transaction);
  *   <li>100 rows loaded by id: {@code loadBatch} ({@link BatchLoader}) vs {@code loadPerId}.
  * </ul>
  */
@@ -75,19 +75,30 @@ public class DataAccessBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws SQLException {
     database = BenchDatabase.create();
-    database.execute("create table events (id bigint primary key, payload text not null)",
+    database.execute(
+        "create table events (id bigint primary key, payload text not null)",
         "insert into events select g, md5(g::text) from generate_series(1, " + EVENTS + ") g",
         "create table accounts (id bigint primary key, balance int not null)",
         "insert into accounts select g, 0 from generate_series(1, " + (UPSERT_ROWS / 2) + ") g",
-        "vacuum analyze events", "vacuum analyze accounts");
+        "vacuum analyze events",
+        "vacuum analyze accounts");
     hikari = database.hikari(2);
     db = DSL.using(hikari, SQLDialect.POSTGRES);
-    pagination = Pagination.withSecret("benchmark-secret-of-at-least-32-chars!".getBytes(StandardCharsets.UTF_8));
+    pagination =
+        Pagination.withSecret(
+            "benchmark-secret-of-at-least-32-chars!".getBytes(StandardCharsets.UTF_8));
     // walk to depth 1 000 000 with the largest pages, to get a real cursor there
     String cursor = null;
     for (int seen = 0; seen < DEPTH; seen += Pagination.MAX_PAGE_SIZE) {
-      cursor = pagination.fetch(db, db.select(ID, PAYLOAD).from(EVENTS_TABLE), Pagination.MAX_PAGE_SIZE, cursor, ID)
-          .nextCursor();
+      cursor =
+          pagination
+              .fetch(
+                  db,
+                  db.select(ID, PAYLOAD).from(EVENTS_TABLE),
+                  Pagination.MAX_PAGE_SIZE,
+                  cursor,
+                  ID)
+              .nextCursor();
     }
     deepCursor = cursor;
     upsert = Upsert.into(ACCOUNTS).onConflict(ACCOUNT_ID).updating(BALANCE).build();
@@ -134,18 +145,25 @@ public class DataAccessBenchmark {
   @Benchmark
   public int upsertRowByRow() {
     var rows = accountRows();
-    return db.transactionResult(cfg -> {
-      var tx = cfg.dsl();
-      int written = 0;
-      for (var row : rows) {
-        var id = row.get(ACCOUNT_ID);
-        var found = tx.fetchOptional(ACCOUNTS, ACCOUNT_ID.eq(id));
-        written += found.isPresent()
-            ? tx.update(ACCOUNTS).set(BALANCE, row.get(BALANCE)).where(ACCOUNT_ID.eq(id)).execute()
-            : tx.insertInto(ACCOUNTS, ACCOUNT_ID, BALANCE).values(id, row.get(BALANCE)).execute();
-      }
-      return written;
-    });
+    return db.transactionResult(
+        cfg -> {
+          var tx = cfg.dsl();
+          int written = 0;
+          for (var row : rows) {
+            var id = row.get(ACCOUNT_ID);
+            var found = tx.fetchOptional(ACCOUNTS, ACCOUNT_ID.eq(id));
+            written +=
+                found.isPresent()
+                    ? tx.update(ACCOUNTS)
+                        .set(BALANCE, row.get(BALANCE))
+                        .where(ACCOUNT_ID.eq(id))
+                        .execute()
+                    : tx.insertInto(ACCOUNTS, ACCOUNT_ID, BALANCE)
+                        .values(id, row.get(BALANCE))
+                        .execute();
+          }
+          return written;
+        });
   }
 
   private List<Long> randomIds() {

@@ -39,17 +39,19 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Primary-key lookups of one row on a seeded table of 100 000 rows, from 4 threads, through a HikariCP pool
- * of 8 connections in every variant:
+ * Primary-key lookups of one row on a seeded table of 100 000 rows, from 4 threads, through a
+ * HikariCP pool of 8 connections in every variant:
  *
  * <ul>
  *   <li>{@code RAW_JDBC}: a {@code PreparedStatement} on HikariCP, the baseline;
  *   <li>{@code PLAIN_JOOQ}: {@code DSL.using(hikari, POSTGRES)} with jOOQ's defaults;
  *   <li>{@code BALLAST}: the {@code DSLContext} bound by {@code CoreModule} + {@code PoolModule};
- *   <li>{@code BALLAST_RESILIENCE}: the same with {@code ResilienceModule} (the database breaker on every query).
+ *   <li>{@code BALLAST_RESILIENCE}: the same with {@code ResilienceModule} (the database breaker on
+ *       every query).
  * </ul>
  *
- * <p>{@link RatioReport} runs this and reports each variant's throughput as a ratio to {@code RAW_JDBC}.
+ * <p>{@link RatioReport} runs this and reports each variant's throughput as a ratio to {@code
+ * RAW_JDBC}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -68,19 +70,25 @@ public class PrimaryKeyLookupBenchmark {
   private static final Field<BigDecimal> BALANCE = field(name("balance"), BigDecimal.class);
 
   /**
-   * What the lookups go through, in run order. {@code PLAIN_JOOQ_AGAIN} repeats {@code PLAIN_JOOQ} after
-   * {@code BALLAST} (an A-B-A design): on a shared machine throughput drifts over a run, and comparing Ballast
-   * with the mean of the runs before and after it cancels a steady drift; the gap between the two shows how
-   * large it was.
+   * What the lookups go through, in run order. {@code PLAIN_JOOQ_AGAIN} repeats {@code PLAIN_JOOQ}
+   * after {@code BALLAST} (an A-B-A design): on a shared machine throughput drifts over a run, and
+   * comparing Ballast with the mean of the runs before and after it cancels a steady drift; the gap
+   * between the two shows how large it was.
    */
   public enum Impl {
-    RAW_JDBC, PLAIN_JOOQ, BALLAST, PLAIN_JOOQ_AGAIN,
-    /** Ballast with the resilience module (breaker and classification on every query), then Ballast again. */
-    BALLAST_RESILIENCE, BALLAST_AGAIN
+    RAW_JDBC,
+    PLAIN_JOOQ,
+    BALLAST,
+    PLAIN_JOOQ_AGAIN,
+    /**
+     * Ballast with the resilience module (breaker and classification on every query), then Ballast
+     * again.
+     */
+    BALLAST_RESILIENCE,
+    BALLAST_AGAIN
   }
 
-  @Param
-  public Impl impl;
+  @Param public Impl impl;
 
   private BenchDatabase database;
   private HikariDataSource hikari;
@@ -90,8 +98,11 @@ public class PrimaryKeyLookupBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws SQLException {
     database = BenchDatabase.create();
-    database.execute("create table accounts (id bigint primary key, name text not null, balance numeric(12,2) not null)",
-        "insert into accounts select g, 'account ' || g, g % 1000 from generate_series(1, " + ROWS + ") g",
+    database.execute(
+        "create table accounts (id bigint primary key, name text not null, balance numeric(12,2) not null)",
+        "insert into accounts select g, 'account ' || g, g % 1000 from generate_series(1, "
+            + ROWS
+            + ") g",
         "analyze accounts");
     switch (impl) {
       case RAW_JDBC -> hikari = hikari();
@@ -100,14 +111,26 @@ public class PrimaryKeyLookupBenchmark {
         dsl = DSL.using(hikari, SQLDialect.POSTGRES);
       }
       case BALLAST, BALLAST_AGAIN -> {
-        ballast = Ballast.start(new CoreModule(CoreSettings.defaults()), new PoolModule(PoolSettings.builder()
-            .url(database.databaseUrl()).connectionLimit(POOL_SIZE).build()));
+        ballast =
+            Ballast.start(
+                new CoreModule(CoreSettings.defaults()),
+                new PoolModule(
+                    PoolSettings.builder()
+                        .url(database.databaseUrl())
+                        .connectionLimit(POOL_SIZE)
+                        .build()));
         dsl = ballast.get(DSLContext.class);
       }
       case BALLAST_RESILIENCE -> {
-        ballast = Ballast.start(new CoreModule(CoreSettings.defaults()), new PoolModule(PoolSettings.builder()
-            .url(database.databaseUrl()).connectionLimit(POOL_SIZE).build()),
-            new ResilienceModule(ResilienceSettings.defaults()));
+        ballast =
+            Ballast.start(
+                new CoreModule(CoreSettings.defaults()),
+                new PoolModule(
+                    PoolSettings.builder()
+                        .url(database.databaseUrl())
+                        .connectionLimit(POOL_SIZE)
+                        .build()),
+                new ResilienceModule(ResilienceSettings.defaults()));
         dsl = ballast.get(DSLContext.class);
       }
       default -> throw new AssertionError(impl);
@@ -134,7 +157,7 @@ public class PrimaryKeyLookupBenchmark {
     long id = 1 + ThreadLocalRandom.current().nextLong(ROWS);
     if (impl == Impl.RAW_JDBC) {
       try (var c = hikari.getConnection();
-           var ps = c.prepareStatement("select id, name, balance from accounts where id = ?")) {
+          var ps = c.prepareStatement("select id, name, balance from accounts where id = ?")) {
         ps.setLong(1, id);
         try (var rs = ps.executeQuery()) {
           rs.next();
@@ -142,7 +165,8 @@ public class PrimaryKeyLookupBenchmark {
         }
       }
     }
-    Record3<Long, String, BigDecimal> r = dsl.select(ID, NAME, BALANCE).from(ACCOUNTS).where(ID.eq(id)).fetchOne();
+    Record3<Long, String, BigDecimal> r =
+        dsl.select(ID, NAME, BALANCE).from(ACCOUNTS).where(ID.eq(id)).fetchOne();
     return new Account(r.value1(), r.value2(), r.value3());
   }
 

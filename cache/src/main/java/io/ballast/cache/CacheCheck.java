@@ -1,18 +1,18 @@
 package io.ballast.cache;
 
+import com.google.inject.Inject;
 import io.ballast.core.ProbeCheck;
 import io.ballast.core.ProbeKind;
 import io.ballast.core.ProbeResult;
 import io.ballast.core.settings.Checks;
-import com.google.inject.Inject;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * The READY check {@code cache}: Redis's ping latency, version, memory and clients, the subscription and the
- * guard, and each region's figures with a plain recommendation. A Redis outage makes it DEGRADED, not DOWN:
- * the service still works from L1 and the loaders.
+ * The READY check {@code cache}: Redis's ping latency, version, memory and clients, the
+ * subscription and the guard, and each region's figures with a plain recommendation. A Redis outage
+ * makes it DEGRADED, not DOWN: the service still works from L1 and the loaders.
  */
 final class CacheCheck implements ProbeCheck {
   static final long MIN_REQUESTS_TO_JUDGE = 100;
@@ -43,8 +43,8 @@ final class CacheCheck implements ProbeCheck {
     }
     if (!manager.twoLevel()) {
       details.put("regions", regions);
-      return ProbeResult.healthy(manager.settings.redisEnabled() ? "L1 only" : "L1 only (REDIS_ENABLED=false)",
-          details);
+      return ProbeResult.healthy(
+          manager.settings.redisEnabled() ? "L1 only" : "L1 only (REDIS_ENABLED=false)", details);
     }
     details.put("guard", manager.guard.state());
     details.put("pendingInvalidations", manager.pendingInvalidations());
@@ -62,8 +62,12 @@ final class CacheCheck implements ProbeCheck {
     }
     details.put("regions", regions);
     if (problem != null) {
-      return ProbeResult.degraded(problem + ": serving from L1 (entries at most "
-          + Checks.human(manager.settings.degradedTtl()) + " old) and loaders", details);
+      return ProbeResult.degraded(
+          problem
+              + ": serving from L1 (entries at most "
+              + Checks.human(manager.settings.degradedTtl())
+              + " old) and loaders",
+          details);
     }
     return ProbeResult.healthy("L1 + Redis", details);
   }
@@ -88,20 +92,33 @@ final class CacheCheck implements ProbeCheck {
 
   static String recommend(TwoLevelRegion<?> region, RegionStats s) {
     if (s.corrupt() > 0) {
-      return s.corrupt() + " entries in Redis could not be decoded: check that every instance uses the same codec "
-          + "and value type for region " + s.region();
+      return s.corrupt()
+          + " entries in Redis could not be decoded: check that every instance uses the same codec "
+          + "and value type for region "
+          + s.region();
     }
     if (s.requests() < MIN_REQUESTS_TO_JUDGE) {
       return "too few reads to judge (" + s.requests() + ")";
     }
     var settings = region.settings();
     if (s.hitRatio() < 0.5) {
-      return String.format(Locale.ROOT, "hit ratio %.0f %% < 50 %%: raise the TTL (now %s) or the L1 size (now %d)",
-          s.hitRatio() * 100, Checks.human(region.ttl()), settings.l1MaxSize());
+      return String.format(
+          Locale.ROOT,
+          "hit ratio %.0f %% < 50 %%: raise the TTL (now %s) or the L1 size (now %d)",
+          s.hitRatio() * 100,
+          Checks.human(region.ttl()),
+          settings.l1MaxSize());
     }
-    if (settings.l1MaxSize() > 0 && s.l1Evictions() > (s.loads() + s.l2Hits()) / 2 && s.l1HitRatio() < 0.8) {
-      return String.format(Locale.ROOT, "L1 evicts most of what it fills (%d evictions, L1 hit ratio %.0f %%): "
-          + "raise the L1 size (now %d)", s.l1Evictions(), s.l1HitRatio() * 100, settings.l1MaxSize());
+    if (settings.l1MaxSize() > 0
+        && s.l1Evictions() > (s.loads() + s.l2Hits()) / 2
+        && s.l1HitRatio() < 0.8) {
+      return String.format(
+          Locale.ROOT,
+          "L1 evicts most of what it fills (%d evictions, L1 hit ratio %.0f %%): "
+              + "raise the L1 size (now %d)",
+          s.l1Evictions(),
+          s.l1HitRatio() * 100,
+          settings.l1MaxSize());
     }
     return "ok";
   }

@@ -7,11 +7,11 @@ import com.codahale.metrics.Timer;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.google.inject.Inject;
+import com.google.inject.Singleton;
 import io.ballast.core.Managed;
 import io.ballast.core.RedisGuard;
 import io.ballast.core.settings.Checks;
-import com.google.inject.Inject;
-import com.google.inject.Singleton;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -28,14 +28,13 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link Caches} of both modules: the regions, the invalidation channel and its resync, counters, and
- * invalidations waiting to be replayed after an outage; calls to the {@link RemoteStore} go through the
- * {@link RedisGateway}. Starts in phase {@link Managed#PHASE_CACHE}.
+ * The {@link Caches} of both modules: the regions, the invalidation channel and its resync,
+ * counters, and invalidations waiting to be replayed after an outage; calls to the {@link
+ * RemoteStore} go through the {@link RedisGateway}. Starts in phase {@link Managed#PHASE_CACHE}.
  */
 @Singleton
 final class CacheManager implements Caches, Managed, LocalTier.SyncState {
@@ -57,12 +56,18 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
   private static final long SWEEP_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
   private long lastSweep = System.nanoTime();
   private ScheduledExecutorService scheduler;
+
   /** Whether every invalidation published by other instances is known to have arrived. */
   private volatile boolean synced;
+
   private volatile String lostReason = "not connected yet";
 
   @Inject
-  CacheManager(CacheSettings settings, Optional<RemoteStore> remote, RedisGuard guard, MetricRegistry metrics) {
+  CacheManager(
+      CacheSettings settings,
+      Optional<RemoteStore> remote,
+      RedisGuard guard,
+      MetricRegistry metrics) {
     this.settings = settings;
     this.remote = remote.orElse(null);
     this.guard = guard;
@@ -70,25 +75,37 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
     this.synced = this.remote == null;
     this.channel = settings.namespace() + "invalidations";
     this.gateway = new RedisGateway(this.remote, guard, metrics);
-    this.deliveryDelay = metrics.timer(MetricRegistry.name("ballast", "cache", "invalidation", "delivery"));
-    metrics.gauge(MetricRegistry.name("ballast", "cache", "redis", "available"), () -> () -> redisAvailable() ? 1 : 0);
-    metrics.gauge(MetricRegistry.name("ballast", "cache", "invalidation", "pending"), () -> (Gauge<Integer>) pending::size);
-    this.localCounters = Caffeine.newBuilder().maximumSize(100_000).expireAfter(new Expiry<String, Counter>() {
-      @Override
-      public long expireAfterCreate(String key, Counter value, long currentTime) {
-        return value.ttlNanos;
-      }
+    this.deliveryDelay =
+        metrics.timer(MetricRegistry.name("ballast", "cache", "invalidation", "delivery"));
+    metrics.gauge(
+        MetricRegistry.name("ballast", "cache", "redis", "available"),
+        () -> () -> redisAvailable() ? 1 : 0);
+    metrics.gauge(
+        MetricRegistry.name("ballast", "cache", "invalidation", "pending"),
+        () -> (Gauge<Integer>) pending::size);
+    this.localCounters =
+        Caffeine.newBuilder()
+            .maximumSize(100_000)
+            .expireAfter(
+                new Expiry<String, Counter>() {
+                  @Override
+                  public long expireAfterCreate(String key, Counter value, long currentTime) {
+                    return value.ttlNanos;
+                  }
 
-      @Override
-      public long expireAfterUpdate(String key, Counter value, long currentTime, long currentDuration) {
-        return currentDuration;
-      }
+                  @Override
+                  public long expireAfterUpdate(
+                      String key, Counter value, long currentTime, long currentDuration) {
+                    return currentDuration;
+                  }
 
-      @Override
-      public long expireAfterRead(String key, Counter value, long currentTime, long currentDuration) {
-        return currentDuration;
-      }
-    }).build();
+                  @Override
+                  public long expireAfterRead(
+                      String key, Counter value, long currentTime, long currentDuration) {
+                    return currentDuration;
+                  }
+                })
+            .build();
   }
 
   @Override
@@ -103,18 +120,24 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
 
   @Override
   public void start() {
-    scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      var t = new Thread(r, "ballast-cache-" + THREADS.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              var t = new Thread(r, "ballast-cache-" + THREADS.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     var every = settings.heartbeat().toMillis();
-    var unused = scheduler.scheduleWithFixedDelay(this::maintain, every, every, TimeUnit.MILLISECONDS);
+    var unused =
+        scheduler.scheduleWithFixedDelay(this::maintain, every, every, TimeUnit.MILLISECONDS);
     if (remote != null) {
       remote.subscribe(channel, new Invalidations());
       remote.open();
-      LOG.info("Cache started: L1 + Redis {} (namespace {}, command timeout {}, degraded TTL {})",
-          settings.maskedRedisUrl(), settings.namespace(), Checks.human(settings.commandTimeout()),
+      LOG.info(
+          "Cache started: L1 + Redis {} (namespace {}, command timeout {}, degraded TTL {})",
+          settings.maskedRedisUrl(),
+          settings.namespace(),
+          Checks.human(settings.commandTimeout()),
           Checks.human(settings.degradedTtl()));
     } else {
       LOG.info("Cache started: L1 only{}", settings.redisEnabled() ? "" : " (REDIS_ENABLED=false)");
@@ -140,8 +163,12 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
     Objects.requireNonNull(regionSettings, "settings");
     synchronized (regions) {
       if (regions.containsKey(regionSettings.name())) {
-        throw new IllegalArgumentException("A cache region named " + regionSettings.name() + " already exists ("
-            + regions.get(regionSettings.name()).settings() + ")");
+        throw new IllegalArgumentException(
+            "A cache region named "
+                + regionSettings.name()
+                + " already exists ("
+                + regions.get(regionSettings.name()).settings()
+                + ")");
       }
       var region = new TwoLevelRegion<>(this, regionSettings);
       regions.put(region.name(), region);
@@ -185,7 +212,10 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
     return remote != null && gateway.isOpen() && synced && !guard.isOpen() && remote.connected();
   }
 
-  /** Whether L1 entries are trusted for their full TTL (every invalidation is known to have arrived). */
+  /**
+   * Whether L1 entries are trusted for their full TTL (every invalidation is known to have
+   * arrived).
+   */
   @Override
   public boolean synced() {
     return synced;
@@ -196,8 +226,9 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
   }
 
   /**
-   * How long an invalidated key stays marked in Redis, so a load that began before the invalidation cannot
-   * write the old value back: longer than a slow load's round trip, short enough to cost nothing.
+   * How long an invalidated key stays marked in Redis, so a load that began before the invalidation
+   * cannot write the old value back: longer than a slow load's round trip, short enough to cost
+   * nothing.
    */
   Duration tombstoneTtl() {
     var twice = settings.commandTimeout().multipliedBy(4);
@@ -242,8 +273,9 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
   }
 
   /**
-   * Publishes one message telling other instances to drop {@code keys} of {@code region} (a {@code putAll}):
-   * one round trip whatever the number of keys. {@code false} if it could not reach Redis.
+   * Publishes one message telling other instances to drop {@code keys} of {@code region} (a {@code
+   * putAll}): one round trip whatever the number of keys. {@code false} if it could not reach
+   * Redis.
    */
   boolean publishKeys(String region, Collection<String> keys, Meter regionErrors) {
     if (keys.size() == 1) {
@@ -253,8 +285,8 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
   }
 
   /**
-   * An invalidation that could not reach Redis, to replay (delete and publish) once Redis is back, so other
-   * instances and L2 do not keep the old value.
+   * An invalidation that could not reach Redis, to replay (delete and publish) once Redis is back,
+   * so other instances and L2 do not keep the old value.
    */
   record Pending(TwoLevelRegion<?> region, Invalidation.Kind kind, String argument, int attempts) {
     /** Replays it: L2, L1 again, then the other instances. {@code region} is null for a pattern. */
@@ -272,17 +304,21 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
     while (pending.size() > MAX_PENDING) {
       var dropped = pending.pollFirst();
       if (dropped != null) {
-        LOG.warn("More than {} invalidations wait for Redis; dropping the oldest ({} {} in region {}): other "
-            + "instances may serve it until its TTL ends", MAX_PENDING, dropped.kind(), dropped.argument(),
+        LOG.warn(
+            "More than {} invalidations wait for Redis; dropping the oldest ({} {} in region {}): other "
+                + "instances may serve it until its TTL ends",
+            MAX_PENDING,
+            dropped.kind(),
+            dropped.argument(),
             dropped.regionName());
       }
     }
   }
 
   /**
-   * Runs every heartbeat: sweeps expired L1 entries (every 30 s); while the guard refuses calls, offers it a
-   * probe (so Redis is found again without waiting for traffic); otherwise replays invalidations that could not
-   * reach Redis.
+   * Runs every heartbeat: sweeps expired L1 entries (every 30 s); while the guard refuses calls,
+   * offers it a probe (so Redis is found again without waiting for traffic); otherwise replays
+   * invalidations that could not reach Redis.
    */
   private void maintain() {
     try {
@@ -295,10 +331,12 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
         return;
       }
       if (guard.isOpen()) {
-        call(store -> {
-          store.ping();
-          return null;
-        }, null);
+        call(
+            store -> {
+              store.ping();
+              return null;
+            },
+            null);
       } else if (!pending.isEmpty()) {
         replayPending();
       }
@@ -309,7 +347,8 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
 
   private synchronized void replayPending() {
     if (guard.isOpen()) {
-      return; // maintain() retries once the guard lets calls through; refusals are not failed attempts
+      return; // maintain() retries once the guard lets calls through; refusals are not failed
+      // attempts
     }
     var replayed = 0;
     Pending item;
@@ -318,12 +357,19 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
         replayed++;
         continue;
       }
-      // Redis failed: the rest would fail too. Count one attempt against this item and try again later.
+      // Redis failed: the rest would fail too. Count one attempt against this item and try again
+      // later.
       if (item.attempts() + 1 < Math.max(1, settings.maxRetries())) {
-        pending.addFirst(new Pending(item.region(), item.kind(), item.argument(), item.attempts() + 1));
+        pending.addFirst(
+            new Pending(item.region(), item.kind(), item.argument(), item.attempts() + 1));
       } else {
-        LOG.warn("Could not replay the invalidation {} {} of region {} after {} attempts; other instances may "
-            + "serve it until its TTL ends", item.kind(), item.argument(), item.regionName(), item.attempts() + 1);
+        LOG.warn(
+            "Could not replay the invalidation {} {} of region {} after {} attempts; other instances may "
+                + "serve it until its TTL ends",
+            item.kind(),
+            item.argument(),
+            item.regionName(),
+            item.attempts() + 1);
       }
       break;
     }
@@ -363,7 +409,8 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
         case KEYS -> {
           var region = region(invalidation.region());
           if (region != null) {
-            Invalidation.decodeKeys(invalidation.argument()).forEach(k -> region.dropLocal(Invalidation.Kind.KEY, k));
+            Invalidation.decodeKeys(invalidation.argument())
+                .forEach(k -> region.dropLocal(Invalidation.Kind.KEY, k));
           }
         }
         default -> {
@@ -375,18 +422,24 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
       }
       // recorded once applied, so the count says which invalidations have taken effect here
       var delay = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()) - invalidation.sentAt();
-      deliveryDelay.update(Math.max(0, invalidation.sentAt() == 0 ? 0 : delay), TimeUnit.MICROSECONDS);
+      deliveryDelay.update(
+          Math.max(0, invalidation.sentAt() == 0 ? 0 : delay), TimeUnit.MICROSECONDS);
     }
 
     @Override
     public void onSubscribed() {
-      // Whatever was published while we could not hear it is unknown: drop every L1 entry before trusting L1.
+      // Whatever was published while we could not hear it is unknown: drop every L1 entry before
+      // trusting L1.
       allRegions().forEach(TwoLevelRegion::dropLocalAll);
       var was = synced;
       synced = true;
       if (!was) {
-        LOG.info("Cache invalidations subscribed on {}{}", channel, lostReason.equals("not connected yet") ? ""
-            : "; L1 dropped to resync after: " + lostReason);
+        LOG.info(
+            "Cache invalidations subscribed on {}{}",
+            channel,
+            lostReason.equals("not connected yet")
+                ? ""
+                : "; L1 dropped to resync after: " + lostReason);
       }
       schedule(CacheManager.this::replayPending, Duration.ZERO);
     }
@@ -399,8 +452,11 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
       lostReason = reason;
       if (synced) {
         synced = false;
-        LOG.warn("Cache invalidations may be missed ({}): L1 entries older than {} are not served until the "
-            + "subscription is back", reason, Checks.human(settings.degradedTtl()));
+        LOG.warn(
+            "Cache invalidations may be missed ({}): L1 entries older than {} are not served until the "
+                + "subscription is back",
+            reason,
+            Checks.human(settings.degradedTtl()));
       }
     }
   }
@@ -433,7 +489,8 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
       allRegions().forEach(r -> r.dropLocalMatching(regex));
       return 0;
     }
-    // L2 first, then L1, then the others: the same order as a region's invalidations, for the same reason
+    // L2 first, then L1, then the others: the same order as a region's invalidations, for the same
+    // reason
     var deleted = call(store -> store.deleteMatching(settings.namespace() + "c:" + pattern), null);
     allRegions().forEach(r -> r.dropLocalMatching(regex));
     if (deleted.isFailed() || !publish(Invalidation.Kind.PATTERN, "*", pattern, null)) {
@@ -443,7 +500,8 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
   }
 
   private boolean replayPattern(String pattern) {
-    if (call(store -> store.deleteMatching(settings.namespace() + "c:" + pattern), null).isFailed()) {
+    if (call(store -> store.deleteMatching(settings.namespace() + "c:" + pattern), null)
+        .isFailed()) {
       return false;
     }
     var regex = RedisGlob.toRegex(pattern);
@@ -462,6 +520,10 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
 
   @Override
   public String toString() {
-    return "Caches[" + (remote == null ? "L1 only" : "L1 + " + remote) + ", regions=" + regions.keySet() + "]";
+    return "Caches["
+        + (remote == null ? "L1 only" : "L1 + " + remote)
+        + ", regions="
+        + regions.keySet()
+        + "]";
   }
 }

@@ -1,11 +1,11 @@
 package io.ballast.cache;
 
 import com.github.benmanes.caffeine.cache.Ticker;
-import io.ballast.core.settings.SettingException;
-import io.ballast.core.settings.Urls;
-import io.ballast.core.settings.Setting;
 import io.ballast.core.settings.Checks;
+import io.ballast.core.settings.Setting;
+import io.ballast.core.settings.SettingException;
 import io.ballast.core.settings.SettingValues;
+import io.ballast.core.settings.Urls;
 import io.lettuce.core.RedisURI;
 import java.time.Duration;
 import java.util.Map;
@@ -14,9 +14,9 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * Settings of the cache: how to reach Redis, how long to wait for it, and the defaults of every region.
- * Immutable; build with {@link #defaults()}, {@link #builder()}, {@link #fromEnv()}, {@link #fromEnv(Map)}, or
- * {@link #toBuilder()} / {@link #from(CacheSettings)}.
+ * Settings of the cache: how to reach Redis, how long to wait for it, and the defaults of every
+ * region. Immutable; build with {@link #defaults()}, {@link #builder()}, {@link #fromEnv()}, {@link
+ * #fromEnv(Map)}, or {@link #toBuilder()} / {@link #from(CacheSettings)}.
  *
  * <table>
  *   <caption>Environment</caption>
@@ -43,43 +43,83 @@ import java.util.regex.Pattern;
 public final class CacheSettings {
   static final Duration MAX_TTL = Duration.ofDays(30);
 
-  public static final Setting<String> REDIS_URL_SETTING = Setting.<String>of("redis_url", String::trim,
-      "a Redis URL (redis://[:password@]host:port[/db])").check(CacheSettings::urlProblem)
-      .show(CacheSettings::mask).variable("REDIS_URL").defaultValue("redis://127.0.0.1:6379").build();
-  public static final Setting<Boolean> REDIS_ENABLED = Setting.bool("redis_enabled").variable("REDIS_ENABLED")
-      .defaultValue(true).build();
-  public static final Setting<Duration> CONNECT_TIMEOUT = Setting.millis("redis_connection_timeout",
-      Duration.ofMillis(10), Duration.ofMinutes(1)).variable("REDIS_CONNECTION_TIMEOUT_MS")
-      .deprecated("REDIS_CONNECTION_TIMEOUT").defaultValue(Duration.ofSeconds(2)).build();
-  public static final Setting<Duration> COMMAND_TIMEOUT = Setting.millis("redis_command_timeout",
-      Duration.ofMillis(1), Duration.ofMinutes(1)).variable("REDIS_COMMAND_TIMEOUT_MS")
-      .deprecated("REDIS_COMMAND_TIMEOUT").defaultValue(Duration.ofMillis(500)).build();
-  public static final Setting<Integer> MAX_RETRIES = Setting.integer("redis_max_retries", 0, 100)
-      .variable("REDIS_MAX_RETRIES").defaultValue(3).build();
-  public static final Setting<Duration> RETRY_DELAY = Setting.millis("redis_retry_delay", Duration.ofMillis(1),
-      Duration.ofMinutes(1)).variable("REDIS_RETRY_DELAY_MS").deprecated("REDIS_RETRY_DELAY")
-      .defaultValue(Duration.ofMillis(100)).build();
-  public static final Setting<Duration> RECONNECT_DELAY_MAX = Setting.millis("redis_reconnect_delay_max",
-      Duration.ofMillis(1), Duration.ofMinutes(5)).defaultValue(Duration.ofSeconds(10)).build();
-  public static final Setting<Duration> TTL = Setting.seconds("cache_ttl", Duration.ofMillis(1), MAX_TTL)
-      .variable("CACHE_TTL_SECONDS").defaultValue(Duration.ofMinutes(5)).build();
-  public static final Setting<Duration> DEGRADED_TTL = Setting.seconds("cache_degraded_ttl", Duration.ZERO,
-      Duration.ofHours(1)).variable("CACHE_DEGRADED_TTL_SECONDS").defaultValue(Duration.ofSeconds(10)).build();
-  public static final Setting<String> NAMESPACE = Setting.text("cache_namespace",
-      Pattern.compile("[A-Za-z0-9_.:{}-]{0,64}"), "up to 64 of A-Z a-z 0-9 _ . : { } -").variable("CACHE_NAMESPACE")
-      .defaultValue("ballast:").build();
-  public static final Setting<Boolean> DISTRIBUTED_SINGLE_FLIGHT = Setting.bool("cache_distributed_single_flight")
-      .variable("CACHE_DISTRIBUTED_SINGLE_FLIGHT").defaultValue(false).build();
-  public static final Setting<Duration> HEARTBEAT = Setting.millis("cache_heartbeat", Duration.ofMillis(10),
-      Duration.ofMinutes(1)).defaultValue(Duration.ofSeconds(1)).build();
-  public static final Setting<Integer> REQUEST_QUEUE_SIZE = Setting.integer("redis_request_queue_size", 1, 1_000_000)
-      .defaultValue(10_000).build();
-  public static final Setting<Integer> GUARD_FAILURE_THRESHOLD = Setting.integer("redis_guard_failure_threshold", 1,
-      1000).defaultValue(5).build();
-  public static final Setting<Duration> GUARD_OPEN_DURATION = Setting.millis("redis_guard_open_duration",
-      Duration.ofMillis(1), Duration.ofMinutes(10)).defaultValue(Duration.ofSeconds(5)).build();
-  public static final Setting<Duration> LOCK_TTL = Setting.millis("cache_lock_ttl", Duration.ofMillis(10),
-      Duration.ofMinutes(5)).defaultValue(Duration.ofSeconds(5)).build();
+  public static final Setting<String> REDIS_URL_SETTING =
+      Setting.<String>of(
+              "redis_url", String::trim, "a Redis URL (redis://[:password@]host:port[/db])")
+          .check(CacheSettings::urlProblem)
+          .show(CacheSettings::mask)
+          .variable("REDIS_URL")
+          .defaultValue("redis://127.0.0.1:6379")
+          .build();
+  public static final Setting<Boolean> REDIS_ENABLED =
+      Setting.bool("redis_enabled").variable("REDIS_ENABLED").defaultValue(true).build();
+  public static final Setting<Duration> CONNECT_TIMEOUT =
+      Setting.millis("redis_connection_timeout", Duration.ofMillis(10), Duration.ofMinutes(1))
+          .variable("REDIS_CONNECTION_TIMEOUT_MS")
+          .deprecated("REDIS_CONNECTION_TIMEOUT")
+          .defaultValue(Duration.ofSeconds(2))
+          .build();
+  public static final Setting<Duration> COMMAND_TIMEOUT =
+      Setting.millis("redis_command_timeout", Duration.ofMillis(1), Duration.ofMinutes(1))
+          .variable("REDIS_COMMAND_TIMEOUT_MS")
+          .deprecated("REDIS_COMMAND_TIMEOUT")
+          .defaultValue(Duration.ofMillis(500))
+          .build();
+  public static final Setting<Integer> MAX_RETRIES =
+      Setting.integer("redis_max_retries", 0, 100)
+          .variable("REDIS_MAX_RETRIES")
+          .defaultValue(3)
+          .build();
+  public static final Setting<Duration> RETRY_DELAY =
+      Setting.millis("redis_retry_delay", Duration.ofMillis(1), Duration.ofMinutes(1))
+          .variable("REDIS_RETRY_DELAY_MS")
+          .deprecated("REDIS_RETRY_DELAY")
+          .defaultValue(Duration.ofMillis(100))
+          .build();
+  public static final Setting<Duration> RECONNECT_DELAY_MAX =
+      Setting.millis("redis_reconnect_delay_max", Duration.ofMillis(1), Duration.ofMinutes(5))
+          .defaultValue(Duration.ofSeconds(10))
+          .build();
+  public static final Setting<Duration> TTL =
+      Setting.seconds("cache_ttl", Duration.ofMillis(1), MAX_TTL)
+          .variable("CACHE_TTL_SECONDS")
+          .defaultValue(Duration.ofMinutes(5))
+          .build();
+  public static final Setting<Duration> DEGRADED_TTL =
+      Setting.seconds("cache_degraded_ttl", Duration.ZERO, Duration.ofHours(1))
+          .variable("CACHE_DEGRADED_TTL_SECONDS")
+          .defaultValue(Duration.ofSeconds(10))
+          .build();
+  public static final Setting<String> NAMESPACE =
+      Setting.text(
+              "cache_namespace",
+              Pattern.compile("[A-Za-z0-9_.:{}-]{0,64}"),
+              "up to 64 of A-Z a-z 0-9 _ . : { } -")
+          .variable("CACHE_NAMESPACE")
+          .defaultValue("ballast:")
+          .build();
+  public static final Setting<Boolean> DISTRIBUTED_SINGLE_FLIGHT =
+      Setting.bool("cache_distributed_single_flight")
+          .variable("CACHE_DISTRIBUTED_SINGLE_FLIGHT")
+          .defaultValue(false)
+          .build();
+  public static final Setting<Duration> HEARTBEAT =
+      Setting.millis("cache_heartbeat", Duration.ofMillis(10), Duration.ofMinutes(1))
+          .defaultValue(Duration.ofSeconds(1))
+          .build();
+  public static final Setting<Integer> REQUEST_QUEUE_SIZE =
+      Setting.integer("redis_request_queue_size", 1, 1_000_000).defaultValue(10_000).build();
+  public static final Setting<Integer> GUARD_FAILURE_THRESHOLD =
+      Setting.integer("redis_guard_failure_threshold", 1, 1000).defaultValue(5).build();
+  public static final Setting<Duration> GUARD_OPEN_DURATION =
+      Setting.millis("redis_guard_open_duration", Duration.ofMillis(1), Duration.ofMinutes(10))
+          .defaultValue(Duration.ofSeconds(5))
+          .build();
+  public static final Setting<Duration> LOCK_TTL =
+      Setting.millis("cache_lock_ttl", Duration.ofMillis(10), Duration.ofMinutes(5))
+          .defaultValue(Duration.ofSeconds(5))
+          .build();
+
   /** The variable of {@link #REDIS_URL_SETTING}. */
   public static final String REDIS_URL = "REDIS_URL";
 
@@ -124,12 +164,25 @@ public final class CacheSettings {
 
   static CacheSettings fromEnv(Function<String, String> env) {
     var b = builder();
-    b.values.read(env, REDIS_URL_SETTING, REDIS_ENABLED, CONNECT_TIMEOUT, COMMAND_TIMEOUT, MAX_RETRIES, RETRY_DELAY,
-        TTL, DEGRADED_TTL, NAMESPACE, DISTRIBUTED_SINGLE_FLIGHT);
+    b.values.read(
+        env,
+        REDIS_URL_SETTING,
+        REDIS_ENABLED,
+        CONNECT_TIMEOUT,
+        COMMAND_TIMEOUT,
+        MAX_RETRIES,
+        RETRY_DELAY,
+        TTL,
+        DEGRADED_TTL,
+        NAMESPACE,
+        DISTRIBUTED_SINGLE_FLIGHT);
     return b.build();
   }
 
-  /** The Redis URL with its password, for the client only; never log it (use {@link #maskedRedisUrl()}). */
+  /**
+   * The Redis URL with its password, for the client only; never log it (use {@link
+   * #maskedRedisUrl()}).
+   */
   public String redisUrl() {
     return values.get(REDIS_URL_SETTING);
   }
@@ -168,7 +221,9 @@ public final class CacheSettings {
     return values.get(TTL);
   }
 
-  /** The oldest an L1 entry may be and still be served while invalidation messages cannot arrive. */
+  /**
+   * The oldest an L1 entry may be and still be served while invalidation messages cannot arrive.
+   */
   public Duration degradedTtl() {
     return values.get(DEGRADED_TTL);
   }
@@ -208,8 +263,8 @@ public final class CacheSettings {
   }
 
   /**
-   * The clock of L1 expiry and of the degraded TTL: a millisecond-resolution clock read with one volatile load,
-   * unless a test gave its own through {@link Builder#ticker}.
+   * The clock of L1 expiry and of the degraded TTL: a millisecond-resolution clock read with one
+   * volatile load, unless a test gave its own through {@link Builder#ticker}.
    */
   public Ticker ticker() {
     return ticker != null ? ticker : CoarseTicker.INSTANCE;
@@ -217,24 +272,36 @@ public final class CacheSettings {
 
   @Override
   public String toString() {
-    return "CacheSettings[redis=" + (redisEnabled() ? maskedRedisUrl() : "disabled")
-        + ", connectTimeout=" + Checks.human(connectTimeout()) + ", commandTimeout="
-        + Checks.human(commandTimeout()) + ", ttl=" + Checks.human(defaultTtl()) + ", degradedTtl="
-        + Checks.human(degradedTtl()) + ", namespace=" + namespace() + "]";
+    return "CacheSettings[redis="
+        + (redisEnabled() ? maskedRedisUrl() : "disabled")
+        + ", connectTimeout="
+        + Checks.human(connectTimeout())
+        + ", commandTimeout="
+        + Checks.human(commandTimeout())
+        + ", ttl="
+        + Checks.human(defaultTtl())
+        + ", degradedTtl="
+        + Checks.human(degradedTtl())
+        + ", namespace="
+        + namespace()
+        + "]";
   }
 
-  /** The URL without its user information: no character of the user name or password, whatever the URL holds. */
+  /**
+   * The URL without its user information: no character of the user name or password, whatever the
+   * URL holds.
+   */
   static String mask(String url) {
     return Urls.redact(url);
   }
 
-  private static final Pattern HOST = Pattern.compile(
-      "[A-Za-z0-9]([A-Za-z0-9._-]{0,252})?|\\[[0-9A-Fa-f:.]+]");
+  private static final Pattern HOST =
+      Pattern.compile("[A-Za-z0-9]([A-Za-z0-9._-]{0,252})?|\\[[0-9A-Fa-f:.]+]");
 
   /**
-   * Checks the form Ballast supports, {@code redis[s]://[[user]:password@]host[:port][/db]}, itself (Lettuce accepts
-   * {@code redis://host:notaport} and fails only when connecting), then lets Lettuce parse it. Messages show the
-   * URL without its user information.
+   * Checks the form Ballast supports, {@code redis[s]://[[user]:password@]host[:port][/db]}, itself
+   * (Lettuce accepts {@code redis://host:notaport} and fails only when connecting), then lets
+   * Lettuce parse it. Messages show the URL without its user information.
    */
   static String urlProblem(String url) {
     if (!url.startsWith("redis://") && !url.startsWith("rediss://")) {
@@ -263,7 +330,10 @@ public final class CacheSettings {
     if (!HOST.matcher(host).matches()) {
       return "name a host (redis://[:password@]<host>:6379[/db])";
     }
-    if (port != null && (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535)) {
+    if (port != null
+        && (!port.matches("[0-9]{1,5}")
+            || Integer.parseInt(port) < 1
+            || Integer.parseInt(port) > 65535)) {
       return "have a port that is a whole number between 1 and 65535";
     }
     if (db != null && !db.isEmpty() && !db.matches("[0-9]{1,5}")) {
@@ -285,13 +355,18 @@ public final class CacheSettings {
 
     private Builder() {}
 
-    /** {@code redis://[:password@]host:port[/db]} or {@code rediss://…}, reserved characters percent-encoded. */
+    /**
+     * {@code redis://[:password@]host:port[/db]} or {@code rediss://…}, reserved characters
+     * percent-encoded.
+     */
     public Builder redisUrl(String url) {
       values.set(REDIS_URL_SETTING, Objects.requireNonNull(url, "url").trim());
       return this;
     }
 
-    /** {@code false}: {@code RedisCacheModule} never connects and every region works from L1 only. */
+    /**
+     * {@code false}: {@code RedisCacheModule} never connects and every region works from L1 only.
+     */
     public Builder redisEnabled(boolean enabled) {
       values.set(REDIS_ENABLED, enabled);
       return this;
@@ -339,7 +414,10 @@ public final class CacheSettings {
       return this;
     }
 
-    /** Prefix of every Redis key and channel: up to 64 of A-Z a-z 0-9 _ . : { } -, default {@code ballast:}. */
+    /**
+     * Prefix of every Redis key and channel: up to 64 of A-Z a-z 0-9 _ . : { } -, default {@code
+     * ballast:}.
+     */
     public Builder namespace(String namespace) {
       values.set(NAMESPACE, namespace);
       return this;
@@ -357,7 +435,9 @@ public final class CacheSettings {
       return this;
     }
 
-    /** Failures in a row after which the default guard stops calling Redis: 1 to 1 000, default 5. */
+    /**
+     * Failures in a row after which the default guard stops calling Redis: 1 to 1 000, default 5.
+     */
     public Builder guardFailureThreshold(int failures) {
       values.set(GUARD_FAILURE_THRESHOLD, failures);
       return this;
@@ -376,9 +456,9 @@ public final class CacheSettings {
     }
 
     /**
-     * The clock L1 expiry and the degraded TTL read, in nanoseconds ({@code Ticker.read()}), as Caffeine's own
-     * {@code Caffeine.ticker(…)}: for tests, which advance a fake one instead of sleeping. Entries in Redis
-     * expire on Redis's own clock whatever this says.
+     * The clock L1 expiry and the degraded TTL read, in nanoseconds ({@code Ticker.read()}), as
+     * Caffeine's own {@code Caffeine.ticker(…)}: for tests, which advance a fake one instead of
+     * sleeping. Entries in Redis expire on Redis's own clock whatever this says.
      */
     public Builder ticker(Ticker ticker) {
       this.ticker = Objects.requireNonNull(ticker, "ticker");
@@ -394,7 +474,8 @@ public final class CacheSettings {
     /**
      * Builds the settings.
      *
-     * @throws SettingException when the reconnect delay's cap is below its first step, naming where each came from
+     * @throws SettingException when the reconnect delay's cap is below its first step, naming where
+     *     each came from
      */
     public CacheSettings build() {
       values.requireAtLeast(RECONNECT_DELAY_MAX, RETRY_DELAY);

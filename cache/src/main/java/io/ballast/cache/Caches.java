@@ -5,10 +5,10 @@ import java.util.Collection;
 import java.util.Optional;
 
 /**
- * The application's cache regions and the region-independent helpers. Bound by {@link RedisCacheModule}
- * (L1 + Redis) and by {@link LocalCacheModule} (L1 only), so switching is one line. Regions may be created
- * before the lifecycle starts (in a {@code @Provides} method, say); they reach Redis once it has started.
- * Thread-safe.
+ * The application's cache regions and the region-independent helpers. Bound by {@link
+ * RedisCacheModule} (L1 + Redis) and by {@link LocalCacheModule} (L1 only), so switching is one
+ * line. Regions may be created before the lifecycle starts (in a {@code @Provides} method, say);
+ * they reach Redis once it has started. Thread-safe.
  *
  * <pre>{@code
  * @Provides @Singleton
@@ -32,9 +32,10 @@ public interface Caches {
   Collection<CacheRegion<?>> regions();
 
   /**
-   * Adds {@code delta} to the counter {@code key} and returns the new value; a new counter expires after
-   * {@code ttl} (a fixed window: later increments do not extend it). While Redis is unreachable the counter
-   * is counted in this instance only and the count starts again when Redis is back.
+   * Adds {@code delta} to the counter {@code key} and returns the new value; a new counter expires
+   * after {@code ttl} (a fixed window: later increments do not extend it). While Redis is
+   * unreachable the counter is counted in this instance only and the count starts again when Redis
+   * is back.
    */
   long increment(String key, long delta, Duration ttl);
 
@@ -45,14 +46,17 @@ public interface Caches {
 
   /**
    * Removes every cached entry whose {@code <region>:<key>} matches the Redis glob {@code pattern}
-   * ({@code *}, {@code ?}, {@code [abc]}), in Redis with {@code SCAN} and {@code UNLINK} (never {@code KEYS})
-   * and in every instance's L1.
+   * ({@code *}, {@code ?}, {@code [abc]}), in Redis with {@code SCAN} and {@code UNLINK} (never
+   * {@code KEYS}) and in every instance's L1.
    *
    * @return the number of entries removed from Redis
    */
   long deleteByPattern(String pattern);
 
-  /** Whether regions have a shared level (Redis) configured; {@code false} for {@link LocalCacheModule}. */
+  /**
+   * Whether regions have a shared level (Redis) configured; {@code false} for {@link
+   * LocalCacheModule}.
+   */
   boolean twoLevel();
 
   /** Whether the shared level is reachable and the invalidation subscription is live now. */

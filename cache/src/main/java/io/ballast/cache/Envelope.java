@@ -8,13 +8,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * How an entry is laid out in Redis: a magic byte and version, a flag for "cached as absent", the entry's
- * tags (so an instance that reads it into L1 knows them), then the codec's bytes. Anything else under a key
- * is corrupt and read as a miss.
+ * How an entry is laid out in Redis: a magic byte and version, a flag for "cached as absent", the
+ * entry's tags (so an instance that reads it into L1 knows them), then the codec's bytes. Anything
+ * else under a key is corrupt and read as a miss.
  *
- * <p>A {@linkplain #TOMBSTONE tombstone} marks a key invalidated moments ago: it reads as a miss, and because
- * fills after a load only write where nothing is stored, a load that read the old value before the
- * invalidation cannot put it back while the tombstone lives.
+ * <p>A {@linkplain #TOMBSTONE tombstone} marks a key invalidated moments ago: it reads as a miss,
+ * and because fills after a load only write where nothing is stored, a load that read the old value
+ * before the invalidation cannot put it back while the tombstone lives.
  */
 final class Envelope {
   private static final byte MAGIC = (byte) 0xBA;
@@ -22,15 +22,20 @@ final class Envelope {
   private static final byte ABSENT = 1;
   private static final byte DEAD = 2;
   static final String[] NO_TAGS = new String[0];
+
   /** The bytes of a tombstone. */
   static final byte[] TOMBSTONE = {MAGIC, VERSION, DEAD, 0, 0};
 
   /** A decoded entry: {@code payload == null} when cached as absent. */
-  @SuppressWarnings("ArrayRecordComponent") // a decoded value passed along, never compared or hashed
+  @SuppressWarnings(
+      "ArrayRecordComponent") // a decoded value passed along, never compared or hashed
   record Entry(byte[] payload, String[] tags) {}
 
   static boolean isTombstone(byte[] bytes) {
-    return bytes.length == TOMBSTONE.length && bytes[0] == MAGIC && bytes[1] == VERSION && bytes[2] == DEAD;
+    return bytes.length == TOMBSTONE.length
+        && bytes[0] == MAGIC
+        && bytes[1] == VERSION
+        && bytes[2] == DEAD;
   }
 
   private Envelope() {}

@@ -9,9 +9,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cache's own {@link RedisGuard}: after {@code guardFailureThreshold} consecutive failed or timed-out
- * calls it refuses calls for {@code guardOpenDuration}, then lets one probe call through; the probe's success
- * closes it, its failure opens it again. The resilience module replaces it with a circuit breaker.
+ * The cache's own {@link RedisGuard}: after {@code guardFailureThreshold} consecutive failed or
+ * timed-out calls it refuses calls for {@code guardOpenDuration}, then lets one probe call through;
+ * the probe's success closes it, its failure opens it again. The resilience module replaces it with
+ * a circuit breaker.
  */
 final class FailureCountingGuard implements RedisGuard {
   private static final Logger LOG = LoggerFactory.getLogger(FailureCountingGuard.class);
@@ -58,8 +59,12 @@ final class FailureCountingGuard implements RedisGuard {
     }
     if (failures.incrementAndGet() >= threshold && openUntil == 0) {
       openUntil = open();
-      LOG.warn("Redis failed {} times in a row (last: {}); the cache stops calling it for {} ms and works from L1 "
-          + "and loaders", threshold, RedisStore.rootMessage(error), TimeUnit.NANOSECONDS.toMillis(openNanos));
+      LOG.warn(
+          "Redis failed {} times in a row (last: {}); the cache stops calling it for {} ms and works from L1 "
+              + "and loaders",
+          threshold,
+          RedisStore.rootMessage(error),
+          TimeUnit.NANOSECONDS.toMillis(openNanos));
     }
   }
 
@@ -68,7 +73,9 @@ final class FailureCountingGuard implements RedisGuard {
     return until == 0 ? 1 : until;
   }
 
-  /** Open while it refuses calls; once its open time is over (half-open) it lets a probe through. */
+  /**
+   * Open while it refuses calls; once its open time is over (half-open) it lets a probe through.
+   */
   @Override
   public boolean isOpen() {
     return openUntil != 0;

@@ -5,16 +5,18 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * One invalidation as it travels between instances on the invalidation channel: who sent it, what kind, which
- * region, when (microseconds since the epoch, for the delivery-delay metric) and its argument (a key, a tag, a
- * pattern, or several keys). The wire form is {@code instance|code|region|sentAt|argument}, the argument last
- * so that it may hold {@code |}; several keys are written as {@code <length>:<key>} one after another.
+ * One invalidation as it travels between instances on the invalidation channel: who sent it, what
+ * kind, which region, when (microseconds since the epoch, for the delivery-delay metric) and its
+ * argument (a key, a tag, a pattern, or several keys). The wire form is {@code
+ * instance|code|region|sentAt|argument}, the argument last so that it may hold {@code |}; several
+ * keys are written as {@code <length>:<key>} one after another.
  *
  * @param instance the sending instance's id
- * @param kind     what is invalidated
- * @param region   the region's name ({@code *} for a pattern, which spans regions)
- * @param sentAt   microseconds since the epoch when it was sent
- * @param argument the key, tag or pattern; empty for {@link Kind#ALL}; encoded keys for {@link Kind#KEYS}
+ * @param kind what is invalidated
+ * @param region the region's name ({@code *} for a pattern, which spans regions)
+ * @param sentAt microseconds since the epoch when it was sent
+ * @param argument the key, tag or pattern; empty for {@link Kind#ALL}; encoded keys for {@link
+ *     Kind#KEYS}
  */
 record Invalidation(String instance, Kind kind, String region, long sentAt, String argument) {
   /** What an invalidation removes. */
@@ -50,7 +52,9 @@ record Invalidation(String instance, Kind kind, String region, long sentAt, Stri
     return instance + "|" + kind.code + "|" + region + "|" + sentAt + "|" + argument;
   }
 
-  /** The message, or {@code null} when it is malformed (or of a kind this version does not know). */
+  /**
+   * The message, or {@code null} when it is malformed (or of a kind this version does not know).
+   */
   static Invalidation decode(String message) {
     var parts = message.split("\\|", 5);
     if (parts.length != 5 || parts[1].length() != 1) {
@@ -72,7 +76,9 @@ record Invalidation(String instance, Kind kind, String region, long sentAt, Stri
     return new Invalidation(parts[0], kind, parts[2], sentAt, parts[4]);
   }
 
-  /** Several keys as one argument: {@code <length>:<key>} each, so any character may stand in a key. */
+  /**
+   * Several keys as one argument: {@code <length>:<key>} each, so any character may stand in a key.
+   */
   static String encodeKeys(Collection<String> keys) {
     var encoded = new StringBuilder();
     for (var key : keys) {

@@ -9,12 +9,13 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.util.Objects;
 
 /**
- * The default {@link CacheCodec}: JSON through Jackson, with {@code java.time} support. Records, beans and
- * collections of them work as they do with any Jackson mapper; pass your own {@link ObjectMapper} for custom
- * modules. Thread-safe.
+ * The default {@link CacheCodec}: JSON through Jackson, with {@code java.time} support. Records,
+ * beans and collections of them work as they do with any Jackson mapper; pass your own {@link
+ * ObjectMapper} for custom modules. Thread-safe.
  */
 public final class JsonCodec<V> implements CacheCodec<V> {
-  private static final ObjectMapper DEFAULT = JsonMapper.builder().addModule(new JavaTimeModule()).build();
+  private static final ObjectMapper DEFAULT =
+      JsonMapper.builder().addModule(new JavaTimeModule()).build();
 
   private final ObjectReader reader;
   private final ObjectWriter writer;
@@ -37,9 +38,13 @@ public final class JsonCodec<V> implements CacheCodec<V> {
     return new JsonCodec<>(Objects.requireNonNull(mapper, "mapper"), mapper.constructType(type));
   }
 
-  /** A codec for a generic type, e.g. {@code mapper.getTypeFactory().constructCollectionType(List.class, X.class)}. */
+  /**
+   * A codec for a generic type, e.g. {@code
+   * mapper.getTypeFactory().constructCollectionType(List.class, X.class)}.
+   */
   public static <V> JsonCodec<V> of(ObjectMapper mapper, JavaType type) {
-    return new JsonCodec<>(Objects.requireNonNull(mapper, "mapper"), Objects.requireNonNull(type, "type"));
+    return new JsonCodec<>(
+        Objects.requireNonNull(mapper, "mapper"), Objects.requireNonNull(type, "type"));
   }
 
   @Override

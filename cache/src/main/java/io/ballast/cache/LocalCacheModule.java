@@ -5,12 +5,14 @@ import com.google.inject.multibindings.OptionalBinder;
 import java.util.Objects;
 
 /**
- * The cache on L1 (Caffeine) only: the same bindings as {@link RedisCacheModule}, so switching is one line,
- * with nothing shared between instances (each instance's writes and invalidations reach only its own L1).
- * For tests, single-instance services, or data that may differ briefly per instance.
+ * The cache on L1 (Caffeine) only: the same bindings as {@link RedisCacheModule}, so switching is
+ * one line, with nothing shared between instances (each instance's writes and invalidations reach
+ * only its own L1). For tests, single-instance services, or data that may differ briefly per
+ * instance.
  *
- * <p>Bindings: {@link Caches}, {@link CacheSettings} (only the TTL settings matter), a {@code Managed} and a
- * READY {@code ProbeCheck}, both named {@code cache}, and the default {@code RedisGuard}.
+ * <p>Bindings: {@link Caches}, {@link CacheSettings} (only the TTL settings matter), a {@code
+ * Managed} and a READY {@code ProbeCheck}, both named {@code cache}, and the default {@code
+ * RedisGuard}.
  */
 public final class LocalCacheModule extends AbstractModule {
   private final CacheSettings settings;

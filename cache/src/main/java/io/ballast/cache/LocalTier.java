@@ -10,26 +10,30 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Predicate;
 
 /**
- * A region's L1: its entries in this process (Caffeine, bounded by size), each with its own deadline, and the
- * stamps that keep a value read before an invalidation out of it.
+ * A region's L1: its entries in this process (Caffeine, bounded by size), each with its own
+ * deadline, and the stamps that keep a value read before an invalidation out of it.
  *
- * <p>A stamp is an epoch (bumped by tag, region-wide and pattern invalidations) plus a key's stripe (bumped by that
- * key's invalidations and writes). A read takes the stamp before it looks anywhere else and fills L1 only if the
- * stamp has not moved ({@link #fill}); the stamp is checked again after the put, so a fill racing a drop is undone.
- * Expiry is checked on read against a ticker rather than through Caffeine's variable expiry, which costs several
- * times a plain hit; {@link #sweepExpired} removes what nobody read. With a size of 0 there is no L1 at all, and
- * only the stamps are kept. Thread-safe.
+ * <p>A stamp is an epoch (bumped by tag, region-wide and pattern invalidations) plus a key's stripe
+ * (bumped by that key's invalidations and writes). A read takes the stamp before it looks anywhere
+ * else and fills L1 only if the stamp has not moved ({@link #fill}); the stamp is checked again
+ * after the put, so a fill racing a drop is undone. Expiry is checked on read against a ticker
+ * rather than through Caffeine's variable expiry, which costs several times a plain hit; {@link
+ * #sweepExpired} removes what nobody read. With a size of 0 there is no L1 at all, and only the
+ * stamps are kept. Thread-safe.
  */
 final class LocalTier {
   private static final int STRIPES = 256;
 
-  /** Whether every invalidation from other instances is known to arrive (the cache manager knows). */
+  /**
+   * Whether every invalidation from other instances is known to arrive (the cache manager knows).
+   */
   interface SyncState {
     boolean synced();
   }
 
   /** An entry; {@code value == null} means cached as absent. Times are readings of the ticker. */
-  @SuppressWarnings("ArrayRecordComponent") // entries are compared by identity only (Map.remove(key, entry))
+  @SuppressWarnings(
+      "ArrayRecordComponent") // entries are compared by identity only (Map.remove(key, entry))
   record Entry(Object value, String[] tags, long writtenAt, long expiresAt) {}
 
   private final Cache<String, Entry> entries; // null when the size is 0
@@ -37,19 +41,30 @@ final class LocalTier {
   private final AtomicLong epoch = new AtomicLong();
   private final AtomicLongArray stripes = new AtomicLongArray(STRIPES);
   private final Ticker ticker;
-  /** The ticker when it is the coarse clock: read without an interface call on the hit path (about 2 ns). */
+
+  /**
+   * The ticker when it is the coarse clock: read without an interface call on the hit path (about 2
+   * ns).
+   */
   private final CoarseTicker coarse;
+
   private final long ttlNanos;
   private final long negativeTtlNanos;
   private final SyncState synced;
   private final long degradedTtlNanos;
 
   /**
-   * @param maxSize          entries kept at most; 0 for none
-   * @param synced           whether every invalidation from other instances is known to arrive
-   * @param degradedTtlNanos the oldest an entry may be and still be served while {@code synced} is false
+   * @param maxSize entries kept at most; 0 for none
+   * @param synced whether every invalidation from other instances is known to arrive
+   * @param degradedTtlNanos the oldest an entry may be and still be served while {@code synced} is
+   *     false
    */
-  LocalTier(long maxSize, long ttlNanos, long negativeTtlNanos, Ticker ticker, SyncState synced,
+  LocalTier(
+      long maxSize,
+      long ttlNanos,
+      long negativeTtlNanos,
+      Ticker ticker,
+      SyncState synced,
       long degradedTtlNanos) {
     this.ticker = ticker;
     this.coarse = ticker instanceof CoarseTicker c ? c : null;
@@ -57,14 +72,18 @@ final class LocalTier {
     this.negativeTtlNanos = negativeTtlNanos;
     this.synced = synced;
     this.degradedTtlNanos = degradedTtlNanos;
-    this.entries = maxSize == 0 ? null : Caffeine.newBuilder()
-        .maximumSize(maxSize)
-        .<String, Entry>evictionListener((key, entry, cause) -> {
-          if (cause.wasEvicted()) {
-            stats.recordEviction(1, cause);
-          }
-        })
-        .build();
+    this.entries =
+        maxSize == 0
+            ? null
+            : Caffeine.newBuilder()
+                .maximumSize(maxSize)
+                .<String, Entry>evictionListener(
+                    (key, entry, cause) -> {
+                      if (cause.wasEvicted()) {
+                        stats.recordEviction(1, cause);
+                      }
+                    })
+                .build();
   }
 
   /** A new entry for {@code value} (null: absent), expiring after the TTL or the negative TTL. */
@@ -89,14 +108,15 @@ final class LocalTier {
   }
 
   /**
-   * The entry, counted as a hit, or {@code null}, counted as a miss; while invalidations may be missed only
-   * entries younger than the degraded TTL are served.
+   * The entry, counted as a hit, or {@code null}, counted as a miss; while invalidations may be
+   * missed only entries younger than the degraded TTL are served.
    */
   Entry get(String key) {
     var entry = entries == null ? null : entries.getIfPresent(key);
     if (entry != null) {
       var now = now();
-      if (now - entry.expiresAt() < 0 && (synced.synced() || now - entry.writtenAt() <= degradedTtlNanos)) {
+      if (now - entry.expiresAt() < 0
+          && (synced.synced() || now - entry.writtenAt() <= degradedTtlNanos)) {
         stats.recordHits(1);
         return entry;
       }
@@ -106,7 +126,10 @@ final class LocalTier {
     return null;
   }
 
-  /** The unexpired entry without counting anything (a load that finished while another waited), or null. */
+  /**
+   * The unexpired entry without counting anything (a load that finished while another waited), or
+   * null.
+   */
   Entry peek(String key) {
     var entry = entries == null ? null : entries.asMap().get(key);
     return entry != null && now() - entry.expiresAt() < 0 ? entry : null;
@@ -130,7 +153,10 @@ final class LocalTier {
     }
   }
 
-  /** Drops a key; its stamp moves before and after, so a read that took the old value on either side is not kept. */
+  /**
+   * Drops a key; its stamp moves before and after, so a read that took the old value on either side
+   * is not kept.
+   */
   void dropKey(String key) {
     var i = stripe(key);
     stripes.incrementAndGet(i);

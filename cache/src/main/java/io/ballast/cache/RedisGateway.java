@@ -10,11 +10,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every call the cache makes to its {@link RemoteStore} goes through here: refused while the cache is not open or
- * the {@link RedisGuard} says no, timed ({@code ballast.cache.redis.latency}), and on failure counted
- * ({@code ballast.cache.redis.errors}, and the region's own meter), told to the guard and logged at most every
- * 10 seconds. A caller gets a {@link RemoteResult}, never an exception: the cache carries on from L1 and the
- * loader. Thread-safe.
+ * Every call the cache makes to its {@link RemoteStore} goes through here: refused while the cache
+ * is not open or the {@link RedisGuard} says no, timed ({@code ballast.cache.redis.latency}), and
+ * on failure counted ({@code ballast.cache.redis.errors}, and the region's own meter), told to the
+ * guard and logged at most every 10 seconds. A caller gets a {@link RemoteResult}, never an
+ * exception: the cache carries on from L1 and the loader. Thread-safe.
  */
 final class RedisGateway {
   private static final Logger LOG = LoggerFactory.getLogger(RedisGateway.class);
@@ -89,10 +89,13 @@ final class RedisGateway {
 
   /** {@link #call} for an action; {@code true} if it reached Redis. */
   boolean run(Action action, Meter regionErrors) {
-    return call(store -> {
-      action.run(store);
-      return Boolean.TRUE;
-    }, regionErrors).ok();
+    return call(
+            store -> {
+              action.run(store);
+              return Boolean.TRUE;
+            },
+            regionErrors)
+        .ok();
   }
 
   private void logFailure(Exception e) {
@@ -100,8 +103,10 @@ final class RedisGateway {
     var last = lastFailureLog.get();
     var now = System.nanoTime();
     if (now - last >= LOG_EVERY_NANOS && lastFailureLog.compareAndSet(last, now)) {
-      LOG.warn("Redis call failed: {} ({} failures since the last report); serving from L1 and loaders",
-          RedisStore.rootMessage(e), failuresSinceLog.getAndSet(0));
+      LOG.warn(
+          "Redis call failed: {} ({} failures since the last report); serving from L1 and loaders",
+          RedisStore.rootMessage(e),
+          failuresSinceLog.getAndSet(0));
     }
   }
 }

@@ -3,8 +3,8 @@ package io.ballast.cache;
 import java.util.regex.Pattern;
 
 /**
- * Redis's glob syntax ({@code KEYS} / {@code SCAN MATCH}) as a Java regex, so that {@code deleteByPattern} drops
- * from every L1 exactly what it deletes from Redis.
+ * Redis's glob syntax ({@code KEYS} / {@code SCAN MATCH}) as a Java regex, so that {@code
+ * deleteByPattern} drops from every L1 exactly what it deletes from Redis.
  */
 final class RedisGlob {
   private RedisGlob() {}
@@ -31,7 +31,10 @@ final class RedisGlob {
               } else if (b == '-' && j > 0 && j < body.length() - 1) {
                 regex.append('-');
               } else {
-                regex.append(b == '\\' || b == '[' || b == ']' || b == '&' || b == '^' || b == '-' ? "\\" + b : b);
+                regex.append(
+                    b == '\\' || b == '[' || b == ']' || b == '&' || b == '^' || b == '-'
+                        ? "\\" + b
+                        : b);
               }
             }
             regex.append(']');

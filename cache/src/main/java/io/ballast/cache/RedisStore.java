@@ -40,29 +40,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link RemoteStore} on Redis through Lettuce: one multiplexed connection for commands and one for the
- * invalidation subscription. Commands have a connect and a command timeout, the request queue is bounded,
- * commands fail at once while disconnected (never queue up), and reconnects back off exponentially. When Redis
- * is down at {@link #open()}, connecting goes on in the background. A heartbeat PINGs the subscription so a
- * silent partition is noticed and reported through {@link Subscriber#onLost}.
+ * {@link RemoteStore} on Redis through Lettuce: one multiplexed connection for commands and one for
+ * the invalidation subscription. Commands have a connect and a command timeout, the request queue
+ * is bounded, commands fail at once while disconnected (never queue up), and reconnects back off
+ * exponentially. When Redis is down at {@link #open()}, connecting goes on in the background. A
+ * heartbeat PINGs the subscription so a silent partition is noticed and reported through {@link
+ * Subscriber#onLost}.
  */
 final class RedisStore implements RemoteStore {
   private static final Logger LOG = LoggerFactory.getLogger(RedisStore.class);
-  private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+  private static final RedisCodec<String, byte[]> CODEC =
+      RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
   private static final AtomicInteger THREADS = new AtomicInteger();
 
-  private static final String DELETE_INDEXED = """
+  private static final String DELETE_INDEXED =
+      """
       local members = redis.call('SMEMBERS', KEYS[1])
       for i = 1, #members, 500 do
         redis.call('UNLINK', unpack(members, i, math.min(i + 499, #members)))
       end
       redis.call('UNLINK', KEYS[1])
       return members""";
-  private static final String INCREMENT = """
+  private static final String INCREMENT =
+      """
       local v = redis.call('INCRBY', KEYS[1], ARGV[1])
       if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
       return v""";
-  private static final String DELETE_IF_EQUALS = """
+  private static final String DELETE_IF_EQUALS =
+      """
       if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
       return 0""";
 
@@ -80,7 +85,9 @@ final class RedisStore implements RemoteStore {
 
   RedisStore(CacheSettings settings) {
     this.settings = settings;
-    this.backoff = Delay.exponential(settings.retryDelay(), settings.reconnectDelayMax(), 2, TimeUnit.MILLISECONDS);
+    this.backoff =
+        Delay.exponential(
+            settings.retryDelay(), settings.reconnectDelayMax(), 2, TimeUnit.MILLISECONDS);
   }
 
   @Override
@@ -88,29 +95,44 @@ final class RedisStore implements RemoteStore {
     if (client != null) {
       return;
     }
-    scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      var t = new Thread(r, "ballast-redis-" + THREADS.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
-    resources = ClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
-        .reconnectDelay(() -> backoff).build();
+    scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              var t = new Thread(r, "ballast-redis-" + THREADS.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    resources =
+        ClientResources.builder()
+            .ioThreadPoolSize(2)
+            .computationThreadPoolSize(2)
+            .reconnectDelay(() -> backoff)
+            .build();
     var uri = RedisURI.create(settings.redisUrl());
-    // The URI's timeout bounds the connection handshake (HELLO, AUTH, SELECT): the connect timeout, not the
-    // command timeout (a loaded machine can take longer than 500 ms to answer a handshake). Commands get the
-    // command timeout from the timeout options and from each connection's own timeout, set once connected.
+    // The URI's timeout bounds the connection handshake (HELLO, AUTH, SELECT): the connect timeout,
+    // not the
+    // command timeout (a loaded machine can take longer than 500 ms to answer a handshake).
+    // Commands get the
+    // command timeout from the timeout options and from each connection's own timeout, set once
+    // connected.
     uri.setTimeout(settings.connectTimeout());
     client = RedisClient.create(resources, uri);
-    client.setOptions(ClientOptions.builder()
-        .autoReconnect(true)
-        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-        .requestQueueSize(settings.requestQueueSize())
-        .socketOptions(SocketOptions.builder().connectTimeout(settings.connectTimeout()).keepAlive(true).build())
-        .timeoutOptions(TimeoutOptions.enabled(settings.commandTimeout()))
-        .build());
+    client.setOptions(
+        ClientOptions.builder()
+            .autoReconnect(true)
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .requestQueueSize(settings.requestQueueSize())
+            .socketOptions(
+                SocketOptions.builder()
+                    .connectTimeout(settings.connectTimeout())
+                    .keepAlive(true)
+                    .build())
+            .timeoutOptions(TimeoutOptions.enabled(settings.commandTimeout()))
+            .build());
     connect();
     var beat = settings.heartbeat().toMillis();
-    var unused = scheduler.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
+    var unused =
+        scheduler.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
   }
 
   /** Opens whichever connection is missing; on failure tries again later, backing off. */
@@ -127,42 +149,52 @@ final class RedisStore implements RemoteStore {
       if (pubsub == null) {
         var ps = client.connectPubSub(StringCodec.UTF8);
         ps.setTimeout(settings.commandTimeout());
-        ps.addListener(new RedisPubSubAdapter<>() {
-          @Override
-          public void message(String channel, String message) {
-            var s = subscribers.get(channel);
-            if (s != null) {
-              s.onMessage(message);
-            }
-          }
+        ps.addListener(
+            new RedisPubSubAdapter<>() {
+              @Override
+              public void message(String channel, String message) {
+                var s = subscribers.get(channel);
+                if (s != null) {
+                  s.onMessage(message);
+                }
+              }
 
-          @Override
-          public void subscribed(String channel, long count) {
-            var s = subscribers.get(channel);
-            if (s != null) {
-              subscriptionSuspect = false;
-              s.onSubscribed();
-            }
-          }
-        });
-        ps.addListener(new RedisConnectionStateListener() {
-          @Override
-          public void onRedisDisconnected(RedisChannelHandler<?, ?> handler) {
-            lost("subscription connection lost");
-          }
-        });
+              @Override
+              public void subscribed(String channel, long count) {
+                var s = subscribers.get(channel);
+                if (s != null) {
+                  subscriptionSuspect = false;
+                  s.onSubscribed();
+                }
+              }
+            });
+        ps.addListener(
+            new RedisConnectionStateListener() {
+              @Override
+              public void onRedisDisconnected(RedisChannelHandler<?, ?> handler) {
+                lost("subscription connection lost");
+              }
+            });
         pubsub = ps;
         resubscribe();
       }
       if (connectAttempts > 0) {
-        LOG.info("Connected to Redis {} after {} attempts", settings.maskedRedisUrl(), connectAttempts + 1);
+        LOG.info(
+            "Connected to Redis {} after {} attempts",
+            settings.maskedRedisUrl(),
+            connectAttempts + 1);
       }
       connectAttempts = 0;
     } catch (RuntimeException e) {
       var delay = backoff.createDelay(++connectAttempts);
       if (connectAttempts == 1 || connectAttempts % 20 == 0) {
-        LOG.warn("Redis {} is unreachable ({}); the cache runs on L1 and loaders, trying again in {} ms "
-            + "(attempt {})", settings.maskedRedisUrl(), rootMessage(e), delay.toMillis(), connectAttempts);
+        LOG.warn(
+            "Redis {} is unreachable ({}); the cache runs on L1 and loaders, trying again in {} ms "
+                + "(attempt {})",
+            settings.maskedRedisUrl(),
+            rootMessage(e),
+            delay.toMillis(),
+            connectAttempts);
       }
       var unused = scheduler.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -190,7 +222,8 @@ final class RedisStore implements RemoteStore {
     try {
       ps.async().ping().get(settings.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
       if (subscriptionSuspect) {
-        // Messages may have been lost while it went unanswered: subscribe again; the confirmation resyncs.
+        // Messages may have been lost while it went unanswered: subscribe again; the confirmation
+        // resyncs.
         resubscribe();
       }
     } catch (InterruptedException e) {
@@ -236,19 +269,24 @@ final class RedisStore implements RemoteStore {
   }
 
   @Override
-  public void setAll(Map<String, byte[]> entries, Duration ttl, Collection<String> indexes, boolean onlyIfAbsent)
+  public void setAll(
+      Map<String, byte[]> entries, Duration ttl, Collection<String> indexes, boolean onlyIfAbsent)
       throws Exception {
     if (entries.isEmpty()) {
       return;
     }
     var async = connection().async();
     var futures = new ArrayList<RedisFuture<?>>();
-    var args = onlyIfAbsent ? SetArgs.Builder.nx().px(ttl.toMillis()) : SetArgs.Builder.px(ttl.toMillis());
+    var args =
+        onlyIfAbsent ? SetArgs.Builder.nx().px(ttl.toMillis()) : SetArgs.Builder.px(ttl.toMillis());
     for (var e : entries.entrySet()) {
       futures.add(async.set(e.getKey(), e.getValue(), args));
     }
     if (!indexes.isEmpty()) {
-      var members = entries.keySet().stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
+      var members =
+          entries.keySet().stream()
+              .map(k -> k.getBytes(StandardCharsets.UTF_8))
+              .toArray(byte[][]::new);
       for (var index : indexes) {
         futures.add(async.sadd(index, members));
         futures.add(async.pexpire(index, ttl.toMillis()));
@@ -259,13 +297,15 @@ final class RedisStore implements RemoteStore {
 
   private void await(List<RedisFuture<?>> futures) throws Exception {
     if (!LettuceFutures.awaitAll(settings.commandTimeout(), futures.toArray(RedisFuture[]::new))) {
-      throw new IllegalStateException("Redis did not answer within " + settings.commandTimeout().toMillis() + " ms");
+      throw new IllegalStateException(
+          "Redis did not answer within " + settings.commandTimeout().toMillis() + " ms");
     }
   }
 
   @Override
   public boolean setIfAbsent(String key, byte[] value, Duration ttl) {
-    return "OK".equals(connection().sync().set(key, value, SetArgs.Builder.nx().px(ttl.toMillis())));
+    return "OK"
+        .equals(connection().sync().set(key, value, SetArgs.Builder.nx().px(ttl.toMillis())));
   }
 
   @Override
@@ -310,9 +350,15 @@ final class RedisStore implements RemoteStore {
 
   @Override
   public long increment(String key, long delta, Duration ttl) {
-    Long value = connection().sync().eval(INCREMENT, ScriptOutputType.INTEGER, new String[] {key},
-        Long.toString(delta).getBytes(StandardCharsets.US_ASCII),
-        Long.toString(ttl.toMillis()).getBytes(StandardCharsets.US_ASCII));
+    Long value =
+        connection()
+            .sync()
+            .eval(
+                INCREMENT,
+                ScriptOutputType.INTEGER,
+                new String[] {key},
+                Long.toString(delta).getBytes(StandardCharsets.US_ASCII),
+                Long.toString(ttl.toMillis()).getBytes(StandardCharsets.US_ASCII));
     return value;
   }
 
@@ -336,7 +382,8 @@ final class RedisStore implements RemoteStore {
     sync.ping();
     var pingMs = (System.nanoTime() - start) / 1e6;
     var info = new LinkedHashMap<String, String>();
-    for (var line : sync.info().split("\r?\n", -1)) { // the default sections hold server, memory and clients
+    for (var line :
+        sync.info().split("\r?\n", -1)) { // the default sections hold server, memory and clients
       var colon = line.indexOf(':');
       if (colon > 0 && !line.startsWith("#")) {
         info.put(line.substring(0, colon), line.substring(colon + 1).trim());
@@ -348,7 +395,9 @@ final class RedisStore implements RemoteStore {
     out.put("version", info.getOrDefault("redis_version", "unknown"));
     out.put("usedMemory", info.getOrDefault("used_memory_human", "unknown"));
     out.put("connectedClients", info.getOrDefault("connected_clients", "unknown"));
-    out.put("subscription", pubsub == null ? "not connected" : subscriptionSuspect ? "suspect" : "live");
+    out.put(
+        "subscription",
+        pubsub == null ? "not connected" : subscriptionSuspect ? "suspect" : "live");
     return out;
   }
 

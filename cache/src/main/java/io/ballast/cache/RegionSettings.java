@@ -1,14 +1,14 @@
 package io.ballast.cache;
 
-import io.ballast.core.settings.SettingException;
 import io.ballast.core.settings.Checks;
+import io.ballast.core.settings.SettingException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * How one cache region behaves: its name, value type and codec, its TTL (Redis and the default for L1), its
- * L1 size bound and TTL, and how long "not found" is remembered. Immutable; build with
+ * How one cache region behaves: its name, value type and codec, its TTL (Redis and the default for
+ * L1), its L1 size bound and TTL, and how long "not found" is remembered. Immutable; build with
  * {@link #builder(String, Class)}.
  *
  * <pre>{@code
@@ -20,10 +20,13 @@ import java.util.regex.Pattern;
 public final class RegionSettings<V> {
   /** TTL of {@link Builder#shortTtl()}. */
   public static final Duration SHORT_TTL = Duration.ofMinutes(1);
+
   /** TTL of {@link Builder#mediumTtl()}. */
   public static final Duration MEDIUM_TTL = Duration.ofMinutes(5);
+
   /** TTL of {@link Builder#longTtl()}. */
   public static final Duration LONG_TTL = Duration.ofHours(1);
+
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
   private final String name;
@@ -44,7 +47,10 @@ public final class RegionSettings<V> {
     this.negativeTtl = b.negativeTtl;
   }
 
-  /** A region called {@code name} holding values of {@code type} (JSON-encoded unless a codec is set). */
+  /**
+   * A region called {@code name} holding values of {@code type} (JSON-encoded unless a codec is
+   * set).
+   */
   public static <V> Builder<V> builder(String name, Class<V> type) {
     return new Builder<>(name, type);
   }
@@ -83,9 +89,19 @@ public final class RegionSettings<V> {
 
   @Override
   public String toString() {
-    return "RegionSettings[" + name + ", " + type.getSimpleName() + ", ttl=" + (ttl == null ? "default"
-        : Checks.human(ttl)) + ", l1Ttl=" + (l1Ttl == null ? "ttl" : Checks.human(l1Ttl)) + ", l1MaxSize="
-        + l1MaxSize + ", negativeTtl=" + Checks.human(negativeTtl) + "]";
+    return "RegionSettings["
+        + name
+        + ", "
+        + type.getSimpleName()
+        + ", ttl="
+        + (ttl == null ? "default" : Checks.human(ttl))
+        + ", l1Ttl="
+        + (l1Ttl == null ? "ttl" : Checks.human(l1Ttl))
+        + ", l1MaxSize="
+        + l1MaxSize
+        + ", negativeTtl="
+        + Checks.human(negativeTtl)
+        + "]";
   }
 
   /** Builds {@link RegionSettings}; setters check their value, {@link #build()} the combination. */
@@ -100,8 +116,11 @@ public final class RegionSettings<V> {
 
     private Builder(String name, Class<V> type) {
       if (name == null || !NAME.matcher(name).matches()) {
-        throw new SettingException("region name", "be 1 to 63 of A-Z a-z 0-9 _ . - (no colon), starting with a "
-            + "letter or digit", name, Checks.BUILDER);
+        throw new SettingException(
+            "region name",
+            "be 1 to 63 of A-Z a-z 0-9 _ . - (no colon), starting with a " + "letter or digit",
+            name,
+            Checks.BUILDER);
       }
       this.name = name;
       this.type = Objects.requireNonNull(type, "type");
@@ -115,8 +134,9 @@ public final class RegionSettings<V> {
 
     /** The TTL of entries in Redis (and in L1 unless {@link #l1Ttl} is shorter). */
     public Builder<V> ttl(Duration ttl) {
-      this.ttl = Checks.requireBetween(name + ".ttl", ttl, Duration.ofMillis(1), CacheSettings.MAX_TTL,
-          Checks.BUILDER);
+      this.ttl =
+          Checks.requireBetween(
+              name + ".ttl", ttl, Duration.ofMillis(1), CacheSettings.MAX_TTL, Checks.BUILDER);
       return this;
     }
 
@@ -137,15 +157,17 @@ public final class RegionSettings<V> {
 
     /** The L1 TTL; must not be longer than the region's TTL. */
     public Builder<V> l1Ttl(Duration ttl) {
-      this.l1Ttl = Checks.requireBetween(name + ".l1_ttl", ttl, Duration.ofMillis(1), CacheSettings.MAX_TTL,
-          Checks.BUILDER);
+      this.l1Ttl =
+          Checks.requireBetween(
+              name + ".l1_ttl", ttl, Duration.ofMillis(1), CacheSettings.MAX_TTL, Checks.BUILDER);
       return this;
     }
 
     /** The most entries L1 holds; 0 turns L1 off. */
     public Builder<V> l1MaxSize(long size) {
       if (size < 0 || size > 100_000_000) {
-        throw new SettingException(name + ".l1_max_size", "be between 0 and 100000000", size, Checks.BUILDER);
+        throw new SettingException(
+            name + ".l1_max_size", "be between 0 and 100000000", size, Checks.BUILDER);
       }
       this.l1MaxSize = size;
       return this;
@@ -153,19 +175,26 @@ public final class RegionSettings<V> {
 
     /** Remember a loader's "not found" for {@code ttl}; zero turns negative caching off. */
     public Builder<V> negativeTtl(Duration ttl) {
-      this.negativeTtl = Checks.requireBetween(name + ".negative_ttl", ttl, Duration.ZERO, Duration.ofHours(1),
-          Checks.BUILDER);
+      this.negativeTtl =
+          Checks.requireBetween(
+              name + ".negative_ttl", ttl, Duration.ZERO, Duration.ofHours(1), Checks.BUILDER);
       return this;
     }
 
     public RegionSettings<V> build() {
       if (ttl != null && l1Ttl != null && l1Ttl.compareTo(ttl) > 0) {
-        throw new SettingException(name + ".l1_ttl", "not be longer than the region's ttl (" + Checks.human(ttl)
-            + ")", Checks.human(l1Ttl), Checks.BUILDER);
+        throw new SettingException(
+            name + ".l1_ttl",
+            "not be longer than the region's ttl (" + Checks.human(ttl) + ")",
+            Checks.human(l1Ttl),
+            Checks.BUILDER);
       }
       if (ttl != null && negativeTtl.compareTo(ttl) > 0) {
-        throw new SettingException(name + ".negative_ttl", "not be longer than the region's ttl ("
-            + Checks.human(ttl) + ")", Checks.human(negativeTtl), Checks.BUILDER);
+        throw new SettingException(
+            name + ".negative_ttl",
+            "not be longer than the region's ttl (" + Checks.human(ttl) + ")",
+            Checks.human(negativeTtl),
+            Checks.BUILDER);
       }
       return new RegionSettings<>(this);
     }

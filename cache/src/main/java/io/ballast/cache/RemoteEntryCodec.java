@@ -3,10 +3,11 @@ package io.ballast.cache;
 import java.util.function.Consumer;
 
 /**
- * How a region's values are stored in Redis: the region's {@link CacheCodec} inside Ballast's {@link Envelope}
- * (version, tags, "cached as absent", tombstones), and what reading one back can find. An entry that cannot be
- * read — written by something else, or by an older codec — is reported, not thrown: the region counts it,
- * deletes it and treats it as a miss. Thread-safe when the codec is.
+ * How a region's values are stored in Redis: the region's {@link CacheCodec} inside Ballast's
+ * {@link Envelope} (version, tags, "cached as absent", tombstones), and what reading one back can
+ * find. An entry that cannot be read — written by something else, or by an older codec — is
+ * reported, not thrown: the region counts it, deletes it and treats it as a miss. Thread-safe when
+ * the codec is.
  *
  * @param <V> the region's value type
  */
@@ -15,7 +16,7 @@ final class RemoteEntryCodec<V> {
    * What an entry held: a value, or {@code null} for "cached as absent", with its tags.
    *
    * @param value the value, or {@code null} when the loader found nothing
-   * @param tags  the entry's tags
+   * @param tags the entry's tags
    */
   @SuppressWarnings("ArrayRecordComponent") // passed along, never compared
   record Decoded(Object value, String[] tags) {}
@@ -31,7 +32,8 @@ final class RemoteEntryCodec<V> {
   /**
    * The bytes to store for {@code value} ({@code null}: cached as absent).
    *
-   * @throws IllegalArgumentException naming the region, the type and the codec when the codec cannot encode it
+   * @throws IllegalArgumentException naming the region, the type and the codec when the codec
+   *     cannot encode it
    */
   byte[] encode(V value, String[] tags) {
     if (value == null) {
@@ -40,14 +42,22 @@ final class RemoteEntryCodec<V> {
     try {
       return Envelope.wrap(codec.encode(value), tags);
     } catch (Exception e) {
-      throw new IllegalArgumentException("Cache region " + region + " cannot encode a " + value.getClass().getName()
-          + " with " + codec + ": " + firstLine(e.getMessage()), e);
+      throw new IllegalArgumentException(
+          "Cache region "
+              + region
+              + " cannot encode a "
+              + value.getClass().getName()
+              + " with "
+              + codec
+              + ": "
+              + firstLine(e.getMessage()),
+          e);
     }
   }
 
   /**
-   * What {@code bytes} hold, or {@code null} for a tombstone or an entry that cannot be read; for the latter,
-   * {@code corrupt} is told why.
+   * What {@code bytes} hold, or {@code null} for a tombstone or an entry that cannot be read; for
+   * the latter, {@code corrupt} is told why.
    */
   Decoded decode(byte[] bytes, Consumer<String> corrupt) {
     if (Envelope.isTombstone(bytes)) {

@@ -1,8 +1,9 @@
 package io.ballast.cache;
 
 /**
- * What a call to the {@link RemoteStore} gave: its value, or that it did not happen (Redis off, refused by the
- * guard, failed or timed out), in which case the cache carries on from L1 and the loader.
+ * What a call to the {@link RemoteStore} gave: its value, or that it did not happen (Redis off,
+ * refused by the guard, failed or timed out), in which case the cache carries on from L1 and the
+ * loader.
  *
  * @param <T> the call's value type
  */

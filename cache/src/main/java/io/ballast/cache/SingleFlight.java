@@ -7,10 +7,10 @@ import java.util.function.LongFunction;
 import java.util.function.ToLongFunction;
 
 /**
- * At most one load per key at a time in this instance: callers that miss together wait for the first one's
- * load and share its result or its exception. A load carries the key's stamp from when it began; a caller whose
- * stamp differs (the key was invalidated since) never joins it — its result may be the old value — and takes
- * over with a load of its own. Thread-safe.
+ * At most one load per key at a time in this instance: callers that miss together wait for the
+ * first one's load and share its result or its exception. A load carries the key's stamp from when
+ * it began; a caller whose stamp differs (the key was invalidated since) never joins it — its
+ * result may be the old value — and takes over with a load of its own. Thread-safe.
  *
  * @param <T> what a load gives
  */
@@ -21,10 +21,11 @@ final class SingleFlight<T> {
   private final ConcurrentHashMap<String, Flight<T>> inflight = new ConcurrentHashMap<>();
 
   /**
-   * The result of {@code load} for {@code key}, run here or by the caller already loading it with the same stamp.
+   * The result of {@code load} for {@code key}, run here or by the caller already loading it with
+   * the same stamp.
    *
    * @param stamp the key's current stamp
-   * @param load  runs the load, given the stamp it began with
+   * @param load runs the load, given the stamp it began with
    */
   T load(String key, ToLongFunction<String> stamp, LongFunction<T> load) {
     Flight<T> mine;
@@ -37,7 +38,8 @@ final class SingleFlight<T> {
       if (theirs.stamp() == mine.stamp()) {
         return join(theirs.result());
       }
-      // That load began before an invalidation of the key: its result may be the old value. Take over.
+      // That load began before an invalidation of the key: its result may be the old value. Take
+      // over.
       if (inflight.replace(key, theirs, mine)) {
         break;
       }

@@ -26,11 +26,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link CacheRegion} over its {@link LocalTier} (L1) and the manager's {@link RemoteStore} (L2, absent in
- * L1-only mode), with single-flight loading.
+ * A {@link CacheRegion} over its {@link LocalTier} (L1) and the manager's {@link RemoteStore} (L2,
+ * absent in L1-only mode), with single-flight loading.
  *
- * <p>Every invalidation, local or received, moves the L1 stamps; a load fills the levels only if its key's stamp did
- * not move while it ran, so a load that overlapped an invalidation cannot put the old value back.
+ * <p>Every invalidation, local or received, moves the L1 stamps; a load fills the levels only if
+ * its key's stamp did not move while it ran, so a load that overlapped an invalidation cannot put
+ * the old value back.
  */
 final class TwoLevelRegion<V> implements CacheRegion<V> {
   private static final Logger LOG = LoggerFactory.getLogger(TwoLevelRegion.class);
@@ -52,8 +53,8 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   private final SingleFlight<LocalTier.Entry> flights = new SingleFlight<>();
 
   /**
-   * Points between the steps of a read and of an invalidation where a test can make another thread act, so a
-   * race is reproduced on purpose rather than by luck. {@link #NONE} outside tests.
+   * Points between the steps of a read and of an invalidation where a test can make another thread
+   * act, so a race is reproduced on purpose rather than by luck. {@link #NONE} outside tests.
    */
   interface Hooks {
     Hooks NONE = new Hooks() {};
@@ -67,7 +68,6 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
 
   volatile Hooks hooks = Hooks.NONE;
 
-
   TwoLevelRegion(CacheManager manager, RegionSettings<V> settings) {
     this.manager = manager;
     this.settings = settings;
@@ -76,18 +76,31 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     this.ttl = settings.ttl() == null ? manager.settings.defaultTtl() : settings.ttl();
     var l1Ttl = settings.l1Ttl() == null ? ttl : settings.l1Ttl();
     if (l1Ttl.compareTo(ttl) > 0) {
-      throw new IllegalArgumentException(name + ".l1_ttl must not be longer than the region's ttl ("
-          + Checks.human(ttl) + ", from CACHE_TTL_SECONDS), but was " + Checks.human(l1Ttl));
+      throw new IllegalArgumentException(
+          name
+              + ".l1_ttl must not be longer than the region's ttl ("
+              + Checks.human(ttl)
+              + ", from CACHE_TTL_SECONDS), but was "
+              + Checks.human(l1Ttl));
     }
     if (settings.negativeTtl().compareTo(ttl) > 0) {
-      throw new IllegalArgumentException(name + ".negative_ttl must not be longer than the region's ttl ("
-          + Checks.human(ttl) + ", from CACHE_TTL_SECONDS), but was " + Checks.human(settings.negativeTtl()));
+      throw new IllegalArgumentException(
+          name
+              + ".negative_ttl must not be longer than the region's ttl ("
+              + Checks.human(ttl)
+              + ", from CACHE_TTL_SECONDS), but was "
+              + Checks.human(settings.negativeTtl()));
     }
     var l1TtlNanos = l1Ttl.toNanos();
     this.negativeTtlNanos = Math.min(settings.negativeTtl().toNanos(), l1TtlNanos);
-    this.local = new LocalTier(settings.l1MaxSize(), l1TtlNanos, negativeTtlNanos, manager.settings.ticker(),
-        manager,
-        manager.degradedTtlNanos());
+    this.local =
+        new LocalTier(
+            settings.l1MaxSize(),
+            l1TtlNanos,
+            negativeTtlNanos,
+            manager.settings.ticker(),
+            manager,
+            manager.degradedTtlNanos());
     var metrics = manager.metrics;
     var prefix = MetricRegistry.name("ballast", "cache", name);
     this.loads = metrics.timer(MetricRegistry.name(prefix, "loads"));
@@ -162,16 +175,21 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     if (entry != null) {
       return (V) entry.value();
     }
-    var loaded = flights.load(key, local::stamp, stamp -> {
-      // a load that finished between our miss and our turn has filled L1 by now
-      var again = local.peek(key);
-      return again != null ? again : loadThrough(key, loader, tagList, stamp);
-    });
+    var loaded =
+        flights.load(
+            key,
+            local::stamp,
+            stamp -> {
+              // a load that finished between our miss and our turn has filled L1 by now
+              var again = local.peek(key);
+              return again != null ? again : loadThrough(key, loader, tagList, stamp);
+            });
     return (V) loaded.value();
   }
 
   /** L2, then (under the cross-instance lock when enabled) the loader; fills what missed. */
-  private LocalTier.Entry loadThrough(String key, Function<String, ? extends V> loader, String[] tags, long e0) {
+  private LocalTier.Entry loadThrough(
+      String key, Function<String, ? extends V> loader, String[] tags, long e0) {
     if (manager.remote != null) {
       var remote = readRemote(key);
       if (remote != null) {
@@ -188,7 +206,8 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     return loadAndStore(key, loader, tags, e0);
   }
 
-  private LocalTier.Entry loadAndStore(String key, Function<String, ? extends V> loader, String[] tags, long e0) {
+  private LocalTier.Entry loadAndStore(
+      String key, Function<String, ? extends V> loader, String[] tags, long e0) {
     var value = load(key, loader);
     var entry = local.entry(value, value == null ? Envelope.NO_TAGS : tags);
     if (value == null && negativeTtlNanos == 0) {
@@ -202,17 +221,21 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       var bytes = encodeForL2(value, entry.tags());
       var entryTtl = value == null ? Duration.ofNanos(negativeTtlNanos) : ttl;
       var indexes = tagIndexes(entry.tags());
-      manager.run(store -> store.setAll(Map.of(manager.entryKey(name, key), bytes), entryTtl, indexes, true), errors);
+      manager.run(
+          store ->
+              store.setAll(Map.of(manager.entryKey(name, key), bytes), entryTtl, indexes, true),
+          errors);
     }
     return entry;
   }
 
   /**
-   * Cross-instance single-flight: one instance takes a short lock and loads; the others poll L2 for its
-   * result. {@code null} when this instance should load by itself (lock holder gone without a result, or
-   * Redis unusable).
+   * Cross-instance single-flight: one instance takes a short lock and loads; the others poll L2 for
+   * its result. {@code null} when this instance should load by itself (lock holder gone without a
+   * result, or Redis unusable).
    */
-  private LocalTier.Entry loadUnderLock(String key, Function<String, ? extends V> loader, String[] tags, long e0) {
+  private LocalTier.Entry loadUnderLock(
+      String key, Function<String, ? extends V> loader, String[] tags, long e0) {
     var lockKey = manager.lockKey(name, key);
     var token = UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII);
     var lockTtl = manager.settings.lockTtl();
@@ -294,11 +317,14 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     // removed, so the fill after the load (which only writes where nothing is stored) replaces it
     manager.run(store -> store.delete(List.of(manager.entryKey(name, key))), errors);
     if (corruptLogged.compareAndSet(false, true)) {
-      LOG.warn("Cache region {}: the entry for a key in Redis could not be read ({}); treating it as a miss and "
-          + "overwriting it. Further corrupt entries are only counted in ballast.cache.{}.corrupt", name, why, name);
+      LOG.warn(
+          "Cache region {}: the entry for a key in Redis could not be read ({}); treating it as a miss and "
+              + "overwriting it. Further corrupt entries are only counted in ballast.cache.{}.corrupt",
+          name,
+          why,
+          name);
     }
   }
-
 
   private void fillL1(String key, LocalTier.Entry entry, long e0) {
     local.fill(key, entry, e0);
@@ -306,7 +332,8 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
 
   @Override
   @SuppressWarnings("unchecked")
-  public Map<String, V> getAll(Collection<String> keys, Function<Set<String>, Map<String, ? extends V>> bulkLoader) {
+  public Map<String, V> getAll(
+      Collection<String> keys, Function<Set<String>, Map<String, ? extends V>> bulkLoader) {
     Objects.requireNonNull(keys, "keys");
     Objects.requireNonNull(bulkLoader, "bulkLoader");
     var result = new LinkedHashMap<String, V>();
@@ -375,14 +402,18 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       }
       fillL1(key, local.entry(value, Envelope.NO_TAGS), stamps.get(key));
       if (manager.remote != null) {
-        (value == null ? absent : toStore).put(manager.entryKey(name, key), encodeForL2(value, Envelope.NO_TAGS));
+        (value == null ? absent : toStore)
+            .put(manager.entryKey(name, key), encodeForL2(value, Envelope.NO_TAGS));
       }
     }
     if (!toStore.isEmpty() || !absent.isEmpty()) {
-      manager.run(store -> {
-        store.setAll(toStore, ttl, List.of(), true);
-        store.setAll(absent, Duration.ofNanos(Math.max(1_000_000, negativeTtlNanos)), List.of(), true);
-      }, errors);
+      manager.run(
+          store -> {
+            store.setAll(toStore, ttl, List.of(), true);
+            store.setAll(
+                absent, Duration.ofNanos(Math.max(1_000_000, negativeTtlNanos)), List.of(), true);
+          },
+          errors);
     }
     return result;
   }
@@ -413,7 +444,8 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     }
     var indexes = tagIndexes(tagList);
     var stored = manager.run(store -> store.setAll(encoded, ttl, indexes, false), errors);
-    // Other instances drop their L1 copies (one message for all the keys); if Redis missed the write or the
+    // Other instances drop their L1 copies (one message for all the keys); if Redis missed the
+    // write or the
     // message, replay an invalidation of each key later.
     if (!stored || !manager.publishKeys(name, entries.keySet(), errors)) {
       for (var key : entries.keySet()) {
@@ -451,11 +483,11 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   }
 
   /**
-   * L2 first, then this instance's L1, then the other instances. In that order, a reader here that misses L1
-   * after the drop finds L2 already cleared, and a reader that read L2 before it was cleared took its stamp
-   * before the drop, so its fill is refused. (L1 first would let a reader refill L1 from the old L2 entry with
-   * a stamp taken after the drop.) When Redis misses the first or last step, L1 is still dropped and the whole
-   * invalidation is replayed once Redis answers.
+   * L2 first, then this instance's L1, then the other instances. In that order, a reader here that
+   * misses L1 after the drop finds L2 already cleared, and a reader that read L2 before it was
+   * cleared took its stamp before the drop, so its fill is refused. (L1 first would let a reader
+   * refill L1 from the old L2 entry with a stamp taken after the drop.) When Redis misses the first
+   * or last step, L1 is still dropped and the whole invalidation is replayed once Redis answers.
    */
   private void invalidateEverywhere(Invalidation.Kind kind, String argument) {
     var remoteDone = manager.remote == null || applyRemote(kind, argument);
@@ -467,8 +499,9 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   }
 
   /**
-   * Replays an invalidation that Redis missed: L2, then L1 again (a reader may have refilled it from the old L2
-   * entry meanwhile), then the other instances. {@code false} if Redis could not be reached.
+   * Replays an invalidation that Redis missed: L2, then L1 again (a reader may have refilled it
+   * from the old L2 entry meanwhile), then the other instances. {@code false} if Redis could not be
+   * reached.
    */
   boolean replay(Invalidation.Kind kind, String argument) {
     if (!applyRemote(kind, argument)) {
@@ -480,18 +513,25 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
 
   /** Applies an invalidation to L2; {@code false} if Redis could not be reached. */
   private boolean applyRemote(Invalidation.Kind kind, String argument) {
-    return manager.run(store -> {
-      switch (kind) {
-        case KEY -> store.setAll(Map.of(manager.entryKey(name, argument), Envelope.TOMBSTONE),
-            manager.tombstoneTtl(), List.of(), false);
-        case TAG -> store.deleteIndexed(manager.tagKey(name, argument));
-        case ALL -> {
-          store.deleteMatching(manager.entryKey(name, "*"));
-          store.deleteMatching(manager.tagKey(name, "*"));
-        }
-        default -> throw new IllegalArgumentException("not an invalidation of one region: " + kind);
-      }
-    }, errors);
+    return manager.run(
+        store -> {
+          switch (kind) {
+            case KEY ->
+                store.setAll(
+                    Map.of(manager.entryKey(name, argument), Envelope.TOMBSTONE),
+                    manager.tombstoneTtl(),
+                    List.of(),
+                    false);
+            case TAG -> store.deleteIndexed(manager.tagKey(name, argument));
+            case ALL -> {
+              store.deleteMatching(manager.entryKey(name, "*"));
+              store.deleteMatching(manager.tagKey(name, "*"));
+            }
+            default ->
+                throw new IllegalArgumentException("not an invalidation of one region: " + kind);
+          }
+        },
+        errors);
   }
 
   /** Drops L1 entries for an invalidation made here or received from another instance. */
@@ -518,7 +558,6 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     local.dropKeys(k -> regex.matcher(prefix + k).matches());
   }
 
-
   private byte[] encodeForL2(V value, String[] tags) {
     return entryCodec.encode(value, tags);
   }
@@ -533,15 +572,20 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       throw new IllegalArgumentException("cache key must not be empty");
     }
     if (key.length() > MAX_KEY_LENGTH) {
-      throw new IllegalArgumentException("cache key must be at most " + MAX_KEY_LENGTH + " characters, but was "
-          + key.length());
+      throw new IllegalArgumentException(
+          "cache key must be at most " + MAX_KEY_LENGTH + " characters, but was " + key.length());
     }
   }
 
   private V requireValue(String key, V value) {
     if (value == null) {
-      throw new NullPointerException("cache value for key " + key + " in region " + name + " must not be null; "
-          + "use invalidate(key) to remove an entry");
+      throw new NullPointerException(
+          "cache value for key "
+              + key
+              + " in region "
+              + name
+              + " must not be null; "
+              + "use invalidate(key) to remove an entry");
     }
     return value;
   }
@@ -561,7 +605,8 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       throw new NullPointerException("cache tag must not be null");
     }
     if (tag.isEmpty() || tag.length() > 256) {
-      throw new IllegalArgumentException("cache tag must be 1 to 256 characters, but was \"" + tag + "\"");
+      throw new IllegalArgumentException(
+          "cache tag must be 1 to 256 characters, but was \"" + tag + "\"");
     }
   }
 
@@ -570,9 +615,19 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     var s1 = local.stats();
     var s2 = l2Stats.snapshot();
     var load = loads.getSnapshot();
-    return new RegionStats(name, s1.hitCount(), s1.missCount(), s1.evictionCount(),
-        local.size(), s2.hitCount(), s2.missCount(), loads.getCount(),
-        loadFailures.getCount(), load.getMean() / 1e6, errors.getCount(), corrupt.getCount());
+    return new RegionStats(
+        name,
+        s1.hitCount(),
+        s1.missCount(),
+        s1.evictionCount(),
+        local.size(),
+        s2.hitCount(),
+        s2.missCount(),
+        loads.getCount(),
+        loadFailures.getCount(),
+        load.getMean() / 1e6,
+        errors.getCount(),
+        corrupt.getCount());
   }
 
   @Override

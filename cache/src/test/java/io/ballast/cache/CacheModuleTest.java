@@ -37,7 +37,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The Guice modules in an application: PostgreSQL behind the loaders, Redis behind a fault proxy, HTTP. */
+/**
+ * The Guice modules in an application: PostgreSQL behind the loaders, Redis behind a fault proxy,
+ * HTTP.
+ */
 class CacheModuleTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
   @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
@@ -51,7 +54,8 @@ class CacheModuleTest {
 
   @BeforeAll
   static void schema() throws Exception {
-    PG.execute("create table product (id bigint primary key, name text not null, price_cents int not null)",
+    PG.execute(
+        "create table product (id bigint primary key, name text not null, price_cents int not null)",
         "insert into product select g, 'product ' || g, g * 100 from generate_series(1, 100) g");
   }
 
@@ -67,7 +71,8 @@ class CacheModuleTest {
   Ballast start(com.google.inject.Module cacheModule, com.google.inject.Module... more) {
     var modules = new java.util.ArrayList<com.google.inject.Module>();
     modules.add(new CoreModule(CoreSettings.defaults()));
-    modules.add(new PoolModule(PoolSettings.builder().url(PG.databaseUrl()).connectionLimit(4).build()));
+    modules.add(
+        new PoolModule(PoolSettings.builder().url(PG.databaseUrl()).connectionLimit(4).build()));
     modules.add(cacheModule);
     modules.add(new AdminModule(AdminSettings.builder().port(0).build()));
     modules.addAll(java.util.List.of(more));
@@ -76,8 +81,11 @@ class CacheModuleTest {
 
   @Test
   void redisCacheModule_connectsNothingInConfigure_andAtStart() {
-    var injector = Guice.createInjector(new CoreModule(CoreSettings.defaults()),
-        new PoolModule(PoolSettings.builder().url(PG.databaseUrl()).build()), new RedisCacheModule(settings()));
+    var injector =
+        Guice.createInjector(
+            new CoreModule(CoreSettings.defaults()),
+            new PoolModule(PoolSettings.builder().url(PG.databaseUrl()).build()),
+            new RedisCacheModule(settings()));
     var caches = injector.getInstance(Caches.class);
     caches.region(RegionSettings.builder("early", String.class).build()).put("k", "v");
     assertThat(proxy.openConnections()).as("connections before start").isZero();
@@ -91,16 +99,24 @@ class CacheModuleTest {
   @Test
   void aCachedPostgresRead_loadsOnce_andAWriteThenInvalidateIsSeenNextRead() {
     try (var app = start(new RedisCacheModule(settings()))) {
-      // the subscription's first confirmation drops L1 (the resync): wait for it, or it may drop the first load
+      // the subscription's first confirmation drops L1 (the resync): wait for it, or it may drop
+      // the first load
       Instances.await("connected", () -> app.get(Caches.class).redisAvailable());
       var db = app.get(DSLContext.class);
-      var products = app.get(Caches.class).region(RegionSettings.builder("products", Product.class).build());
+      var products =
+          app.get(Caches.class).region(RegionSettings.builder("products", Product.class).build());
       var queries = new AtomicInteger();
-      java.util.function.Function<String, Product> load = id -> {
-        queries.incrementAndGet();
-        var r = db.fetchOne("select id, name, price_cents from product where id = ?", Long.parseLong(id));
-        return r == null ? null : new Product(r.get(0, Long.class), r.get(1, String.class), r.get(2, Integer.class));
-      };
+      java.util.function.Function<String, Product> load =
+          id -> {
+            queries.incrementAndGet();
+            var r =
+                db.fetchOne(
+                    "select id, name, price_cents from product where id = ?", Long.parseLong(id));
+            return r == null
+                ? null
+                : new Product(
+                    r.get(0, Long.class), r.get(1, String.class), r.get(2, Integer.class));
+          };
       assertThat(products.get("7", load)).isEqualTo(new Product(7, "product 7", 700));
       for (int i = 0; i < 20; i++) {
         assertThat(products.get("7", load)).isEqualTo(new Product(7, "product 7", 700));
@@ -111,9 +127,14 @@ class CacheModuleTest {
       assertThat(products.get("7", load).priceCents()).isEqualTo(750);
       assertThat(queries).hasValue(2);
       var metrics = app.get(MetricRegistry.class);
-      assertThat(metrics.getGauges()).containsKeys("ballast.cache.products.l1.hits", "ballast.cache.products.hit-ratio",
-          "ballast.cache.products.l2.hit-ratio", "ballast.cache.redis.available");
-      assertThat(metrics.getGauges().get("ballast.cache.products.l1.hits").getValue()).isEqualTo(20L);
+      assertThat(metrics.getGauges())
+          .containsKeys(
+              "ballast.cache.products.l1.hits",
+              "ballast.cache.products.hit-ratio",
+              "ballast.cache.products.l2.hit-ratio",
+              "ballast.cache.redis.available");
+      assertThat(metrics.getGauges().get("ballast.cache.products.l1.hits").getValue())
+          .isEqualTo(20L);
       assertThat(metrics.getTimers().get("ballast.cache.products.loads").getCount()).isEqualTo(2);
       assertThat(metrics.getTimers().get("ballast.cache.redis.latency").getCount()).isPositive();
     }
@@ -123,7 +144,8 @@ class CacheModuleTest {
   void healthCache_reportsRedisAndRegions_andARedisOutageIsDegradedNotDown() throws Exception {
     try (var app = start(new RedisCacheModule(settings()))) {
       Instances.await("connected", () -> app.get(Caches.class).redisAvailable());
-      var region = app.get(Caches.class).region(RegionSettings.builder("cold", String.class).build());
+      var region =
+          app.get(Caches.class).region(RegionSettings.builder("cold", String.class).build());
       for (int i = 0; i < 200; i++) {
         region.get("k" + i, k -> "v"); // every read a miss: hit ratio 0
       }
@@ -133,7 +155,8 @@ class CacheModuleTest {
       var body = JSON.readTree(up.body());
       assertThat(body.get("status").asText()).isEqualTo("UP");
       var cache = body.get("checks").get("cache");
-      assertThat(cache.get("details").get("redis").get("version").asText()).matches("\\d+\\.\\d+\\.\\d+");
+      assertThat(cache.get("details").get("redis").get("version").asText())
+          .matches("\\d+\\.\\d+\\.\\d+");
       assertThat(cache.get("details").get("redis").get("subscription").asText()).isEqualTo("live");
       assertThat(cache.get("details").get("redis").has("pingMs")).isTrue();
       assertThat(cache.get("details").get("redis").has("usedMemory")).isTrue();
@@ -156,7 +179,8 @@ class CacheModuleTest {
 
       proxy.restore();
       Instances.await("recovered", () -> app.get(Caches.class).redisAvailable());
-      assertThat(app.get(HealthRegistry.class).run(ProbeKind.READY).status()).isEqualTo(ProbeStatus.UP);
+      assertThat(app.get(HealthRegistry.class).run(ProbeKind.READY).status())
+          .isEqualTo(ProbeStatus.UP);
     }
   }
 
@@ -177,56 +201,72 @@ class CacheModuleTest {
 
   @Test
   void redisDisabled_runsTheRedisModuleOnL1Only() {
-    try (var app = start(new RedisCacheModule(CacheSettings.builder().redisEnabled(false).build()))) {
+    try (var app =
+        start(new RedisCacheModule(CacheSettings.builder().redisEnabled(false).build()))) {
       assertThat(app.get(Caches.class).twoLevel()).isFalse();
-      assertThat(app.get(HealthRegistry.class).run(ProbeKind.READY).check("cache").orElseThrow().message())
+      assertThat(
+              app.get(HealthRegistry.class)
+                  .run(ProbeKind.READY)
+                  .check("cache")
+                  .orElseThrow()
+                  .message())
           .isEqualTo("L1 only (REDIS_ENABLED=false)");
     }
   }
 
   @Test
   void bothModules_isAGuiceError() {
-    assertThatThrownBy(() -> Guice.createInjector(new RedisCacheModule(settings()), new LocalCacheModule(settings())))
+    assertThatThrownBy(
+            () ->
+                Guice.createInjector(
+                    new RedisCacheModule(settings()), new LocalCacheModule(settings())))
         .isInstanceOf(CreationException.class)
         .hasMessageContaining("CacheSettings was bound multiple times");
   }
 
-  /** What the resilience module does: fill the guard slot. A guard that refuses everything keeps Redis idle. */
+  /**
+   * What the resilience module does: fill the guard slot. A guard that refuses everything keeps
+   * Redis idle.
+   */
   static final class RefusingGuardModule extends AbstractModule {
     static final AtomicInteger ASKED = new AtomicInteger();
 
     @Override
     protected void configure() {
-      Extensions.redisGuard(binder()).setBinding().toInstance(new RedisGuard() {
-        @Override
-        public boolean tryAcquirePermission() {
-          ASKED.incrementAndGet();
-          return false;
-        }
+      Extensions.redisGuard(binder())
+          .setBinding()
+          .toInstance(
+              new RedisGuard() {
+                @Override
+                public boolean tryAcquirePermission() {
+                  ASKED.incrementAndGet();
+                  return false;
+                }
 
-        @Override
-        public void onSuccess(long nanos) {}
+                @Override
+                public void onSuccess(long nanos) {}
 
-        @Override
-        public void onError(long nanos, Throwable error) {}
+                @Override
+                public void onError(long nanos, Throwable error) {}
 
-        @Override
-        public boolean isOpen() {
-          return true;
-        }
+                @Override
+                public boolean isOpen() {
+                  return true;
+                }
 
-        @Override
-        public String state() {
-          return "FORCED_OPEN";
-        }
-      });
+                @Override
+                public String state() {
+                  return "FORCED_OPEN";
+                }
+              });
     }
   }
 
   @Test
   void theGuardSlot_acceptsAnotherGuard_whichDecidesWhetherRedisIsCalled() {
     try (var app = start(new RedisCacheModule(settings()), new RefusingGuardModule())) {
-      var region = app.get(Caches.class).region(RegionSettings.builder("guarded", String.class).build());
+      var region =
+          app.get(Caches.class).region(RegionSettings.builder("guarded", String.class).build());
       var loads = new AtomicInteger();
       region.get("k", k -> "v" + loads.incrementAndGet());
       region.put("p", "q");
@@ -238,11 +278,15 @@ class CacheModuleTest {
     }
     var peer = instances.start();
     assertThat(peer.region(RegionSettings.builder("guarded", String.class).build()).get("p"))
-        .as("nothing reached Redis").isNull();
+        .as("nothing reached Redis")
+        .isNull();
   }
 
   static HttpResponse<String> get(int port, String path) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(10))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 }

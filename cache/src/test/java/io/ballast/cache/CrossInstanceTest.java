@@ -30,8 +30,9 @@ class CrossInstanceTest {
   }
 
   @Test
-  void afterInvalidateReturns_noOtherInstanceServesTheOldValueOnceDelivered_evenWithConcurrentLoads()
-      throws Exception {
+  void
+      afterInvalidateReturns_noOtherInstanceServesTheOldValueOnceDelivered_evenWithConcurrentLoads()
+          throws Exception {
     var writer = instances.start();
     var readers = List.of(instances.start(), instances.start());
     var a = writer.region(versions());
@@ -39,25 +40,29 @@ class CrossInstanceTest {
     var database = new AtomicLong(0);
     var stop = new AtomicBoolean();
     var errors = new ConcurrentLinkedQueue<Throwable>();
-    // Background readers keep loading and filling L1 and L2 while the writer invalidates, to race with it.
+    // Background readers keep loading and filling L1 and L2 while the writer invalidates, to race
+    // with it.
     var pool = Executors.newFixedThreadPool(4);
     for (var region : regions) {
       for (int t = 0; t < 2; t++) {
-        var unused = pool.submit(() -> {
-          while (!stop.get()) {
-            try {
-              region.get("k", k -> database.get());
-            } catch (Throwable e) {
-              errors.add(e);
-            }
-          }
-        });
+        var unused =
+            pool.submit(
+                () -> {
+                  while (!stop.get()) {
+                    try {
+                      region.get("k", k -> database.get());
+                    } catch (Throwable e) {
+                      errors.add(e);
+                    }
+                  }
+                });
       }
     }
     try {
       for (long round = 1; round <= 300; round++) {
         var delivered = readers.stream().map(m -> m.deliveryDelay.getCount()).toList();
-        database.set(round); // the write to the database, then the invalidation, as an application does it
+        database.set(
+            round); // the write to the database, then the invalidation, as an application does it
         a.invalidate("k");
         for (int i = 0; i < readers.size(); i++) {
           var m = readers.get(i);
@@ -66,7 +71,9 @@ class CrossInstanceTest {
         }
         for (var region : regions) {
           var seen = region.get("k", k -> database.get());
-          assertThat(seen).as("value read after the invalidation of round %d was delivered", round).isEqualTo(round);
+          assertThat(seen)
+              .as("value read after the invalidation of round %d was delivered", round)
+              .isEqualTo(round);
         }
       }
     } finally {
@@ -76,9 +83,13 @@ class CrossInstanceTest {
     }
     assertThat(errors).isEmpty();
     var delay = readers.get(0).deliveryDelay.getSnapshot();
-    LOG.info("Invalidation delivery delay over {} messages: mean {} µs, median {} µs, p99 {} µs, max {} µs",
-        readers.get(0).deliveryDelay.getCount(), Math.round(delay.getMean() / 1000),
-        Math.round(delay.getMedian() / 1000), Math.round(delay.get99thPercentile() / 1000), delay.getMax() / 1000);
+    LOG.info(
+        "Invalidation delivery delay over {} messages: mean {} µs, median {} µs, p99 {} µs, max {} µs",
+        readers.get(0).deliveryDelay.getCount(),
+        Math.round(delay.getMean() / 1000),
+        Math.round(delay.getMedian() / 1000),
+        Math.round(delay.get99thPercentile() / 1000),
+        delay.getMax() / 1000);
     assertThat(delay.getMax()).isPositive();
   }
 
@@ -88,7 +99,9 @@ class CrossInstanceTest {
     var b = instances.start();
     a.region(versions()).put("k", 1L);
     b.region(versions()).put("k", 2L);
-    Instances.await("each heard the other", () -> a.deliveryDelay.getCount() == 1 && b.deliveryDelay.getCount() == 1);
+    Instances.await(
+        "each heard the other",
+        () -> a.deliveryDelay.getCount() == 1 && b.deliveryDelay.getCount() == 1);
     CrossInstanceTest.sleep(100);
     assertThat(a.deliveryDelay.getCount()).as("a's own message is not applied by a").isEqualTo(1);
     assertThat(b.deliveryDelay.getCount()).isEqualTo(1);
@@ -98,11 +111,17 @@ class CrossInstanceTest {
   void singleFlight_64ThreadsMissingOneKey_causeOneLoad() throws Exception {
     var region = instances.start().region(versions());
     var loads = new AtomicInteger();
-    var results = runTogether(64, () -> region.get("hot", k -> {
-      loads.incrementAndGet();
-      sleep(200);
-      return 42L;
-    }));
+    var results =
+        runTogether(
+            64,
+            () ->
+                region.get(
+                    "hot",
+                    k -> {
+                      loads.incrementAndGet();
+                      sleep(200);
+                      return 42L;
+                    }));
     assertThat(loads).hasValue(1);
     assertThat(results).hasSize(64).containsOnly(42L);
   }
@@ -111,19 +130,25 @@ class CrossInstanceTest {
   void singleFlight_aFailingLoad_failsEveryWaiterAndCachesNothing() throws Exception {
     var region = instances.start().region(versions());
     var loads = new AtomicInteger();
-    var outcomes = runTogether(16, () -> {
-      try {
-        return region.get("bad", k -> {
-          loads.incrementAndGet();
-          sleep(100);
-          throw new IllegalStateException("database said no");
-        });
-      } catch (IllegalStateException e) {
-        return e.getMessage();
-      }
-    });
+    var outcomes =
+        runTogether(
+            16,
+            () -> {
+              try {
+                return region.get(
+                    "bad",
+                    k -> {
+                      loads.incrementAndGet();
+                      sleep(100);
+                      throw new IllegalStateException("database said no");
+                    });
+              } catch (IllegalStateException e) {
+                return e.getMessage();
+              }
+            });
     assertThat(outcomes).containsOnly("database said no");
-    assertThat(loads.get()).isBetween(1, 2); // one flight; a straggler arriving after it ended may start another
+    assertThat(loads.get())
+        .isBetween(1, 2); // one flight; a straggler arriving after it ended may start another
     assertThat(region.get("bad", k -> 7L)).isEqualTo(7L);
   }
 
@@ -131,27 +156,44 @@ class CrossInstanceTest {
   void distributedSingleFlight_threeInstancesMissingOneKey_causeOneLoad() throws Exception {
     var settings = instances.settings().distributedSingleFlight(true).build();
     var loads = new AtomicInteger();
-    assertThat(missTogether(List.of(instances.start(settings), instances.start(settings),
-        instances.start(settings)), "shared-with-lock", loads)).containsOnly(7L);
+    assertThat(
+            missTogether(
+                List.of(
+                    instances.start(settings),
+                    instances.start(settings),
+                    instances.start(settings)),
+                "shared-with-lock",
+                loads))
+        .containsOnly(7L);
     assertThat(loads).hasValue(1);
   }
 
   @Test
   void withoutDistributedSingleFlight_eachInstanceLoadsOnce() throws Exception {
     var loads = new AtomicInteger();
-    missTogether(List.of(instances.start(), instances.start(), instances.start()), "shared-without-lock", loads);
+    missTogether(
+        List.of(instances.start(), instances.start(), instances.start()),
+        "shared-without-lock",
+        loads);
     assertThat(loads).hasValue(3);
   }
 
-  private static List<Object> missTogether(List<CacheManager> managers, String key, AtomicInteger loads)
-      throws Exception {
+  private static List<Object> missTogether(
+      List<CacheManager> managers, String key, AtomicInteger loads) throws Exception {
     var regions = managers.stream().map(m -> m.region(versions())).toList();
     var next = new AtomicInteger();
-    return runTogether(12, () -> regions.get(next.getAndIncrement() % regions.size()).get(key, k -> {
-      loads.incrementAndGet();
-      sleep(300);
-      return 7L;
-    }));
+    return runTogether(
+        12,
+        () ->
+            regions
+                .get(next.getAndIncrement() % regions.size())
+                .get(
+                    key,
+                    k -> {
+                      loads.incrementAndGet();
+                      sleep(300);
+                      return 7L;
+                    }));
   }
 
   interface Task {
@@ -165,11 +207,13 @@ class CrossInstanceTest {
       var go = new CountDownLatch(1);
       var futures = new ArrayList<Future<Object>>();
       for (int i = 0; i < threads; i++) {
-        futures.add(pool.submit(() -> {
-          ready.countDown();
-          go.await();
-          return task.run();
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  ready.countDown();
+                  go.await();
+                  return task.run();
+                }));
       }
       ready.await();
       go.countDown();

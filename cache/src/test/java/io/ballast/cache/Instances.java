@@ -15,9 +15,9 @@ import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Independent cache instances for one test, as separate services would have them: each with its own Lettuce
- * client, its own L1 and its own metric registry, all on the test class's Redis key space. Closed after each
- * test.
+ * Independent cache instances for one test, as separate services would have them: each with its own
+ * Lettuce client, its own L1 and its own metric registry, all on the test class's Redis key space.
+ * Closed after each test.
  */
 final class Instances implements BeforeEachCallback, AfterEachCallback {
   private static final AtomicInteger TESTS = new AtomicInteger();
@@ -64,10 +64,17 @@ final class Instances implements BeforeEachCallback, AfterEachCallback {
   }
 
   CacheSettings.Builder settings(String url) {
-    return CacheSettings.builder().redisUrl(url).namespace(namespace)
-        .connectTimeout(Duration.ofMillis(500)).commandTimeout(Duration.ofMillis(200))
-        .heartbeat(Duration.ofMillis(100)).retryDelay(Duration.ofMillis(20)).reconnectDelayMax(Duration.ofMillis(200))
-        .guardFailureThreshold(3).guardOpenDuration(Duration.ofMillis(300)).degradedTtl(Duration.ofSeconds(1));
+    return CacheSettings.builder()
+        .redisUrl(url)
+        .namespace(namespace)
+        .connectTimeout(Duration.ofMillis(500))
+        .commandTimeout(Duration.ofMillis(200))
+        .heartbeat(Duration.ofMillis(100))
+        .retryDelay(Duration.ofMillis(20))
+        .reconnectDelayMax(Duration.ofMillis(200))
+        .guardFailureThreshold(3)
+        .guardOpenDuration(Duration.ofMillis(300))
+        .degradedTtl(Duration.ofSeconds(1));
   }
 
   /** A started two-level instance on the class's Redis, once its subscription is live. */
@@ -83,8 +90,12 @@ final class Instances implements BeforeEachCallback, AfterEachCallback {
 
   /** A started instance that may not reach Redis. */
   CacheManager startDegraded(CacheSettings settings) {
-    var manager = new CacheManager(settings, Optional.of(new RedisStore(settings)), new FailureCountingGuard(settings),
-        new MetricRegistry());
+    var manager =
+        new CacheManager(
+            settings,
+            Optional.of(new RedisStore(settings)),
+            new FailureCountingGuard(settings),
+            new MetricRegistry());
     manager.start();
     started.add(manager);
     return manager;
@@ -92,8 +103,9 @@ final class Instances implements BeforeEachCallback, AfterEachCallback {
 
   /** A started L1-only instance. */
   CacheManager local(CacheSettings settings) {
-    var manager = new CacheManager(settings, Optional.empty(), new FailureCountingGuard(settings),
-        new MetricRegistry());
+    var manager =
+        new CacheManager(
+            settings, Optional.empty(), new FailureCountingGuard(settings), new MetricRegistry());
     manager.start();
     started.add(manager);
     return manager;

@@ -22,9 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Regression: {@code invalidate()} dropped L1 before it cleared L2, so a reader that missed L1 in between read
- * the old value from L2 and put it back into L1, where it stayed until the TTL. Each race is reproduced on
- * purpose through the region's test hooks, then hunted by concurrent readers and a writer.
+ * Regression: {@code invalidate()} dropped L1 before it cleared L2, so a reader that missed L1 in
+ * between read the old value from L2 and put it back into L1, where it stayed until the TTL. Each
+ * race is reproduced on purpose through the region's test hooks, then hunted by concurrent readers
+ * and a writer.
  */
 class InvalidationOrderTest {
   @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
@@ -62,16 +63,21 @@ class InvalidationOrderTest {
     assertThat(region.get("k", this::load)).isEqualTo(1L);
     db.put("k", 2L);
     var fired = new AtomicBoolean();
-    impl(region).hooks = new TwoLevelRegion.Hooks() {
-      @Override
-      public void betweenInvalidationSteps(Invalidation.Kind kind, String argument) {
-        fired.set(true);
-        // Another request reads while the invalidation is half done: with L1 dropped first it found the old
-        // value in L2 and filled L1 with it.
-        impl(region).dropLocal(Invalidation.Kind.KEY, "k"); // as if L1 had already lost the entry (evicted, expired)
-        inOtherThread(() -> region.get("k", InvalidationOrderTest.this::load));
-      }
-    };
+    impl(region).hooks =
+        new TwoLevelRegion.Hooks() {
+          @Override
+          public void betweenInvalidationSteps(Invalidation.Kind kind, String argument) {
+            fired.set(true);
+            // Another request reads while the invalidation is half done: with L1 dropped first it
+            // found the old
+            // value in L2 and filled L1 with it.
+            impl(region)
+                .dropLocal(
+                    Invalidation.Kind.KEY,
+                    "k"); // as if L1 had already lost the entry (evicted, expired)
+            inOtherThread(() -> region.get("k", InvalidationOrderTest.this::load));
+          }
+        };
     region.invalidate("k");
     impl(region).hooks = TwoLevelRegion.Hooks.NONE;
     assertThat(fired).isTrue();
@@ -87,15 +93,19 @@ class InvalidationOrderTest {
     writer.put("k", 1L); // in L2 (and the writer's L1), not in this instance's L1
     db.put("k", 2L);
     var once = new AtomicBoolean();
-    impl(region).hooks = new TwoLevelRegion.Hooks() {
-      @Override
-      public void afterRemoteRead(String key) {
-        if (once.compareAndSet(false, true)) {
-          inOtherThread(() -> region.invalidate("k")); // the whole invalidation, before the fill
-        }
-      }
-    };
-    assertThat(region.get("k", this::load)).as("the read that began before the invalidation").isEqualTo(1L);
+    impl(region).hooks =
+        new TwoLevelRegion.Hooks() {
+          @Override
+          public void afterRemoteRead(String key) {
+            if (once.compareAndSet(false, true)) {
+              inOtherThread(
+                  () -> region.invalidate("k")); // the whole invalidation, before the fill
+            }
+          }
+        };
+    assertThat(region.get("k", this::load))
+        .as("the read that began before the invalidation")
+        .isEqualTo(1L);
     impl(region).hooks = TwoLevelRegion.Hooks.NONE;
     assertThat(region.get("k", this::load)).as("read after invalidate() returned").isEqualTo(2L);
   }
@@ -108,18 +118,20 @@ class InvalidationOrderTest {
       db.put("k", 1L);
       region.get("k", this::load, "t");
       db.put("k", 2L);
-      impl(region).hooks = new TwoLevelRegion.Hooks() {
-        @Override
-        public void betweenInvalidationSteps(Invalidation.Kind kind, String argument) {
-          impl(region).dropLocal(Invalidation.Kind.KEY, "k");
-          inOtherThread(() -> region.get("k", InvalidationOrderTest.this::load));
-        }
-      };
+      impl(region).hooks =
+          new TwoLevelRegion.Hooks() {
+            @Override
+            public void betweenInvalidationSteps(Invalidation.Kind kind, String argument) {
+              impl(region).dropLocal(Invalidation.Kind.KEY, "k");
+              inOtherThread(() -> region.get("k", InvalidationOrderTest.this::load));
+            }
+          };
       switch (op) {
         case "tag" -> region.invalidateTag("t");
         case "all" -> region.invalidateAll();
         default -> {
-          // no hook inside deleteByPattern: the reader runs right after L2 is cleared, before the method ends
+          // no hook inside deleteByPattern: the reader runs right after L2 is cleared, before the
+          // method ends
           impl(region).hooks = TwoLevelRegion.Hooks.NONE;
           manager.deleteByPattern("v" + op + ":*");
         }
@@ -158,24 +170,28 @@ class InvalidationOrderTest {
     var rb = b.region(versions());
     var entries = new HashMap<String, Long>();
     for (int i = 0; i < 1000; i++) {
-      var key = i % 7 == 0 ? "odd:|key\n" + i : "k" + i; // keys with the message's separators in them
+      var key =
+          i % 7 == 0 ? "odd:|key\n" + i : "k" + i; // keys with the message's separators in them
       entries.put(key, 1L);
       db.put(key, 1L);
     }
-    rb.getAll(entries.keySet(), keys -> { // b caches version 1 of every key in its L1
-      var out = new HashMap<String, Long>();
-      keys.forEach(k -> out.put(k, 1L));
-      return out;
-    });
+    rb.getAll(
+        entries.keySet(),
+        keys -> { // b caches version 1 of every key in its L1
+          var out = new HashMap<String, Long>();
+          keys.forEach(k -> out.put(k, 1L));
+          return out;
+        });
     var messages = new CopyOnWriteArrayList<String>();
     var client = RedisClient.create(REDIS.url());
     try (var sub = client.connectPubSub()) {
-      sub.addListener(new RedisPubSubAdapter<>() {
-        @Override
-        public void message(String channel, String message) {
-          messages.add(message);
-        }
-      });
+      sub.addListener(
+          new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, String message) {
+              messages.add(message);
+            }
+          });
       sub.sync().subscribe(a.channel);
       var twos = new HashMap<String, Long>();
       entries.keySet().forEach(k -> twos.put(k, 2L));
@@ -191,20 +207,25 @@ class InvalidationOrderTest {
       client.shutdown();
     }
     assertThat(messages).hasSize(1);
-    assertThat(Invalidation.decodeKeys(messages.get(0).split("\\|", 5)[4])).containsExactlyInAnyOrderElementsOf(
-        entries.keySet());
+    assertThat(Invalidation.decodeKeys(messages.get(0).split("\\|", 5)[4]))
+        .containsExactlyInAnyOrderElementsOf(entries.keySet());
   }
 
   /**
-   * Regression: the Redis handshake was bounded by the command timeout, so a slow answer made an instance start
-   * "unreachable". A handshake slower than the command timeout but within the connect timeout connects.
+   * Regression: the Redis handshake was bounded by the command timeout, so a slow answer made an
+   * instance start "unreachable". A handshake slower than the command timeout but within the
+   * connect timeout connects.
    */
   @Test
   void handshakeSlowerThanTheCommandTimeout_stillConnects() {
     try (var proxy = FaultProxy.to(REDIS.server().host(), REDIS.server().port())) {
       proxy.delay(Duration.ofMillis(150));
-      var settings = instances.settings("redis://" + proxy.host() + ":" + proxy.port())
-          .commandTimeout(Duration.ofMillis(100)).connectTimeout(Duration.ofSeconds(3)).build();
+      var settings =
+          instances
+              .settings("redis://" + proxy.host() + ":" + proxy.port())
+              .commandTimeout(Duration.ofMillis(100))
+              .connectTimeout(Duration.ofSeconds(3))
+              .build();
       var store = new RedisStore(settings);
       try {
         store.open();
@@ -216,7 +237,8 @@ class InvalidationOrderTest {
   }
 
   @Test
-  void concurrentReadersAndAWriter_neverSeeAVersionOlderThanTheLastInvalidate_coldAndWarm() throws Exception {
+  void concurrentReadersAndAWriter_neverSeeAVersionOlderThanTheLastInvalidate_coldAndWarm()
+      throws Exception {
     var region = instances.start().region(versions());
     assertThat(hunt(region, Duration.ofSeconds(2))).as("cold").isGreaterThan(1_000);
     assertThat(hunt(region, Duration.ofSeconds(4))).as("warm").isGreaterThan(1_000);
@@ -235,37 +257,42 @@ class InvalidationOrderTest {
     var stop = new AtomicBoolean();
     var pool = Executors.newFixedThreadPool(9);
     var writes = new AtomicInteger();
-    var unusedWriter = pool.submit(() -> {
-      var version = 0L;
-      while (!stop.get()) {
-        var k = keys.get(ThreadLocalRandom.current().nextInt(keys.size()));
-        db.put(k, ++version);
-        if (version % 2 == 0) {
-          region.put(k, version); // the next invalidation then finds this (soon old) value in L2
-        } else {
-          region.invalidate(k);
-        }
-        committed.get(k).set(version);
-        writes.incrementAndGet();
-        try {
-          Thread.sleep(ThreadLocalRandom.current().nextInt(3));
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    });
+    var unusedWriter =
+        pool.submit(
+            () -> {
+              var version = 0L;
+              while (!stop.get()) {
+                var k = keys.get(ThreadLocalRandom.current().nextInt(keys.size()));
+                db.put(k, ++version);
+                if (version % 2 == 0) {
+                  region.put(
+                      k, version); // the next invalidation then finds this (soon old) value in L2
+                } else {
+                  region.invalidate(k);
+                }
+                committed.get(k).set(version);
+                writes.incrementAndGet();
+                try {
+                  Thread.sleep(ThreadLocalRandom.current().nextInt(3));
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            });
     for (int r = 0; r < 8; r++) {
-      var unused = pool.submit(() -> {
-        while (!stop.get()) {
-          var k = keys.get(ThreadLocalRandom.current().nextInt(keys.size()));
-          var need = committed.get(k).get();
-          var got = region.get(k, this::load);
-          if (got < need) {
-            stale.add(k + ": read " + got + " after version " + need + " was invalidated");
-          }
-          reads.incrementAndGet();
-        }
-      });
+      var unused =
+          pool.submit(
+              () -> {
+                while (!stop.get()) {
+                  var k = keys.get(ThreadLocalRandom.current().nextInt(keys.size()));
+                  var need = committed.get(k).get();
+                  var got = region.get(k, this::load);
+                  if (got < need) {
+                    stale.add(k + ": read " + got + " after version " + need + " was invalidated");
+                  }
+                  reads.incrementAndGet();
+                }
+              });
     }
     var deadline = System.nanoTime() + duration.toNanos();
     while (System.nanoTime() < deadline && stale.isEmpty()) {

@@ -10,7 +10,10 @@ class InvalidationTest {
   @Test
   void everyKind_survivesTheWire_argumentsWithSeparatorsIncluded() {
     for (var kind : Invalidation.Kind.values()) {
-      var argument = kind == Invalidation.Kind.KEYS ? Invalidation.encodeKeys(List.of("a|b", "c\nd", "")) : "x|y:z";
+      var argument =
+          kind == Invalidation.Kind.KEYS
+              ? Invalidation.encodeKeys(List.of("a|b", "c\nd", ""))
+              : "x|y:z";
       var sent = new Invalidation("inst-1", kind, "users", 1_700_000_000_000_000L, argument);
       assertThat(Invalidation.decode(sent.encode())).as(kind.name()).isEqualTo(sent);
     }
@@ -19,7 +22,8 @@ class InvalidationTest {
   @Test
   void keys_areLengthPrefixed_soAnyCharacterMayStandInAKey() {
     var keys = List.of("plain", "with:colon", "12:digits", "pipe|and\nnewline", "");
-    assertThat(Invalidation.decodeKeys(Invalidation.encodeKeys(keys))).containsExactlyElementsOf(keys);
+    assertThat(Invalidation.decodeKeys(Invalidation.encodeKeys(keys)))
+        .containsExactlyElementsOf(keys);
     assertThat(Invalidation.decodeKeys("5:abc")).as("shorter than announced").isNull();
     assertThat(Invalidation.decodeKeys("x:abc")).as("no length").isNull();
   }

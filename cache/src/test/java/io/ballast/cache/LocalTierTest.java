@@ -10,8 +10,14 @@ import org.junit.jupiter.api.Test;
 class LocalTierTest {
   final FakeTicker ticker = new FakeTicker();
   final AtomicBoolean synced = new AtomicBoolean(true);
-  final LocalTier tier = new LocalTier(100, Duration.ofSeconds(10).toNanos(), Duration.ofSeconds(1).toNanos(), ticker,
-      synced::get, Duration.ofSeconds(2).toNanos());
+  final LocalTier tier =
+      new LocalTier(
+          100,
+          Duration.ofSeconds(10).toNanos(),
+          Duration.ofSeconds(1).toNanos(),
+          ticker,
+          synced::get,
+          Duration.ofSeconds(2).toNanos());
 
   @Test
   void entriesExpireOnTheTicker_absentOnesSooner() {
@@ -39,7 +45,9 @@ class LocalTierTest {
     assertThat(tier.peek("k").value()).isEqualTo("new");
     var beforeTag = tier.stamp("other");
     tier.dropTagged("t");
-    assertThat(tier.stamp("other")).as("tag and region-wide drops move every stamp").isNotEqualTo(beforeTag);
+    assertThat(tier.stamp("other"))
+        .as("tag and region-wide drops move every stamp")
+        .isNotEqualTo(beforeTag);
   }
 
   @Test

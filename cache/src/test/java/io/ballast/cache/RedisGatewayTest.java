@@ -12,7 +12,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The one way to Redis: typed results, refusals, failures counted and told to the guard, on a real Redis. */
+/**
+ * The one way to Redis: typed results, refusals, failures counted and told to the guard, on a real
+ * Redis.
+ */
 class RedisGatewayTest {
   @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
   @RegisterExtension final Instances instances = new Instances(REDIS);
@@ -30,10 +33,20 @@ class RedisGatewayTest {
       store.open();
       Instances.await("connected", store::connected);
       var key = instances.key("gateway:k");
-      assertThat(gateway.call(s -> s.get(key), regionErrors).ok()).as("refused before open").isFalse();
+      assertThat(gateway.call(s -> s.get(key), regionErrors).ok())
+          .as("refused before open")
+          .isFalse();
       gateway.open();
-      assertThat(gateway.run(s -> s.setAll(Map.of(key, "v".getBytes(StandardCharsets.UTF_8)), Duration.ofMinutes(1),
-          List.of(), false), regionErrors)).isTrue();
+      assertThat(
+              gateway.run(
+                  s ->
+                      s.setAll(
+                          Map.of(key, "v".getBytes(StandardCharsets.UTF_8)),
+                          Duration.ofMinutes(1),
+                          List.of(),
+                          false),
+                  regionErrors))
+          .isTrue();
       var read = gateway.call(s -> s.get(key), regionErrors);
       assertThat(read.ok()).isTrue();
       assertThat(new String(read.value(), StandardCharsets.UTF_8)).isEqualTo("v");
@@ -44,14 +57,16 @@ class RedisGatewayTest {
       assertThat(failed.ok()).isFalse();
       assertThat(failed.value()).isNull();
       assertThat(metrics.meter("ballast.cache.redis.errors").getCount()).isPositive();
-      assertThat(regionErrors.getCount()).isEqualTo(metrics.meter("ballast.cache.redis.errors").getCount());
+      assertThat(regionErrors.getCount())
+          .isEqualTo(metrics.meter("ballast.cache.redis.errors").getCount());
       for (int i = 0; i < 10; i++) {
         gateway.call(s -> s.get(key), regionErrors);
       }
       assertThat(guard.isOpen()).as("the guard heard the failures").isTrue();
       var errorsWhileOpen = metrics.meter("ballast.cache.redis.errors").getCount();
       assertThat(gateway.call(s -> s.get(key), regionErrors).ok()).isFalse();
-      assertThat(metrics.meter("ballast.cache.redis.errors").getCount()).as("refused by the guard, not tried")
+      assertThat(metrics.meter("ballast.cache.redis.errors").getCount())
+          .as("refused by the guard, not tried")
           .isEqualTo(errorsWhileOpen);
       gateway.close();
       assertThat(gateway.run(s -> s.ping(), regionErrors)).isFalse();

@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Redis going away for real, through the fault proxy (refused, black-holed, slow) or by stopping the embedded
- * server: reads never fail, the cut instance never serves an invalidated value after it reconnects, and
- * everything recovers by itself.
+ * Redis going away for real, through the fault proxy (refused, black-holed, slow) or by stopping
+ * the embedded server: reads never fail, the cut instance never serves an invalidated value after
+ * it reconnects, and everything recovers by itself.
  */
 class RedisOutageTest {
   @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
@@ -47,16 +47,19 @@ class RedisOutageTest {
     final Thread thread;
 
     Reader(CacheRegion<Long> region, AtomicLong database, Consumer<Long> seen) {
-      thread = new Thread(() -> {
-        while (!stop.get()) {
-          try {
-            seen.accept(region.get("k", k -> database.get()));
-            reads.incrementAndGet();
-          } catch (Throwable e) {
-            errors.add(e);
-          }
-        }
-      }, "reader");
+      thread =
+          new Thread(
+              () -> {
+                while (!stop.get()) {
+                  try {
+                    seen.accept(region.get("k", k -> database.get()));
+                    reads.incrementAndGet();
+                  } catch (Throwable e) {
+                    errors.add(e);
+                  }
+                }
+              },
+              "reader");
       thread.start();
     }
 
@@ -86,18 +89,25 @@ class RedisOutageTest {
 
     var afterResync = new AtomicBoolean();
     var staleAfterResync = new ConcurrentLinkedQueue<Long>();
-    try (var reader = new Reader(x, database, v -> {
-      if (afterResync.get() && v != 2L) {
-        staleAfterResync.add(v);
-      }
-    })) {
+    try (var reader =
+        new Reader(
+            x,
+            database,
+            v -> {
+              if (afterResync.get() && v != 2L) {
+                staleAfterResync.add(v);
+              }
+            })) {
       fault.run();
       Instances.await("the cut instance notices", () -> !cutInstance.redisAvailable());
       database.set(2);
       y.invalidate("k");
       var readsBefore = reader.reads.get();
-      Thread.sleep(1500); // longer than the degraded TTL (1s): the reader keeps going on L1 and the loader
-      assertThat(reader.reads.get()).as("reads made during the outage").isGreaterThan(readsBefore + 10);
+      Thread.sleep(
+          1500); // longer than the degraded TTL (1s): the reader keeps going on L1 and the loader
+      assertThat(reader.reads.get())
+          .as("reads made during the outage")
+          .isGreaterThan(readsBefore + 10);
 
       proxy.restore();
       Instances.await("resynced", cutInstance::redisAvailable);
@@ -107,16 +117,21 @@ class RedisOutageTest {
       assertThat(reader.errors).as("exceptions seen by callers").isEmpty();
     }
     assertThat(staleAfterResync).as("old values served after the resync").isEmpty();
-    // and the cut instance uses Redis again: a put there reaches the other instance (a put made while a
-    // connection was still coming back is replayed as an invalidation instead, so write until one lands)
-    Instances.await("recovered", () -> {
-      x.put("k2", 5L);
-      return Long.valueOf(5L).equals(y.get("k2"));
-    });
+    // and the cut instance uses Redis again: a put there reaches the other instance (a put made
+    // while a
+    // connection was still coming back is replayed as an invalidation instead, so write until one
+    // lands)
+    Instances.await(
+        "recovered",
+        () -> {
+          x.put("k2", 5L);
+          return Long.valueOf(5L).equals(y.get("k2"));
+        });
   }
 
   @Test
-  void refused_readsNeverFail_andTheCutInstanceNeverServesTheInvalidatedValueAfterReconnecting() throws Exception {
+  void refused_readsNeverFail_andTheCutInstanceNeverServesTheInvalidatedValueAfterReconnecting()
+      throws Exception {
     outage(proxy::cut);
   }
 
@@ -141,7 +156,9 @@ class RedisOutageTest {
     database.set(2);
     assertThat(region.get("k", k -> database.get())).as("young enough to serve").isEqualTo(1L);
     Thread.sleep(1100);
-    assertThat(region.get("k", k -> database.get())).as("older than the degraded TTL").isEqualTo(2L);
+    assertThat(region.get("k", k -> database.get()))
+        .as("older than the degraded TTL")
+        .isEqualTo(2L);
   }
 
   @Test
@@ -171,8 +188,9 @@ class RedisOutageTest {
     assertThat(region.get("k", k -> 9L)).isEqualTo(9L);
     var check = new CacheCheck(manager).check();
     assertThat(check.status()).isEqualTo(io.ballast.core.ProbeStatus.DEGRADED);
-    assertThat(check.message()).startsWith("Redis unreachable (").endsWith(
-        "serving from L1 (entries at most 1s old) and loaders");
+    assertThat(check.message())
+        .startsWith("Redis unreachable (")
+        .endsWith("serving from L1 (entries at most 1s old) and loaders");
     proxy.restore();
     Instances.await("connected", manager::redisAvailable);
     assertThat(new CacheCheck(manager).check().status()).isEqualTo(io.ballast.core.ProbeStatus.UP);
@@ -183,8 +201,10 @@ class RedisOutageTest {
   @Test
   void serverStoppedAndStarted_readsNeverFail_andTheCacheRecovers() throws Exception {
     var server = REDIS.server();
-    Assumptions.assumeTrue(server.isEmbedded(), "only the embedded Redis is stopped by tests; an external one "
-        + "(BALLAST_TEST_REDIS_URL) is shared and never stopped");
+    Assumptions.assumeTrue(
+        server.isEmbedded(),
+        "only the embedded Redis is stopped by tests; an external one "
+            + "(BALLAST_TEST_REDIS_URL) is shared and never stopped");
     var manager = instances.start();
     var region = manager.region(versions());
     var database = new AtomicLong(1);
@@ -217,12 +237,16 @@ class RedisOutageTest {
     for (int i = 0; i < 50; i++) {
       region.get("k", k -> 1L);
     }
-    assertThat(region.stats().errors()).as("no calls while open").isLessThanOrEqualTo(errorsWhileOpen + 1);
+    assertThat(region.stats().errors())
+        .as("no calls while open")
+        .isLessThanOrEqualTo(errorsWhileOpen + 1);
     proxy.restore();
-    Instances.await("closed again", () -> {
-      region.get("k", k -> 1L);
-      return manager.guard.state().equals("CLOSED");
-    });
+    Instances.await(
+        "closed again",
+        () -> {
+          region.get("k", k -> 1L);
+          return manager.guard.state().equals("CLOSED");
+        });
     List.of(1, 2, 3).forEach(i -> region.get("k", k -> 1L));
     assertThat(region.stats().l2Hits()).isPositive();
   }

@@ -25,11 +25,17 @@ class SingleFlightTest {
     try {
       var results = new ArrayList<Future<String>>();
       for (int i = 0; i < 16; i++) {
-        results.add(pool.submit(() -> flights.load("k", k -> stamp.get(), s -> {
-          loads.incrementAndGet();
-          await(release);
-          return "v" + s;
-        })));
+        results.add(
+            pool.submit(
+                () ->
+                    flights.load(
+                        "k",
+                        k -> stamp.get(),
+                        s -> {
+                          loads.incrementAndGet();
+                          await(release);
+                          return "v" + s;
+                        })));
       }
       Await.untilInFlight(flights, 1);
       release.countDown();
@@ -48,10 +54,16 @@ class SingleFlightTest {
     var release = new CountDownLatch(1);
     var pool = Executors.newSingleThreadExecutor();
     try {
-      var old = pool.submit(() -> flights.load("k", k -> stamp.get(), s -> {
-        await(release);
-        return "old";
-      }));
+      var old =
+          pool.submit(
+              () ->
+                  flights.load(
+                      "k",
+                      k -> stamp.get(),
+                      s -> {
+                        await(release);
+                        return "old";
+                      }));
       Await.untilInFlight(flights, 1);
       stamp.incrementAndGet(); // the key was invalidated while the first load ran
       assertThat(flights.load("k", k -> stamp.get(), s -> "new")).isEqualTo("new");
@@ -64,9 +76,16 @@ class SingleFlightTest {
 
   @Test
   void aFailedLoad_reachesEveryWaiter_andCachesNothing() {
-    assertThatThrownBy(() -> flights.load("k", k -> 0, s -> {
-      throw new IllegalStateException("database down");
-    })).isInstanceOf(IllegalStateException.class).hasMessage("database down");
+    assertThatThrownBy(
+            () ->
+                flights.load(
+                    "k",
+                    k -> 0,
+                    s -> {
+                      throw new IllegalStateException("database down");
+                    }))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("database down");
     assertThat(flights.inFlight()).isZero();
     assertThat(flights.load("k", k -> 0, s -> "fine")).isEqualTo("fine");
   }
@@ -82,7 +101,9 @@ class SingleFlightTest {
   /** Waiting for the first load to register. */
   static final class Await {
     static void untilInFlight(SingleFlight<?> flights, int n) {
-      io.ballast.testkit.Await.until(n + " load(s) in flight", java.time.Duration.ofSeconds(10),
+      io.ballast.testkit.Await.until(
+          n + " load(s) in flight",
+          java.time.Duration.ofSeconds(10),
           () -> flights.inFlight() == n);
     }
   }

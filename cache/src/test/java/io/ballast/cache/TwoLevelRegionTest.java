@@ -45,10 +45,13 @@ class TwoLevelRegionTest {
     var a = instances.start().region(users());
     var b = instances.start().region(users());
     var loads = new AtomicInteger();
-    var first = a.get("1", k -> {
-      loads.incrementAndGet();
-      return new User(1, "ada");
-    });
+    var first =
+        a.get(
+            "1",
+            k -> {
+              loads.incrementAndGet();
+              return new User(1, "ada");
+            });
     assertThat(first).isEqualTo(new User(1, "ada"));
     assertThat(a.get("1", k -> fail())).isEqualTo(first);
     assertThat(b.get("1", k -> fail())).isEqualTo(first);
@@ -80,20 +83,25 @@ class TwoLevelRegionTest {
     var b = other.region(users());
     a.put("1", new User(1, "ada"));
     a.put("2", new User(2, "bob"));
-    // the puts' invalidations reach b asynchronously; one arriving mid-read would keep the read out of L1
+    // the puts' invalidations reach b asynchronously; one arriving mid-read would keep the read out
+    // of L1
     Instances.await("b heard both puts", () -> other.deliveryDelay.getCount() == 2);
     b.get("1");
     var calls = new CopyOnWriteArrayList<Set<String>>();
-    var result = b.getAll(List.of("1", "2", "3", "4"), keys -> {
-      calls.add(keys);
-      var out = new HashMap<String, User>();
-      keys.forEach(k -> {
-        if (!k.equals("4")) {
-          out.put(k, new User(Long.parseLong(k), "user" + k));
-        }
-      });
-      return out;
-    });
+    var result =
+        b.getAll(
+            List.of("1", "2", "3", "4"),
+            keys -> {
+              calls.add(keys);
+              var out = new HashMap<String, User>();
+              keys.forEach(
+                  k -> {
+                    if (!k.equals("4")) {
+                      out.put(k, new User(Long.parseLong(k), "user" + k));
+                    }
+                  });
+              return out;
+            });
     assertThat(result).containsOnlyKeys("1", "2", "3");
     assertThat(calls).containsExactly(Set.of("3", "4"));
     var s = b.stats();
@@ -105,35 +113,58 @@ class TwoLevelRegionTest {
   @Test
   void negativeCaching_remembersNotFoundForItsOwnTtl() {
     var ticker = new FakeTicker();
-    var region = instances.start(instances.settings().ticker(ticker).build()).region(
-        RegionSettings.builder("users", User.class).mediumTtl().negativeTtl(Duration.ofMillis(300)).build());
+    var region =
+        instances
+            .start(instances.settings().ticker(ticker).build())
+            .region(
+                RegionSettings.builder("users", User.class)
+                    .mediumTtl()
+                    .negativeTtl(Duration.ofMillis(300))
+                    .build());
     var loads = new AtomicInteger();
-    assertThat(region.get("404", k -> {
-      loads.incrementAndGet();
-      return null;
-    })).isNull();
-    assertThat(region.get("404", k -> {
-      loads.incrementAndGet();
-      return null;
-    })).isNull();
+    assertThat(
+            region.get(
+                "404",
+                k -> {
+                  loads.incrementAndGet();
+                  return null;
+                }))
+        .isNull();
+    assertThat(
+            region.get(
+                "404",
+                k -> {
+                  loads.incrementAndGet();
+                  return null;
+                }))
+        .isNull();
     assertThat(loads).hasValue(1);
     try (var c = raw.connect()) {
       assertThat(c.sync().pttl(instances.key("c:users:404"))).isBetween(1L, 300L);
       // Redis expires its copy on its own clock; L1's follows the test's ticker
-      Await.until("Redis expired the negative entry", Duration.ofSeconds(5),
+      Await.until(
+          "Redis expired the negative entry",
+          Duration.ofSeconds(5),
           () -> c.sync().pttl(instances.key("c:users:404")) == -2);
     }
     ticker.advance(Duration.ofMillis(299));
-    assertThat(region.get("404", k -> {
-      loads.incrementAndGet();
-      return null;
-    })).as("still cached as absent in L1").isNull();
+    assertThat(
+            region.get(
+                "404",
+                k -> {
+                  loads.incrementAndGet();
+                  return null;
+                }))
+        .as("still cached as absent in L1")
+        .isNull();
     assertThat(loads).hasValue(1);
     ticker.advance(Duration.ofMillis(2));
-    region.get("404", k -> {
-      loads.incrementAndGet();
-      return null;
-    });
+    region.get(
+        "404",
+        k -> {
+          loads.incrementAndGet();
+          return null;
+        });
     assertThat(loads).hasValue(2);
   }
 
@@ -141,14 +172,18 @@ class TwoLevelRegionTest {
   void withoutNegativeTtl_notFoundIsNotCached() {
     var region = instances.start().region(users());
     var loads = new AtomicInteger();
-    region.get("404", k -> {
-      loads.incrementAndGet();
-      return null;
-    });
-    region.get("404", k -> {
-      loads.incrementAndGet();
-      return null;
-    });
+    region.get(
+        "404",
+        k -> {
+          loads.incrementAndGet();
+          return null;
+        });
+    region.get(
+        "404",
+        k -> {
+          loads.incrementAndGet();
+          return null;
+        });
     assertThat(loads).hasValue(2);
   }
 
@@ -171,7 +206,12 @@ class TwoLevelRegionTest {
       assertThat(r.get("3")).isEqualTo(new User(3, "cy"));
     }
     try (var conn = raw.connect()) {
-      assertThat(conn.sync().exists(instances.key("c:users:1"), instances.key("c:users:2"), instances.key("t:users:team:7")))
+      assertThat(
+              conn.sync()
+                  .exists(
+                      instances.key("c:users:1"),
+                      instances.key("c:users:2"),
+                      instances.key("t:users:team:7")))
           .isZero();
     }
   }
@@ -199,11 +239,14 @@ class TwoLevelRegionTest {
     assertThat(b.increment("logins:ada", 1, Duration.ofMillis(500))).isEqualTo(2);
     assertThat(a.decrement("logins:ada", 1, Duration.ofMillis(500))).isEqualTo(1);
     try (var c = raw.connect()) {
-      Await.until("the window ended in Redis", Duration.ofSeconds(5),
+      Await.until(
+          "the window ended in Redis",
+          Duration.ofSeconds(5),
           () -> c.sync().pttl(instances.key("n:logins:ada")) == -2);
     }
     assertThat(b.increment("logins:ada", 5, Duration.ofMillis(500))).isEqualTo(5);
-    assertThatThrownBy(() -> a.increment("x", 1, Duration.ZERO)).hasMessage("ttl must be positive, but was PT0S");
+    assertThatThrownBy(() -> a.increment("x", 1, Duration.ZERO))
+        .hasMessage("ttl must be positive, but was PT0S");
   }
 
   @Test
@@ -243,18 +286,26 @@ class TwoLevelRegionTest {
   void badInput_getsClearErrors() {
     var manager = instances.start();
     var region = manager.region(users());
-    assertThatThrownBy(() -> region.get(null)).isInstanceOf(NullPointerException.class)
+    assertThatThrownBy(() -> region.get(null))
+        .isInstanceOf(NullPointerException.class)
         .hasMessage("cache key must not be null");
     assertThatThrownBy(() -> region.get("", k -> null)).hasMessage("cache key must not be empty");
-    assertThatThrownBy(() -> region.put("1", null)).isInstanceOf(NullPointerException.class)
-        .hasMessage("cache value for key 1 in region users must not be null; use invalidate(key) to remove an entry");
+    assertThatThrownBy(() -> region.put("1", null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage(
+            "cache value for key 1 in region users must not be null; use invalidate(key) to remove an entry");
     assertThatThrownBy(() -> region.put("1", new User(1, "x"), (String) null))
         .hasMessage("cache tag must not be null");
     assertThatThrownBy(() -> manager.region(users()))
         .hasMessageStartingWith("A cache region named users already exists");
-    assertThatThrownBy(() -> manager.region(RegionSettings.builder("short", String.class)
-        .l1Ttl(Duration.ofHours(1)).build()))
-        .hasMessage("short.l1_ttl must not be longer than the region's ttl (5m, from CACHE_TTL_SECONDS), but was 1h");
+    assertThatThrownBy(
+            () ->
+                manager.region(
+                    RegionSettings.builder("short", String.class)
+                        .l1Ttl(Duration.ofHours(1))
+                        .build()))
+        .hasMessage(
+            "short.l1_ttl must not be longer than the region's ttl (5m, from CACHE_TTL_SECONDS), but was 1h");
   }
 
   @Test
@@ -263,13 +314,15 @@ class TwoLevelRegionTest {
     region.put("ok", "fine");
     assertThatThrownBy(() -> region.put("ok", new Object()))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("Cache region things cannot encode a java.lang.Object with JsonCodec[");
+        .hasMessageStartingWith(
+            "Cache region things cannot encode a java.lang.Object with JsonCodec[");
     assertThat(region.get("ok")).isEqualTo("fine");
   }
 
   @Test
   void l1Disabled_everyReadGoesToRedis() {
-    var region = instances.start().region(RegionSettings.builder("nol1", String.class).l1MaxSize(0).build());
+    var region =
+        instances.start().region(RegionSettings.builder("nol1", String.class).l1MaxSize(0).build());
     region.put("k", "v");
     assertThat(region.get("k")).isEqualTo("v");
     assertThat(region.get("k")).isEqualTo("v");
@@ -282,10 +335,12 @@ class TwoLevelRegionTest {
     var manager = instances.local(CacheSettings.defaults());
     var region = manager.region(users());
     var loads = new AtomicInteger();
-    region.get("1", k -> {
-      loads.incrementAndGet();
-      return new User(1, "ada");
-    });
+    region.get(
+        "1",
+        k -> {
+          loads.incrementAndGet();
+          return new User(1, "ada");
+        });
     assertThat(region.get("1", k -> fail())).isEqualTo(new User(1, "ada"));
     assertThat(loads).hasValue(1);
     region.put("2", new User(2, "bob"), "t");
@@ -295,17 +350,23 @@ class TwoLevelRegionTest {
     assertThat(manager.twoLevel()).isFalse();
   }
 
-  @SuppressWarnings("TypeParameterUnusedInFormals") // a loader that must not run, usable for any value type
+  @SuppressWarnings(
+      "TypeParameterUnusedInFormals") // a loader that must not run, usable for any value type
   static <T> T fail() {
     throw new AssertionError("the loader must not be called");
   }
 
-
   @Test
   void l1Ttl_expiresTheLocalCopyFirst_thenRedisAnswers() {
     var ticker = new FakeTicker();
-    var region = instances.start(instances.settings().ticker(ticker).build()).region(
-        RegionSettings.builder("users", User.class).mediumTtl().l1Ttl(Duration.ofMillis(200)).build());
+    var region =
+        instances
+            .start(instances.settings().ticker(ticker).build())
+            .region(
+                RegionSettings.builder("users", User.class)
+                    .mediumTtl()
+                    .l1Ttl(Duration.ofMillis(200))
+                    .build());
     region.put("1", new User(1, "ada"));
     assertThat(region.get("1")).isNotNull();
     ticker.advance(Duration.ofMillis(199));
@@ -321,8 +382,10 @@ class TwoLevelRegionTest {
   void expiredL1Entries_thatNobodyReads_areSweptOut() {
     var ticker = new FakeTicker();
     var manager = instances.local(CacheSettings.builder().ticker(ticker).build());
-    var region = (TwoLevelRegion<User>) manager.region(RegionSettings.builder("users", User.class)
-        .ttl(Duration.ofMillis(100)).build());
+    var region =
+        (TwoLevelRegion<User>)
+            manager.region(
+                RegionSettings.builder("users", User.class).ttl(Duration.ofMillis(100)).build());
     for (int i = 0; i < 50; i++) {
       region.put(Integer.toString(i), new User(i, "u"));
     }

@@ -9,8 +9,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A running Ballast application: the Guice injector over the given modules, with its {@link Lifecycle}
- * started. Closing it stops the lifecycle (once; a JVM shutdown hook does it otherwise).
+ * A running Ballast application: the Guice injector over the given modules, with its {@link
+ * Lifecycle} started. Closing it stops the lifecycle (once; a JVM shutdown hook does it otherwise).
  *
  * <pre>{@code
  * try (var app = Ballast.start(new CoreModule(CoreSettings.fromEnv()), new PoolModule(PoolSettings.fromEnv()))) {
@@ -29,8 +29,8 @@ public final class Ballast implements AutoCloseable {
   }
 
   /**
-   * Creates the injector in {@link Stage#PRODUCTION} (singletons built eagerly, which is safe because
-   * modules do no I/O) and starts the lifecycle.
+   * Creates the injector in {@link Stage#PRODUCTION} (singletons built eagerly, which is safe
+   * because modules do no I/O) and starts the lifecycle.
    *
    * @throws LifecycleException when a service fails to start (the others are stopped again)
    */

@@ -6,10 +6,11 @@ import org.jooq.TransactionProvider;
 import org.jooq.impl.DefaultTransactionProvider;
 
 /**
- * jOOQ's {@link DefaultTransactionProvider}, except that a transaction whose begin failed is not rolled back.
- * jOOQ rolls back after any failure, and rolling back a transaction that never got a connection asks the pool
- * for one: with the database down, a failed {@code transaction(...)} then waited out the pool timeout twice,
- * and a transaction refused by a breaker before it began waited it out once.
+ * jOOQ's {@link DefaultTransactionProvider}, except that a transaction whose begin failed is not
+ * rolled back. jOOQ rolls back after any failure, and rolling back a transaction that never got a
+ * connection asks the pool for one: with the database down, a failed {@code transaction(...)} then
+ * waited out the pool timeout twice, and a transaction refused by a breaker before it began waited
+ * it out once.
  */
 final class BeganTransactionProvider implements TransactionProvider {
   private static final String BEGAN = "ballast.transaction.began";
@@ -23,7 +24,8 @@ final class BeganTransactionProvider implements TransactionProvider {
   @Override
   public void begin(TransactionContext ctx) {
     delegate.begin(ctx);
-    // the context itself, not a flag: a nested transaction's configuration starts as a copy of its parent's
+    // the context itself, not a flag: a nested transaction's configuration starts as a copy of its
+    // parent's
     ctx.configuration().data(BEGAN, ctx);
   }
 

@@ -2,14 +2,14 @@ package io.ballast.core;
 
 import com.codahale.metrics.MetricRegistry;
 import com.google.inject.AbstractModule;
+import com.google.inject.Key;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
-import io.ballast.core.data.Pagination;
-import java.nio.charset.StandardCharsets;
-import io.ballast.core.monitor.QueryMonitor;
-import com.google.inject.Key;
 import com.google.inject.name.Named;
 import com.google.inject.name.Names;
+import io.ballast.core.data.Pagination;
+import io.ballast.core.monitor.QueryMonitor;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -34,18 +34,20 @@ import org.jooq.impl.DefaultConfiguration;
  *   <li>{@link DSLContext} and its {@link Configuration}: jOOQ, POSTGRES dialect, over the bound
  *       {@link DataSource} (which a pool module such as {@code PoolModule} provides), with every
  *       {@link ExecuteListenerProvider} and {@link TransactionListenerProvider} contributed through
- *       {@link Extensions}; jOOQ's own execute logging is off (Ballast's query monitor replaces it);
- *   <li>{@link MetricRegistry}: the one Dropwizard registry every module registers in, under
- *       {@code ballast.<module>.…};
- *   <li>{@link QueryMonitor}: statistics, slow-query log, N+1 reports and timeouts of every statement; its
- *       listener runs after every contributed one;
- *   <li>health checks: LIVE {@code deadlocks}, READY {@code db} ({@code SELECT 1} within the pool timeout),
- *       DEEP {@code db.write} (a row written and read back, rolled back) and {@code db.details} (version,
- *       connections vs {@code max_connections}, cache hit ratio, latency);
+ *       {@link Extensions}; jOOQ's own execute logging is off (Ballast's query monitor replaces
+ *       it);
+ *   <li>{@link MetricRegistry}: the one Dropwizard registry every module registers in, under {@code
+ *       ballast.<module>.…};
+ *   <li>{@link QueryMonitor}: statistics, slow-query log, N+1 reports and timeouts of every
+ *       statement; its listener runs after every contributed one;
+ *   <li>health checks: LIVE {@code deadlocks}, READY {@code db} ({@code SELECT 1} within the pool
+ *       timeout), DEEP {@code db.write} (a row written and read back, rolled back) and {@code
+ *       db.details} (version, connections vs {@code max_connections}, cache hit ratio, latency);
  *   <li>{@link Pagination}: keyset pages with cursors signed by {@code BALLAST_CURSOR_SECRET};
- *   <li>{@link Lifecycle} over every {@link Managed}, and {@link HealthRegistry} over every
- *       {@link ProbeCheck};
- *   <li>the empty multibinders of {@link Extensions}, so an application without contributions still works.
+ *   <li>{@link Lifecycle} over every {@link Managed}, and {@link HealthRegistry} over every {@link
+ *       ProbeCheck};
+ *   <li>the empty multibinders of {@link Extensions}, so an application without contributions still
+ *       works.
  * </ul>
  *
  * <p>Like every Ballast module it does no I/O: nothing connects until {@link Lifecycle#start()}.
@@ -74,7 +76,9 @@ public final class CoreModule extends AbstractModule {
     Extensions.probeChecks(binder()).addBinding().toInstance(CoreChecks.deadlocks());
     Extensions.managed(binder()).addBinding().to(MonitorService.class);
     for (var check : List.of(DB_CHECK, DB_WRITE_CHECK, DB_DETAILS_CHECK)) {
-      Extensions.probeChecks(binder()).addBinding().to(Key.get(ProbeCheck.class, Names.named(check)));
+      Extensions.probeChecks(binder())
+          .addBinding()
+          .to(Key.get(ProbeCheck.class, Names.named(check)));
     }
   }
 
@@ -106,13 +110,16 @@ public final class CoreModule extends AbstractModule {
   }
 
   /**
-   * Contributed listeners first, by {@link ListenerStage} (request context, breaker, the rest) and within a stage
-   * in binding order, then the query monitor (timeouts, statistics) last.
+   * Contributed listeners first, by {@link ListenerStage} (request context, breaker, the rest) and
+   * within a stage in binding order, then the query monitor (timeouts, statistics) last.
    */
   @Provides
   @Singleton
-  Configuration jooqConfiguration(DataSource dataSource, Set<ExecuteListenerProvider> executeListeners,
-      Set<TransactionListenerProvider> transactionListeners, QueryMonitor monitor) {
+  Configuration jooqConfiguration(
+      DataSource dataSource,
+      Set<ExecuteListenerProvider> executeListeners,
+      Set<TransactionListenerProvider> transactionListeners,
+      QueryMonitor monitor) {
     var execute = new ArrayList<>(executeListeners);
     execute.sort(Comparator.comparing(ListenerStage::of)); // stable: binding order within a stage
     execute.add(monitor.executeListenerProvider());

@@ -1,7 +1,7 @@
 package io.ballast.core;
 
-import io.ballast.core.settings.AppEnv;
 import io.ballast.core.monitor.MonitorSettings;
+import io.ballast.core.settings.AppEnv;
 import io.ballast.core.settings.Setting;
 import io.ballast.core.settings.SettingValues;
 import java.time.Duration;
@@ -11,9 +11,10 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * Settings of {@link CoreModule}: the environment, the shutdown grace period, the health-check time limit, the
- * cursor secret, and the query monitor's {@link MonitorSettings}. Immutable; build with {@link #defaults()},
- * {@link #builder()}, {@link #fromEnv()}, {@link #fromEnv(Map)}, or {@link #toBuilder()} / {@link #from(CoreSettings)}.
+ * Settings of {@link CoreModule}: the environment, the shutdown grace period, the health-check time
+ * limit, the cursor secret, and the query monitor's {@link MonitorSettings}. Immutable; build with
+ * {@link #defaults()}, {@link #builder()}, {@link #fromEnv()}, {@link #fromEnv(Map)}, or {@link
+ * #toBuilder()} / {@link #from(CoreSettings)}.
  *
  * <table>
  *   <caption>Environment</caption>
@@ -28,16 +29,29 @@ import java.util.regex.Pattern;
  */
 public final class CoreSettings {
   /** How long stopping waits for work in flight. */
-  public static final Setting<Duration> SHUTDOWN_GRACE = Setting.seconds("shutdown_grace", Duration.ZERO,
-      Duration.ofMinutes(10)).variable("BALLAST_SHUTDOWN_GRACE_SECONDS").deprecated("BALLAST_SHUTDOWN_GRACE")
-      .defaultValue(Duration.ofSeconds(10)).build();
+  public static final Setting<Duration> SHUTDOWN_GRACE =
+      Setting.seconds("shutdown_grace", Duration.ZERO, Duration.ofMinutes(10))
+          .variable("BALLAST_SHUTDOWN_GRACE_SECONDS")
+          .deprecated("BALLAST_SHUTDOWN_GRACE")
+          .defaultValue(Duration.ofSeconds(10))
+          .build();
+
   /** The time limit of one health check. */
-  public static final Setting<Duration> HEALTH_CHECK_TIMEOUT = Setting.millis("health_check_timeout",
-      Duration.ofMillis(100), Duration.ofMinutes(1)).variable("BALLAST_HEALTH_TIMEOUT_MS")
-      .defaultValue(Duration.ofSeconds(2)).build();
+  public static final Setting<Duration> HEALTH_CHECK_TIMEOUT =
+      Setting.millis("health_check_timeout", Duration.ofMillis(100), Duration.ofMinutes(1))
+          .variable("BALLAST_HEALTH_TIMEOUT_MS")
+          .defaultValue(Duration.ofSeconds(2))
+          .build();
+
   /** The secret page cursors are signed with. */
-  public static final Setting<String> CURSOR_SECRET = Setting.text("cursor_secret", Pattern.compile(".{32,}",
-      Pattern.DOTALL), "at least 32 characters long").variable("BALLAST_CURSOR_SECRET").secret().build();
+  public static final Setting<String> CURSOR_SECRET =
+      Setting.text(
+              "cursor_secret",
+              Pattern.compile(".{32,}", Pattern.DOTALL),
+              "at least 32 characters long")
+          .variable("BALLAST_CURSOR_SECRET")
+          .secret()
+          .build();
 
   private final AppEnv appEnv;
   private final SettingValues values;
@@ -99,8 +113,8 @@ public final class CoreSettings {
   }
 
   /**
-   * The secret page cursors are signed with, shared by every instance; {@code null} when unset (cursors are
-   * then signed with a random key and stop working at restart). Never logged.
+   * The secret page cursors are signed with, shared by every instance; {@code null} when unset
+   * (cursors are then signed with a random key and stop working at restart). Never logged.
    */
   public String cursorSecret() {
     return values.get(CURSOR_SECRET);
@@ -118,8 +132,12 @@ public final class CoreSettings {
 
   @Override
   public String toString() {
-    return "CoreSettings{appEnv=" + appEnv.id() + ", shutdownGrace=" + SHUTDOWN_GRACE.show(shutdownGrace())
-        + (cursorSecret() == null ? "" : ", cursorSecret=****") + "}";
+    return "CoreSettings{appEnv="
+        + appEnv.id()
+        + ", shutdownGrace="
+        + SHUTDOWN_GRACE.show(shutdownGrace())
+        + (cursorSecret() == null ? "" : ", cursorSecret=****")
+        + "}";
   }
 
   /** Builder for {@link CoreSettings}; not thread-safe. */

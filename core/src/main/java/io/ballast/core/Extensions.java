@@ -7,8 +7,8 @@ import org.jooq.ExecuteListenerProvider;
 import org.jooq.TransactionListenerProvider;
 
 /**
- * The extension points of Ballast, as Guice multibinders. Any module, Ballast's or the application's, adds
- * to them from its {@code configure()}:
+ * The extension points of Ballast, as Guice multibinders. Any module, Ballast's or the
+ * application's, adds to them from its {@code configure()}:
  *
  * <pre>{@code
  * protected void configure() {
@@ -32,8 +32,8 @@ public final class Extensions {
   }
 
   /**
-   * jOOQ execute listeners added to the one {@code Configuration} core builds, ordered by {@link ListenerStage}
-   * and within a stage in binding order.
+   * jOOQ execute listeners added to the one {@code Configuration} core builds, ordered by {@link
+   * ListenerStage} and within a stage in binding order.
    */
   public static Multibinder<ExecuteListenerProvider> executeListeners(Binder binder) {
     return Multibinder.newSetBinder(binder, ExecuteListenerProvider.class);
@@ -48,16 +48,16 @@ public final class Extensions {
   }
 
   /**
-   * Migration sets a module ships (its own SQL, with its own history table), run at start by
-   * {@code MigrationsModule} before the application's own set.
+   * Migration sets a module ships (its own SQL, with its own history table), run at start by {@code
+   * MigrationsModule} before the application's own set.
    */
   public static Multibinder<MigrationSet> migrationSets(Binder binder) {
     return Multibinder.newSetBinder(binder, MigrationSet.class);
   }
 
   /**
-   * The optional {@link RedisGuard}: the cache module sets a default, the resilience module sets the binding
-   * (a circuit breaker), which wins.
+   * The optional {@link RedisGuard}: the cache module sets a default, the resilience module sets
+   * the binding (a circuit breaker), which wins.
    */
   public static OptionalBinder<RedisGuard> redisGuard(Binder binder) {
     return OptionalBinder.newOptionalBinder(binder, RedisGuard.class);

@@ -17,9 +17,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
- * Every {@link ProbeCheck} the application's modules contributed, keyed by name. Refuses two checks with
- * one name. Checks of a report run in parallel, each with a time limit ({@link CoreSettings#healthCheckTimeout()}),
- * so a hung database makes its check fail rather than hang the probe. Thread-safe.
+ * Every {@link ProbeCheck} the application's modules contributed, keyed by name. Refuses two checks
+ * with one name. Checks of a report run in parallel, each with a time limit ({@link
+ * CoreSettings#healthCheckTimeout()}), so a hung database makes its check fail rather than hang the
+ * probe. Thread-safe.
  */
 @Singleton
 public final class HealthRegistry {
@@ -27,11 +28,13 @@ public final class HealthRegistry {
 
   private final Map<String, ProbeCheck> checks = new TreeMap<>();
   private final Duration timeout;
-  private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
-    var t = new Thread(r, "ballast-health-" + THREADS.incrementAndGet());
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService executor =
+      Executors.newCachedThreadPool(
+          r -> {
+            var t = new Thread(r, "ballast-health-" + THREADS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+          });
 
   @Inject
   HealthRegistry(Set<ProbeCheck> contributed, CoreSettings settings) {
@@ -46,7 +49,8 @@ public final class HealthRegistry {
     this.timeout = timeout;
     for (var check : contributed) {
       if (checks.putIfAbsent(check.name(), check) != null) {
-        throw new IllegalArgumentException("A health check named " + check.name() + " already exists");
+        throw new IllegalArgumentException(
+            "A health check named " + check.name() + " already exists");
       }
     }
   }
@@ -63,7 +67,10 @@ public final class HealthRegistry {
 
   /** Runs the checks of {@code kind} and the shallower kinds whose names {@code names} accepts. */
   public HealthReport run(ProbeKind kind, Predicate<String> names) {
-    var selected = checks.values().stream().filter(c -> kind.includes(c.kind()) && names.test(c.name())).toList();
+    var selected =
+        checks.values().stream()
+            .filter(c -> kind.includes(c.kind()) && names.test(c.name()))
+            .toList();
     var futures = new ArrayList<Future<HealthReport.Check>>();
     for (var check : selected) {
       futures.add(executor.submit(() -> runOne(check)));
@@ -75,17 +82,37 @@ public final class HealthRegistry {
       var check = selected.get(i);
       HealthReport.Check outcome;
       try {
-        outcome = futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        outcome =
+            futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {
         futures.get(i).cancel(true);
-        outcome = new HealthReport.Check(check.name(), check.kind(), ProbeStatus.DOWN,
-            "timed out after " + timeout.toMillis() + " ms", Map.of(), timeout);
+        outcome =
+            new HealthReport.Check(
+                check.name(),
+                check.kind(),
+                ProbeStatus.DOWN,
+                "timed out after " + timeout.toMillis() + " ms",
+                Map.of(),
+                timeout);
       } catch (ExecutionException e) {
-        outcome = new HealthReport.Check(check.name(), check.kind(), ProbeStatus.DOWN, String.valueOf(e.getCause()), Map.of(),
-            Duration.ZERO);
+        outcome =
+            new HealthReport.Check(
+                check.name(),
+                check.kind(),
+                ProbeStatus.DOWN,
+                String.valueOf(e.getCause()),
+                Map.of(),
+                Duration.ZERO);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        outcome = new HealthReport.Check(check.name(), check.kind(), ProbeStatus.DOWN, "interrupted", Map.of(), Duration.ZERO);
+        outcome =
+            new HealthReport.Check(
+                check.name(),
+                check.kind(),
+                ProbeStatus.DOWN,
+                "interrupted",
+                Map.of(),
+                Duration.ZERO);
       }
       status = status.and(outcome.status());
       outcomes.add(outcome);
@@ -105,9 +132,16 @@ public final class HealthRegistry {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
-      result = ProbeResult.unhealthy(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+      result =
+          ProbeResult.unhealthy(
+              e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
     }
-    return new HealthReport.Check(check.name(), check.kind(), result.status(), result.message(), result.details(),
+    return new HealthReport.Check(
+        check.name(),
+        check.kind(),
+        result.status(),
+        result.message(),
+        result.details(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 }

@@ -6,10 +6,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The outcome of running the checks of a {@link ProbeKind}: its status is the worst of its checks', so it is
- * healthy only when no check is down, and degraded when one is degraded.
+ * The outcome of running the checks of a {@link ProbeKind}: its status is the worst of its checks',
+ * so it is healthy only when no check is down, and degraded when one is degraded.
  *
- * @param kind   the kind of report
+ * @param kind the kind of report
  * @param status the worst status among the checks ({@link ProbeStatus#UP} when there are none)
  * @param checks each check's outcome, in name order
  */
@@ -31,14 +31,19 @@ public record HealthReport(ProbeKind kind, ProbeStatus status, List<Check> check
   /**
    * One check's outcome.
    *
-   * @param name     the check's name
-   * @param kind     the check's kind
-   * @param status   up, degraded or down
-   * @param message  its reason
-   * @param details  its figures
+   * @param name the check's name
+   * @param kind the check's kind
+   * @param status up, degraded or down
+   * @param message its reason
+   * @param details its figures
    * @param duration how long it took
    */
-  public record Check(String name, ProbeKind kind, ProbeStatus status, String message, Map<String, Object> details,
+  public record Check(
+      String name,
+      ProbeKind kind,
+      ProbeStatus status,
+      String message,
+      Map<String, Object> details,
       Duration duration) {
     public Check {
       details = Map.copyOf(details);

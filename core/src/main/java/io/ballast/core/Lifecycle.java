@@ -14,12 +14,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts every bound {@link Managed} in phase order and stops them in reverse, exactly once: on
- * {@link #stop()} or, if the application never calls it, from a JVM shutdown hook. Stopping shares one
- * grace period ({@link CoreSettings#shutdownGrace()}) among the services for work in flight.
+ * {@link #stop()} or, if the application never calls it, from a JVM shutdown hook. Stopping shares
+ * one grace period ({@link CoreSettings#shutdownGrace()}) among the services for work in flight.
  *
- * <p>A failure to start stops, in reverse, what had started, and throws a {@link LifecycleException} naming
- * the service and the cause. A lifecycle starts once; after a stop or a failed start it cannot start again.
- * Thread-safe.
+ * <p>A failure to start stops, in reverse, what had started, and throws a {@link
+ * LifecycleException} naming the service and the cause. A lifecycle starts once; after a stop or a
+ * failed start it cannot start again. Thread-safe.
  */
 @Singleton
 public final class Lifecycle {
@@ -27,7 +27,12 @@ public final class Lifecycle {
 
   /** Where a lifecycle is. */
   public enum State {
-    NEW, STARTING, RUNNING, STOPPING, STOPPED, FAILED
+    NEW,
+    STARTING,
+    RUNNING,
+    STOPPING,
+    STOPPED,
+    FAILED
   }
 
   private final List<Managed> services;
@@ -55,8 +60,8 @@ public final class Lifecycle {
   }
 
   /**
-   * The warning printed to standard error when no SLF4J backend is on the class path (SLF4J then drops every
-   * log line, Ballast's warnings included), or {@code null} when there is one.
+   * The warning printed to standard error when no SLF4J backend is on the class path (SLF4J then
+   * drops every log line, Ballast's warnings included), or {@code null} when there is one.
    */
   static String missingLoggingBackend(org.slf4j.ILoggerFactory factory) {
     if (!(factory instanceof org.slf4j.helpers.NOPLoggerFactory)) {
@@ -81,7 +86,8 @@ public final class Lifecycle {
   public void start() {
     synchronized (this) {
       if (state != State.NEW) {
-        throw new IllegalStateException("Lifecycle is " + state + "; it starts only once, from NEW");
+        throw new IllegalStateException(
+            "Lifecycle is " + state + "; it starts only once, from NEW");
       }
       state = State.STARTING;
       Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -114,16 +120,26 @@ public final class Lifecycle {
           }
         }
         if (stoppedMeanwhile) {
-          service.stop(Duration.ZERO); // stop() ran while this one was starting and could not see it
+          service.stop(
+              Duration.ZERO); // stop() ran while this one was starting and could not see it
           break;
         }
       } catch (Exception | LinkageError e) {
         if (e instanceof InterruptedException) {
           Thread.currentThread().interrupt();
         }
-        var failure = new LifecycleException(service.name(), "Could not start " + service.name() + " (phase "
-            + service.phase() + "): " + e.getMessage(), e);
-        LOG.error("{}; stopping the {} service(s) already started", failure.getMessage(), started.size());
+        var failure =
+            new LifecycleException(
+                service.name(),
+                "Could not start "
+                    + service.name()
+                    + " (phase "
+                    + service.phase()
+                    + "): "
+                    + e.getMessage(),
+                e);
+        LOG.error(
+            "{}; stopping the {} service(s) already started", failure.getMessage(), started.size());
         stopStarted(State.FAILED, failure);
         removeHook();
         throw failure;
@@ -134,7 +150,8 @@ public final class Lifecycle {
         state = State.RUNNING;
       }
     }
-    LOG.info("Started {} service(s) in {} ms", services.size(), (System.nanoTime() - begin) / 1_000_000);
+    LOG.info(
+        "Started {} service(s) in {} ms", services.size(), (System.nanoTime() - begin) / 1_000_000);
   }
 
   /** Stops every started service in reverse order; calls after the first do nothing. */
@@ -150,10 +167,15 @@ public final class Lifecycle {
     }
   }
 
-  /** @return whether this call did the stopping */
+  /**
+   * @return whether this call did the stopping
+   */
   private boolean stopStarted(State end, Throwable failure) {
     synchronized (this) {
-      if (state == State.STOPPING || state == State.STOPPED || state == State.FAILED || state == State.NEW) {
+      if (state == State.STOPPING
+          || state == State.STOPPED
+          || state == State.FAILED
+          || state == State.NEW) {
         if (state == State.NEW) {
           state = State.STOPPED;
         }

@@ -1,6 +1,8 @@
 package io.ballast.core;
 
-/** A {@link Managed} service failed to start; everything started before it has been stopped again. */
+/**
+ * A {@link Managed} service failed to start; everything started before it has been stopped again.
+ */
 public final class LifecycleException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 

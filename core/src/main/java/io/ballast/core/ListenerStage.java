@@ -7,10 +7,11 @@ import org.jooq.TransactionListener;
 import org.jooq.TransactionListenerProvider;
 
 /**
- * Where a contributed jOOQ listener runs in the fixed order of a query's trip: the request context first (so
- * the acting user is set before anything else touches the statement), then the breaker, then everything
- * else, and core's query monitor (timeouts, statistics) always last. Within a stage, listeners keep their
- * binding order. A listener bound without a stage runs at {@link #DEFAULT}.
+ * Where a contributed jOOQ listener runs in the fixed order of a query's trip: the request context
+ * first (so the acting user is set before anything else touches the statement), then the breaker,
+ * then everything else, and core's query monitor (timeouts, statistics) always last. Within a
+ * stage, listeners keep their binding order. A listener bound without a stage runs at {@link
+ * #DEFAULT}.
  *
  * <pre>{@code
  * Extensions.executeListeners(binder()).addBinding()

@@ -4,7 +4,10 @@ import com.google.inject.Inject;
 import io.ballast.core.monitor.QueryMonitor;
 import java.time.Duration;
 
-/** Stops the query monitor's timeout watchdog when the lifecycle stops (it starts with the first statement). */
+/**
+ * Stops the query monitor's timeout watchdog when the lifecycle stops (it starts with the first
+ * statement).
+ */
 final class MonitorService implements Managed {
   private final QueryMonitor monitor;
 

@@ -4,9 +4,10 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 
 /**
- * A named health check of a {@link ProbeKind}. Contribute one through
- * {@link Extensions#probeChecks(com.google.inject.Binder)}; names are unique across the application.
- * {@link #check()} may be called from several threads at once and should finish within a second or two.
+ * A named health check of a {@link ProbeKind}. Contribute one through {@link
+ * Extensions#probeChecks(com.google.inject.Binder)}; names are unique across the application.
+ * {@link #check()} may be called from several threads at once and should finish within a second or
+ * two.
  */
 public interface ProbeCheck {
   /** The check's name, e.g. {@code db}; unique in the application. */

@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * The outcome of one {@link ProbeCheck}.
  *
- * @param status  up, degraded (still serving, with less) or down
+ * @param status up, degraded (still serving, with less) or down
  * @param message a short reason, always set on failure ("connection refused to 127.0.0.1:5432")
  * @param details extra figures for the report, e.g. pool counts; never secrets
  */

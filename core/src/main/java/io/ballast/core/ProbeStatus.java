@@ -5,13 +5,15 @@ package io.ballast.core;
  *
  * <ul>
  *   <li>{@link #UP}: working as intended;
- *   <li>{@link #DEGRADED}: still serving, with less (a cache running without Redis, say); counts as healthy,
- *       so readiness stays 200, but the body says so;
+ *   <li>{@link #DEGRADED}: still serving, with less (a cache running without Redis, say); counts as
+ *       healthy, so readiness stays 200, but the body says so;
  *   <li>{@link #DOWN}: not able to serve; readiness answers 503.
  * </ul>
  */
 public enum ProbeStatus {
-  UP, DEGRADED, DOWN;
+  UP,
+  DEGRADED,
+  DOWN;
 
   /** {@code true} for {@link #UP} and {@link #DEGRADED}. */
   public boolean healthy() {

@@ -31,7 +31,9 @@ class CoreChecksTest {
         Thread.sleep(20);
       }
       assertThat(result.healthy()).isFalse();
-      assertThat(result.message()).startsWith("2 deadlocked thread(s): ").contains("deadlock-first")
+      assertThat(result.message())
+          .startsWith("2 deadlocked thread(s): ")
+          .contains("deadlock-first")
           .contains("deadlock-second");
     } finally {
       first.interrupt();

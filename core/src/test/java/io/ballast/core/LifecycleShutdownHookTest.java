@@ -16,22 +16,23 @@ class LifecycleShutdownHookTest {
   /** The child: starts a lifecycle and returns from main, so only the shutdown hook can stop it. */
   public static void main(String[] args) throws Exception {
     var log = Path.of(args[0]);
-    Managed service = new Managed() {
-      @Override
-      public String name() {
-        return "recorder";
-      }
+    Managed service =
+        new Managed() {
+          @Override
+          public String name() {
+            return "recorder";
+          }
 
-      @Override
-      public void start() throws Exception {
-        Files.writeString(log, "started\n");
-      }
+          @Override
+          public void start() throws Exception {
+            Files.writeString(log, "started\n");
+          }
 
-      @Override
-      public void stop(Duration grace) throws Exception {
-        Files.writeString(log, "stopped\n", java.nio.file.StandardOpenOption.APPEND);
-      }
-    };
+          @Override
+          public void stop(Duration grace) throws Exception {
+            Files.writeString(log, "stopped\n", java.nio.file.StandardOpenOption.APPEND);
+          }
+        };
     new Lifecycle(Set.of(service), CoreSettings.defaults()).start();
   }
 
@@ -39,9 +40,16 @@ class LifecycleShutdownHookTest {
   void jvmExitWithoutStop_stopsServicesOnceThroughTheHook(@TempDir Path dir) throws Exception {
     var log = dir.resolve("events.txt");
     var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    var process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        LifecycleShutdownHookTest.class.getName(), log.toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile()).start();
+    var process =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                LifecycleShutdownHookTest.class.getName(),
+                log.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("out.txt").toFile())
+            .start();
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(process.exitValue()).as(Files.readString(dir.resolve("out.txt"))).isZero();
     assertThat(Files.readAllLines(log)).containsExactly("started", "stopped");

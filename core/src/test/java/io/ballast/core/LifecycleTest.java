@@ -52,13 +52,28 @@ class LifecycleTest {
 
   @Test
   void start_runsPhasesInOrderAndTiesInBindingOrder_stopReverses() {
-    var lifecycle = lifecycle(service("admin", Managed.PHASE_ADMIN), service("app-b", 500), service("pool", 100),
-        service("app-a", 500), service("migrations", 200));
+    var lifecycle =
+        lifecycle(
+            service("admin", Managed.PHASE_ADMIN),
+            service("app-b", 500),
+            service("pool", 100),
+            service("app-a", 500),
+            service("migrations", 200));
     lifecycle.start();
     assertThat(lifecycle.state()).isEqualTo(Lifecycle.State.RUNNING);
     lifecycle.stop();
-    assertThat(events).containsExactly("start admin", "start pool", "start migrations", "start app-b", "start app-a",
-        "stop app-a", "stop app-b", "stop migrations", "stop pool", "stop admin");
+    assertThat(events)
+        .containsExactly(
+            "start admin",
+            "start pool",
+            "start migrations",
+            "start app-b",
+            "start app-a",
+            "stop app-a",
+            "stop app-b",
+            "stop migrations",
+            "stop pool",
+            "stop admin");
     assertThat(lifecycle.state()).isEqualTo(Lifecycle.State.STOPPED);
   }
 
@@ -73,14 +88,19 @@ class LifecycleTest {
 
   @Test
   void startFailure_stopsWhatStartedInReverseAndNamesTheCause() {
-    var lifecycle = lifecycle(service("pool", 100), service("migrations", 200),
-        service("cache", 300, new IllegalStateException("redis refused the connection")), service("admin", 900));
+    var lifecycle =
+        lifecycle(
+            service("pool", 100),
+            service("migrations", 200),
+            service("cache", 300, new IllegalStateException("redis refused the connection")),
+            service("admin", 900));
     assertThatThrownBy(lifecycle::start)
         .isInstanceOf(LifecycleException.class)
         .hasMessage("Could not start cache (phase 300): redis refused the connection")
         .hasCauseInstanceOf(IllegalStateException.class)
         .satisfies(e -> assertThat(((LifecycleException) e).service()).isEqualTo("cache"));
-    assertThat(events).containsExactly("start pool", "start migrations", "stop migrations", "stop pool");
+    assertThat(events)
+        .containsExactly("start pool", "start migrations", "stop migrations", "stop pool");
     assertThat(lifecycle.state()).isEqualTo(Lifecycle.State.FAILED);
     lifecycle.stop();
     assertThat(events).hasSize(4);
@@ -91,7 +111,8 @@ class LifecycleTest {
     var lifecycle = lifecycle(service("pool", 100));
     lifecycle.start();
     try {
-      assertThatThrownBy(lifecycle::start).isInstanceOf(IllegalStateException.class)
+      assertThatThrownBy(lifecycle::start)
+          .isInstanceOf(IllegalStateException.class)
           .hasMessage("Lifecycle is RUNNING; it starts only once, from NEW");
     } finally {
       lifecycle.stop();
@@ -101,66 +122,74 @@ class LifecycleTest {
   @Test
   void stop_sharesOneGracePeriodAmongServices() {
     var graces = new ArrayList<Duration>();
-    Managed slow = new Managed() {
-      @Override
-      public String name() {
-        return "slow";
-      }
+    Managed slow =
+        new Managed() {
+          @Override
+          public String name() {
+            return "slow";
+          }
 
-      @Override
-      public void start() {}
+          @Override
+          public void start() {}
 
-      @Override
-      public void stop(Duration grace) throws InterruptedException {
-        graces.add(grace);
-        Thread.sleep(300);
-      }
-    };
-    Managed pool = new Managed() {
-      @Override
-      public String name() {
-        return "pool";
-      }
+          @Override
+          public void stop(Duration grace) throws InterruptedException {
+            graces.add(grace);
+            Thread.sleep(300);
+          }
+        };
+    Managed pool =
+        new Managed() {
+          @Override
+          public String name() {
+            return "pool";
+          }
 
-      @Override
-      public int phase() {
-        return PHASE_POOL;
-      }
+          @Override
+          public int phase() {
+            return PHASE_POOL;
+          }
 
-      @Override
-      public void start() {}
+          @Override
+          public void start() {}
 
-      @Override
-      public void stop(Duration grace) {
-        graces.add(grace);
-      }
-    };
-    var lifecycle = new Lifecycle(Set.of(slow, pool), CoreSettings.builder().shutdownGrace(Duration.ofSeconds(2)).build());
+          @Override
+          public void stop(Duration grace) {
+            graces.add(grace);
+          }
+        };
+    var lifecycle =
+        new Lifecycle(
+            Set.of(slow, pool),
+            CoreSettings.builder().shutdownGrace(Duration.ofSeconds(2)).build());
     lifecycle.start();
     lifecycle.stop();
     assertThat(graces).hasSize(2);
-    assertThat(graces.get(0)).isLessThanOrEqualTo(Duration.ofSeconds(2)).isGreaterThan(Duration.ofMillis(1500));
+    assertThat(graces.get(0))
+        .isLessThanOrEqualTo(Duration.ofSeconds(2))
+        .isGreaterThan(Duration.ofMillis(1500));
     assertThat(graces.get(1)).isLessThanOrEqualTo(graces.get(0).minusMillis(300));
   }
 
   @Test
   void stopFailure_isLoggedAndTheOthersStillStop() {
-    Managed broken = new Managed() {
-      @Override
-      public String name() {
-        return "broken";
-      }
+    Managed broken =
+        new Managed() {
+          @Override
+          public String name() {
+            return "broken";
+          }
 
-      @Override
-      public void start() {
-        events.add("start broken");
-      }
+          @Override
+          public void start() {
+            events.add("start broken");
+          }
 
-      @Override
-      public void stop(Duration grace) {
-        throw new IllegalStateException("boom");
-      }
-    };
+          @Override
+          public void stop(Duration grace) {
+            throw new IllegalStateException("boom");
+          }
+        };
     var lifecycle = lifecycle(service("pool", 100), broken);
     lifecycle.start();
     lifecycle.stop();
@@ -172,7 +201,9 @@ class LifecycleTest {
   @Test
   void noLoggingBackend_isSaidOnStandardError() {
     assertThat(Lifecycle.missingLoggingBackend(new org.slf4j.helpers.NOPLoggerFactory()))
-        .startsWith("Ballast: no SLF4J backend is on the class path").contains("logback-classic");
-    assertThat(Lifecycle.missingLoggingBackend(org.slf4j.LoggerFactory.getILoggerFactory())).isNull();
+        .startsWith("Ballast: no SLF4J backend is on the class path")
+        .contains("logback-classic");
+    assertThat(Lifecycle.missingLoggingBackend(org.slf4j.LoggerFactory.getILoggerFactory()))
+        .isNull();
   }
 }

@@ -41,9 +41,11 @@ class ListenerStageTest {
       @Override
       protected void configure() {
         var recorder = new Recorder(name);
-        Extensions.executeListeners(binder()).addBinding()
+        Extensions.executeListeners(binder())
+            .addBinding()
             .toInstance(stage == null ? () -> recorder : stage.execute(() -> recorder));
-        Extensions.transactionListeners(binder()).addBinding()
+        Extensions.transactionListeners(binder())
+            .addBinding()
             .toInstance(stage == null ? () -> recorder : stage.transaction(() -> recorder));
       }
     };
@@ -51,27 +53,36 @@ class ListenerStageTest {
 
   @Test
   void listenersRunByStage_thenInBindingOrder_whateverOrderModulesAreInstalledIn() {
-    var injector = Guice.createInjector(new CoreModule(CoreSettings.defaults()), new AbstractModule() {
-      @Override
-      protected void configure() {
-        bind(DataSource.class).toInstance(PG.dataSource());
-      }
-    },
-        listener("plain-1", null),
-        listener("breaker", ListenerStage.BREAKER),
-        listener("default", ListenerStage.DEFAULT),
-        listener("context", ListenerStage.REQUEST_CONTEXT),
-        listener("plain-2", null));
+    var injector =
+        Guice.createInjector(
+            new CoreModule(CoreSettings.defaults()),
+            new AbstractModule() {
+              @Override
+              protected void configure() {
+                bind(DataSource.class).toInstance(PG.dataSource());
+              }
+            },
+            listener("plain-1", null),
+            listener("breaker", ListenerStage.BREAKER),
+            listener("default", ListenerStage.DEFAULT),
+            listener("context", ListenerStage.REQUEST_CONTEXT),
+            listener("plain-2", null));
     var db = injector.getInstance(DSLContext.class);
 
     CALLS.clear();
     db.fetch("select 1");
-    assertThat(CALLS).containsExactly("execute context", "execute breaker", "execute plain-1", "execute default",
-        "execute plain-2");
+    assertThat(CALLS)
+        .containsExactly(
+            "execute context",
+            "execute breaker",
+            "execute plain-1",
+            "execute default",
+            "execute plain-2");
 
     CALLS.clear();
     db.transaction(cfg -> {});
-    assertThat(CALLS).containsExactly("begin context", "begin breaker", "begin plain-1", "begin default",
-        "begin plain-2");
+    assertThat(CALLS)
+        .containsExactly(
+            "begin context", "begin breaker", "begin plain-1", "begin default", "begin plain-2");
   }
 }

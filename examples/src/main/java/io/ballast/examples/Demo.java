@@ -6,14 +6,14 @@ import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.sum;
 import static org.jooq.impl.DSL.table;
 
-import io.ballast.cache.CacheRegion;
-import io.ballast.cache.CacheSettings;
-import io.ballast.cache.Caches;
 import io.ballast.audit.ActingContext;
 import io.ballast.audit.AuditLog;
 import io.ballast.audit.AuditModule;
 import io.ballast.audit.AuditSettings;
 import io.ballast.audit.RequestContext;
+import io.ballast.cache.CacheRegion;
+import io.ballast.cache.CacheSettings;
+import io.ballast.cache.Caches;
 import io.ballast.cache.RedisCacheModule;
 import io.ballast.cache.RegionSettings;
 import io.ballast.core.Ballast;
@@ -21,11 +21,11 @@ import io.ballast.core.CoreModule;
 import io.ballast.core.CoreSettings;
 import io.ballast.core.HealthRegistry;
 import io.ballast.core.ProbeKind;
-import io.ballast.core.settings.SettingException;
 import io.ballast.core.admin.AdminModule;
 import io.ballast.core.admin.AdminServer;
 import io.ballast.core.admin.AdminSettings;
 import io.ballast.core.data.Pagination;
+import io.ballast.core.settings.SettingException;
 import io.ballast.migrations.MigrationSettings;
 import io.ballast.migrations.Migrations;
 import io.ballast.migrations.MigrationsModule;
@@ -43,8 +43,8 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -57,10 +57,10 @@ import org.jooq.Record;
 import org.jooq.Table;
 
 /**
- * The {@code demo} command: wires Ballast's modules over {@code DATABASE_URL} and {@code REDIS_URL} (or an
- * embedded PostgreSQL and Redis when they are unset), migrates its schema with Flyway, seeds it, runs a few
- * queries, caches a read path, prints what it did, then serves a light background load of cached lookups
- * until Ctrl-C or until {@code --duration} has passed.
+ * The {@code demo} command: wires Ballast's modules over {@code DATABASE_URL} and {@code REDIS_URL}
+ * (or an embedded PostgreSQL and Redis when they are unset), migrates its schema with Flyway, seeds
+ * it, runs a few queries, caches a read path, prints what it did, then serves a light background
+ * load of cached lookups until Ctrl-C or until {@code --duration} has passed.
  */
 final class Demo {
   static final String USAGE = "usage: ballast-demo demo [--duration <30s|2m|500ms|seconds>]";
@@ -90,7 +90,9 @@ final class Demo {
       if (args[i].equals("--duration") && i + 1 < args.length) {
         var parsed = parseDuration(args[++i]);
         if (parsed == null) {
-          err.println("--duration must be a whole number with an optional unit ms, s, m or h, but was " + args[i]);
+          err.println(
+              "--duration must be a whole number with an optional unit ms, s, m or h, but was "
+                  + args[i]);
           err.println(USAGE);
           return 2;
         }
@@ -126,11 +128,13 @@ final class Demo {
 
   private static int serve(Map<String, String> env, Duration duration, PrintStream out) {
     var effective = new HashMap<>(env);
-    if (env.get(PoolSettings.DATABASE_URL) == null || env.get(PoolSettings.DATABASE_URL).isBlank()) {
+    if (env.get(PoolSettings.DATABASE_URL) == null
+        || env.get(PoolSettings.DATABASE_URL).isBlank()) {
       out.println("DATABASE_URL is not set: starting an embedded PostgreSQL 16 ...");
       effective.put(PoolSettings.DATABASE_URL, embeddedDatabaseUrl());
     }
-    if (isBlank(env.get(CacheSettings.REDIS_URL)) && !"false".equalsIgnoreCase(env.get(CacheSettings.REDIS_ENABLED.variable()))) {
+    if (isBlank(env.get(CacheSettings.REDIS_URL))
+        && !"false".equalsIgnoreCase(env.get(CacheSettings.REDIS_ENABLED.variable()))) {
       out.println("REDIS_URL is not set: starting an embedded Redis ...");
       effective.put(CacheSettings.REDIS_URL, RedisServer.shared().url());
       effective.putIfAbsent(CacheSettings.NAMESPACE.variable(), "ballast-demo:");
@@ -151,38 +155,73 @@ final class Demo {
     var auditSettings = AuditSettings.fromEnv(effective);
     out.println("          " + auditSettings);
 
-    try (var app = Ballast.start(new CoreModule(core), new PoolModule(poolSettings),
-        new MigrationsModule(migrationSettings), new AuditModule(auditSettings), new RedisCacheModule(cacheSettings),
-        new ResilienceModule(resilienceSettings), new AdminModule(adminSettings))) {
+    try (var app =
+        Ballast.start(
+            new CoreModule(core),
+            new PoolModule(poolSettings),
+            new MigrationsModule(migrationSettings),
+            new AuditModule(auditSettings),
+            new RedisCacheModule(cacheSettings),
+            new ResilienceModule(resilienceSettings),
+            new AdminModule(adminSettings))) {
       var db = app.get(DSLContext.class);
       var pool = app.get(Pool.class);
-      out.println("Started: " + app.lifecycle().services().size() + " managed service(s), pool " + pool.snapshot());
+      out.println(
+          "Started: "
+              + app.lifecycle().services().size()
+              + " managed service(s), pool "
+              + pool.snapshot());
       pool.sizing().ifPresent(s -> out.println("Pool sizing: " + s.message()));
 
       for (var set : app.get(Migrations.class).status()) {
-        out.println("Migrations: set '" + set.set() + "' has " + set.applied().size() + " applied ("
-            + set.applied().stream().map(e -> e.label()).toList() + "), " + set.pending().size() + " pending");
+        out.println(
+            "Migrations: set '"
+                + set.set()
+                + "' has "
+                + set.applied().size()
+                + " applied ("
+                + set.applied().stream().map(e -> e.label()).toList()
+                + "), "
+                + set.pending().size()
+                + " pending");
       }
       seed(db, out);
       runQueries(db, app.get(Transactions.class), out);
       listPageByPage(db, app.get(Pagination.class), out);
-      var customers = app.get(Caches.class).region(RegionSettings.builder("customers", Customer.class).mediumTtl()
-          .negativeTtl(Duration.ofSeconds(30)).build());
+      var customers =
+          app.get(Caches.class)
+              .region(
+                  RegionSettings.builder("customers", Customer.class)
+                      .mediumTtl()
+                      .negativeTtl(Duration.ofSeconds(30))
+                      .build());
       cacheReads(db, app.get(Caches.class), customers, out);
       tenants(db, app.get(AuditLog.class), out);
 
       var ready = app.get(HealthRegistry.class).run(ProbeKind.READY);
-      out.println("Readiness: " + (ready.healthy() ? "READY" : "NOT READY") + " " + ready.checks().stream()
-          .map(c -> c.name() + "=" + switch (c.status()) {
-            case UP -> "up";
-            case DEGRADED -> "degraded (" + c.message() + ")";
-            case DOWN -> "down (" + c.message() + ")";
-          }).toList());
+      out.println(
+          "Readiness: "
+              + (ready.healthy() ? "READY" : "NOT READY")
+              + " "
+              + ready.checks().stream()
+                  .map(
+                      c ->
+                          c.name()
+                              + "="
+                              + switch (c.status()) {
+                                case UP -> "up";
+                                case DEGRADED -> "degraded (" + c.message() + ")";
+                                case DOWN -> "down (" + c.message() + ")";
+                              })
+                  .toList());
 
       if (adminSettings.enabled()) {
         var base = "http://" + adminSettings.bind() + ":" + app.get(AdminServer.class).port();
-        out.println("Admin server: " + base + "/health  /health/ready  /health/deep  /health/cache  /health/queries"
-            + "  /metrics");
+        out.println(
+            "Admin server: "
+                + base
+                + "/health  /health/ready  /health/deep  /health/cache  /health/queries"
+                + "  /metrics");
       }
       serveUntilStopped(db, pool, customers, duration, out);
     }
@@ -191,28 +230,45 @@ final class Demo {
   }
 
   /**
-   * Two tenants work side by side, each in its own acting context: each sees only its own notes (row-level
-   * security), the admin role sees both, and the audit trail records who changed what.
+   * Two tenants work side by side, each in its own acting context: each sees only its own notes
+   * (row-level security), the admin role sees both, and the audit trail records who changed what.
    */
   private static void tenants(DSLContext db, AuditLog audit, PrintStream out) {
     var run = Long.toString(System.nanoTime() % 100_000);
     var workers = new ArrayList<Thread>();
     for (var tenant : List.of("acme", "globex")) {
-      workers.add(new Thread(() -> {
-        var acting = ActingContext.builder().userId(tenant + "-user").tenantId(tenant).clientIp("127.0.0.1")
-            .requestId(tenant + "-" + run).build();
-        try (var scope = RequestContext.open(acting)) {
-          db.transaction(cfg -> {
-            for (int i = 1; i <= 3; i++) {
-              cfg.dsl().execute("insert into notes (tenant_id, author, body) values (?, ?, ?)", tenant,
-                  acting.userId(), tenant + " note " + i + " of run " + run);
-            }
-          });
-          db.execute("update notes set body = body || ' (edited)' where id = (select min(id) from notes where body "
-              + "like ?)", "% of run " + run + "%");
-          db.execute("delete from notes where id = (select max(id) from notes where body like ?)", "% of run " + run + "%");
-        }
-      }, "tenant-" + tenant));
+      workers.add(
+          new Thread(
+              () -> {
+                var acting =
+                    ActingContext.builder()
+                        .userId(tenant + "-user")
+                        .tenantId(tenant)
+                        .clientIp("127.0.0.1")
+                        .requestId(tenant + "-" + run)
+                        .build();
+                try (var scope = RequestContext.open(acting)) {
+                  db.transaction(
+                      cfg -> {
+                        for (int i = 1; i <= 3; i++) {
+                          cfg.dsl()
+                              .execute(
+                                  "insert into notes (tenant_id, author, body) values (?, ?, ?)",
+                                  tenant,
+                                  acting.userId(),
+                                  tenant + " note " + i + " of run " + run);
+                        }
+                      });
+                  db.execute(
+                      "update notes set body = body || ' (edited)' where id = (select min(id) from notes where body "
+                          + "like ?)",
+                      "% of run " + run + "%");
+                  db.execute(
+                      "delete from notes where id = (select max(id) from notes where body like ?)",
+                      "% of run " + run + "%");
+                }
+              },
+              "tenant-" + tenant));
     }
     for (var w : workers) {
       w.start();
@@ -226,22 +282,55 @@ final class Demo {
       return;
     }
     for (var tenant : List.of("acme", "globex")) {
-      var notes = RequestContext.as(db, ActingContext.of(tenant + "-user", tenant))
-          .fetch("select tenant_id, body from notes where body like ? order by id", "% of run " + run + "%");
-      out.println("Tenant " + tenant + " sees " + notes.size() + " notes of this run, of tenants "
-          + notes.getValues(0, String.class).stream().distinct().toList());
+      var notes =
+          RequestContext.as(db, ActingContext.of(tenant + "-user", tenant))
+              .fetch(
+                  "select tenant_id, body from notes where body like ? order by id",
+                  "% of run " + run + "%");
+      out.println(
+          "Tenant "
+              + tenant
+              + " sees "
+              + notes.size()
+              + " notes of this run, of tenants "
+              + notes.getValues(0, String.class).stream().distinct().toList());
     }
     var admin = ActingContext.builder().userId("ops").role("admin").build();
-    out.println("The admin role sees " + RequestContext.as(db, admin).fetchOne("select count(*) from notes where body "
-        + "like ?", "% of run " + run + "%").get(0) + " notes of this run; without a context a query sees "
-        + db.fetchOne("select count(*) from notes").get(0));
+    out.println(
+        "The admin role sees "
+            + RequestContext.as(db, admin)
+                .fetchOne(
+                    "select count(*) from notes where body " + "like ?", "% of run " + run + "%")
+                .get(0)
+            + " notes of this run; without a context a query sees "
+            + db.fetchOne("select count(*) from notes").get(0));
     audit.seal();
-    var trail = audit.byTable("notes", OffsetDateTime.now(java.time.ZoneOffset.UTC).minusHours(1), OffsetDateTime.now(java.time.ZoneOffset.UTC).plusHours(1), 8, null);
+    var trail =
+        audit.byTable(
+            "notes",
+            OffsetDateTime.now(java.time.ZoneOffset.UTC).minusHours(1),
+            OffsetDateTime.now(java.time.ZoneOffset.UTC).plusHours(1),
+            8,
+            null);
     out.println("Audit trail of notes, newest first:");
     for (var e : trail.items()) {
-      out.println("  #" + e.id() + " " + e.operation() + " " + e.recordId() + " by " + e.userId() + " of tenant "
-          + e.tenantId() + " (request " + e.requestId() + ", database role " + e.dbUser() + ")"
-          + (e.changedColumns().isEmpty() ? "" : " changed " + e.changedColumns()));
+      out.println(
+          "  #"
+              + e.id()
+              + " "
+              + e.operation()
+              + " "
+              + e.recordId()
+              + " by "
+              + e.userId()
+              + " of tenant "
+              + e.tenantId()
+              + " (request "
+              + e.requestId()
+              + ", database role "
+              + e.dbUser()
+              + ")"
+              + (e.changedColumns().isEmpty() ? "" : " changed " + e.changedColumns()));
     }
     out.println("Audit chain: " + audit.verify());
   }
@@ -258,8 +347,12 @@ final class Demo {
     return r == null ? null : new Customer(r.get(ID), r.get(NAME));
   }
 
-  /** The cache-aside read path: 2 000 reads of 100 hot customers, a miss remembered, a write seen at once. */
-  private static void cacheReads(DSLContext db, Caches caches, CacheRegion<Customer> customers, PrintStream out) {
+  /**
+   * The cache-aside read path: 2 000 reads of 100 hot customers, a miss remembered, a write seen at
+   * once.
+   */
+  private static void cacheReads(
+      DSLContext db, Caches caches, CacheRegion<Customer> customers, PrintStream out) {
     customers.invalidateAll(); // a fresh start for the figures below, also in a shared Redis
     var start = System.nanoTime();
     for (int i = 0; i < 2000; i++) {
@@ -272,62 +365,102 @@ final class Demo {
     }
     var directMs = (System.nanoTime() - start) / 1e6;
     var s = customers.stats();
-    out.printf(Locale.ROOT, "Cache (%s): 2000 reads of 100 customers: %d loads from PostgreSQL, hit ratio %.0f %% "
-        + "(L1 %.0f %%); %.1f ms cached vs %.1f ms straight from PostgreSQL%n",
-        caches.twoLevel() ? (caches.redisAvailable() ? "L1 + Redis" : "L1, Redis unreachable") : "L1 only",
-        s.loads(), s.hitRatio() * 100, s.l1HitRatio() * 100, cachedMs, directMs);
+    out.printf(
+        Locale.ROOT,
+        "Cache (%s): 2000 reads of 100 customers: %d loads from PostgreSQL, hit ratio %.0f %% "
+            + "(L1 %.0f %%); %.1f ms cached vs %.1f ms straight from PostgreSQL%n",
+        caches.twoLevel()
+            ? (caches.redisAvailable() ? "L1 + Redis" : "L1, Redis unreachable")
+            : "L1 only",
+        s.loads(),
+        s.hitRatio() * 100,
+        s.l1HitRatio() * 100,
+        cachedMs,
+        directMs);
     customers.get("999999", id -> loadCustomer(db, id));
     customers.get("999999", id -> loadCustomer(db, id));
-    out.println("Cache: customer 999999 does not exist; two reads, " + (customers.stats().loads() - s.loads())
-        + " query (the miss is remembered for 30s)");
+    out.println(
+        "Cache: customer 999999 does not exist; two reads, "
+            + (customers.stats().loads() - s.loads())
+            + " query (the miss is remembered for 30s)");
     db.update(CUSTOMERS).set(NAME, "customer 7 (renamed)").where(ID.eq(7L)).execute();
     customers.invalidate("7");
-    out.println("Cache: after an update and invalidate, customer 7 reads '"
-        + customers.get("7", id -> loadCustomer(db, id)).name() + "'");
+    out.println(
+        "Cache: after an update and invalidate, customer 7 reads '"
+            + customers.get("7", id -> loadCustomer(db, id)).name()
+            + "'");
     db.update(CUSTOMERS).set(NAME, "customer 7").where(ID.eq(7L)).execute();
     customers.invalidate("7");
   }
 
   private static String embeddedDatabaseUrl() {
     var server = PostgresServer.shared();
-    try (var c = server.connectAsSuperuser("postgres"); var s = c.createStatement()) {
+    try (var c = server.connectAsSuperuser("postgres");
+        var s = c.createStatement()) {
       try (var rs = s.executeQuery("select 1 from pg_roles where rolname = '" + DEMO_ROLE + "'")) {
         if (!rs.next()) {
           // the application's own role: no superuser, no BYPASSRLS, so row-level security binds it
-          s.execute("create role " + DEMO_ROLE + " login password '" + DEMO_ROLE_PASSWORD
-              + "' nosuperuser nobypassrls nocreaterole nocreatedb");
+          s.execute(
+              "create role "
+                  + DEMO_ROLE
+                  + " login password '"
+                  + DEMO_ROLE_PASSWORD
+                  + "' nosuperuser nobypassrls nocreaterole nocreatedb");
         }
       }
       boolean ours;
-      try (var rs = s.executeQuery("select pg_get_userbyid(datdba) = '" + DEMO_ROLE + "' from pg_database "
-          + "where datname = '" + DEMO_DATABASE + "'")) {
+      try (var rs =
+          s.executeQuery(
+              "select pg_get_userbyid(datdba) = '"
+                  + DEMO_ROLE
+                  + "' from pg_database "
+                  + "where datname = '"
+                  + DEMO_DATABASE
+                  + "'")) {
         ours = rs.next() && rs.getBoolean(1);
       }
-      if (!ours) { // absent, or left by an older demo that ran as the superuser: the demo's data is disposable
+      if (!ours) { // absent, or left by an older demo that ran as the superuser: the demo's data is
+        // disposable
         s.execute("drop database if exists " + DEMO_DATABASE + " with (force)");
         s.execute("create database " + DEMO_DATABASE + " owner " + DEMO_ROLE);
       }
     } catch (SQLException e) {
-      throw new IllegalStateException("Could not prepare the embedded demo database: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Could not prepare the embedded demo database: " + e.getMessage(), e);
     }
-    return "postgresql://" + DEMO_ROLE + ":" + DEMO_ROLE_PASSWORD + "@" + server.host() + ":" + server.port() + "/"
+    return "postgresql://"
+        + DEMO_ROLE
+        + ":"
+        + DEMO_ROLE_PASSWORD
+        + "@"
+        + server.host()
+        + ":"
+        + server.port()
+        + "/"
         + DEMO_DATABASE;
   }
 
   private static void seed(DSLContext db, PrintStream out) {
     if (db.fetchCount(CUSTOMERS) == 0) {
-      db.transaction(cfg -> {
-        var tx = cfg.dsl();
-        tx.execute("insert into customers (name, attributes) select 'customer ' || g,"
-            + " jsonb_build_object('tier', case when g % 10 = 0 then 'gold' else 'standard' end)"
-            + " from generate_series(1, 1000) g");
-        tx.execute("insert into orders (customer_id, total) select 1 + (g % 1000), round((random() * 500)::numeric, 2)"
-            + " from generate_series(1, 20000) g");
-      });
+      db.transaction(
+          cfg -> {
+            var tx = cfg.dsl();
+            tx.execute(
+                "insert into customers (name, attributes) select 'customer ' || g,"
+                    + " jsonb_build_object('tier', case when g % 10 = 0 then 'gold' else 'standard' end)"
+                    + " from generate_series(1, 1000) g");
+            tx.execute(
+                "insert into orders (customer_id, total) select 1 + (g % 1000), round((random() * 500)::numeric, 2)"
+                    + " from generate_series(1, 20000) g");
+          });
       out.println("Seeded: customers (1000 rows), orders (20000 rows)");
     } else {
-      out.println("Data present: customers (" + db.fetchCount(CUSTOMERS) + " rows), orders ("
-          + db.fetchCount(ORDERS) + " rows)");
+      out.println(
+          "Data present: customers ("
+              + db.fetchCount(CUSTOMERS)
+              + " rows), orders ("
+              + db.fetchCount(ORDERS)
+              + " rows)");
     }
   }
 
@@ -335,23 +468,43 @@ final class Demo {
     var customer = db.select(ID, NAME).from(CUSTOMERS).where(ID.eq(42L)).fetchOne();
     out.println("Lookup by key: customer 42 is '" + customer.get(NAME) + "'");
 
-    var top = db.select(NAME, count().as("orders"), sum(TOTAL).as("spent"))
-        .from(ORDERS).join(CUSTOMERS).on(field(name("customers", "id"), Long.class).eq(CUSTOMER_ID))
-        .groupBy(NAME).orderBy(field(name("spent")).desc()).limit(3).fetch();
+    var top =
+        db.select(NAME, count().as("orders"), sum(TOTAL).as("spent"))
+            .from(ORDERS)
+            .join(CUSTOMERS)
+            .on(field(name("customers", "id"), Long.class).eq(CUSTOMER_ID))
+            .groupBy(NAME)
+            .orderBy(field(name("spent")).desc())
+            .limit(3)
+            .fetch();
     out.println("Top customers by spend:");
     for (var r : top) {
       out.println("  " + r.get(NAME) + ": " + r.get("orders") + " orders, " + r.get("spent"));
     }
 
-    var gold = db.fetchCount(db.selectFrom(CUSTOMERS).where("attributes @> '{\"tier\": \"gold\"}'::jsonb"));
+    var gold =
+        db.fetchCount(
+            db.selectFrom(CUSTOMERS).where("attributes @> '{\"tier\": \"gold\"}'::jsonb"));
     out.println("Containment query (GIN jsonb_path_ops index): " + gold + " gold customers");
 
-    var inserted = transactions.result(cfg -> cfg.dsl()
-        .insertInto(ORDERS, CUSTOMER_ID, TOTAL).values(42L, new BigDecimal("19.99")).returning(ID).fetchOne(ID));
-    out.println("Inserted order " + inserted + " for customer 42 in a transaction (retried whole on a conflict)");
+    var inserted =
+        transactions.result(
+            cfg ->
+                cfg.dsl()
+                    .insertInto(ORDERS, CUSTOMER_ID, TOTAL)
+                    .values(42L, new BigDecimal("19.99"))
+                    .returning(ID)
+                    .fetchOne(ID));
+    out.println(
+        "Inserted order "
+            + inserted
+            + " for customer 42 in a transaction (retried whole on a conflict)");
   }
 
-  /** Walks every order, newest first, with keyset pagination: each page seeks past the last one's key. */
+  /**
+   * Walks every order, newest first, with keyset pagination: each page seeks past the last one's
+   * key.
+   */
   private static void listPageByPage(DSLContext db, Pagination pagination, PrintStream out) {
     var createdAt = field(name("created_at"), java.time.OffsetDateTime.class);
     String cursor = null;
@@ -359,27 +512,48 @@ final class Demo {
     long rows = 0;
     out.println("Orders, newest first, 2000 per page (keyset pagination):");
     do {
-      var page = pagination.fetch(db, db.select(ID, createdAt, TOTAL).from(ORDERS), 2000, cursor,
-          createdAt.desc(), ID.desc());
+      var page =
+          pagination.fetch(
+              db,
+              db.select(ID, createdAt, TOTAL).from(ORDERS),
+              2000,
+              cursor,
+              createdAt.desc(),
+              ID.desc());
       pages++;
       rows += page.items().size();
       var first = page.items().get(0);
       var last = page.items().get(page.items().size() - 1);
-      out.println("  page " + pages + ": " + page.items().size() + " orders, ids " + first.get(ID) + " .. "
-          + last.get(ID) + (page.hasMore() ? ", next cursor " + page.nextCursor().substring(0, 12) + "…" : ", last page"));
+      out.println(
+          "  page "
+              + pages
+              + ": "
+              + page.items().size()
+              + " orders, ids "
+              + first.get(ID)
+              + " .. "
+              + last.get(ID)
+              + (page.hasMore()
+                  ? ", next cursor " + page.nextCursor().substring(0, 12) + "…"
+                  : ", last page"));
       cursor = page.nextCursor();
     } while (cursor != null);
     out.println("Listed " + rows + " orders in " + pages + " pages, each a seek, none an OFFSET");
   }
 
-  private static void serveUntilStopped(DSLContext db, Pool pool, CacheRegion<Customer> customers, Duration duration,
+  private static void serveUntilStopped(
+      DSLContext db,
+      Pool pool,
+      CacheRegion<Customer> customers,
+      Duration duration,
       PrintStream out) {
     var stop = new CountDownLatch(1);
     var hook = new Thread(stop::countDown, "ballast-demo-ctrl-c");
     Runtime.getRuntime().addShutdownHook(hook);
-    out.println(duration == null
-        ? "Serving a light load of cached key lookups; press Ctrl-C to stop."
-        : "Serving a light load of cached key lookups for " + duration.toMillis() + " ms.");
+    out.println(
+        duration == null
+            ? "Serving a light load of cached key lookups; press Ctrl-C to stop."
+            : "Serving a light load of cached key lookups for " + duration.toMillis() + " ms.");
     var deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
     long lookups = 0;
     var lastReport = System.nanoTime();
@@ -389,8 +563,12 @@ final class Demo {
         customers.get(Long.toString(id), key -> loadCustomer(db, key));
         lookups++;
         if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(5)) {
-          out.printf(Locale.ROOT, "  %d lookups so far; cache hit ratio %.0f %%; pool %s%n", lookups,
-              customers.stats().hitRatio() * 100, pool.snapshot());
+          out.printf(
+              Locale.ROOT,
+              "  %d lookups so far; cache hit ratio %.0f %%; pool %s%n",
+              lookups,
+              customers.stats().hitRatio() * 100,
+              pool.snapshot());
           lastReport = System.nanoTime();
         }
       }
@@ -403,7 +581,11 @@ final class Demo {
         // Ctrl-C: the JVM is already running its hooks
       }
     }
-    out.printf(Locale.ROOT, "Served %d lookups; cache hit ratio %.0f %%; pool %s%n", lookups,
-        customers.stats().hitRatio() * 100, pool.snapshot());
+    out.printf(
+        Locale.ROOT,
+        "Served %d lookups; cache hit ratio %.0f %%; pool %s%n",
+        lookups,
+        customers.stats().hitRatio() * 100,
+        pool.snapshot());
   }
 }

@@ -3,7 +3,8 @@ package io.ballast.examples;
 import java.util.Map;
 
 /**
- * Entry point of the examples jar: {@code java -jar examples/target/ballast-demo.jar demo [--duration 30s]}.
+ * Entry point of the examples jar: {@code java -jar examples/target/ballast-demo.jar demo
+ * [--duration 30s]}.
  */
 public final class Main {
   private Main() {}

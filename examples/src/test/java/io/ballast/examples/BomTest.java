@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.w3c.dom.Element;
 
 /**
- * The BOM lists every Ballast library artifact and nothing else: not the benchmarks or the examples, which no
- * application depends on. (That an application can import it and name modules
+ * The BOM lists every Ballast library artifact and nothing else: not the benchmarks or the
+ * examples, which no application depends on. (That an application can import it and name modules
  * without versions is proven by this module's own pom, which does exactly that.)
  */
 class BomTest {
@@ -34,11 +34,15 @@ class BomTest {
   void bom_listsExactlyTheModulesOfTheBuild() throws Exception {
     var root = Path.of("..").toAbsolutePath().normalize();
     var modules = texts(read(root.resolve("pom.xml")), "module");
-    var expected = modules.stream().filter(m -> !List.of("bom", "benchmarks", "examples").contains(m))
-        .map(m -> "ballast-" + m).toList();
+    var expected =
+        modules.stream()
+            .filter(m -> !List.of("bom", "benchmarks", "examples").contains(m))
+            .map(m -> "ballast-" + m)
+            .toList();
 
     var bom = read(root.resolve("bom/pom.xml"));
-    assertThat(bom.getElementsByTagName("parent").getLength()).as("the BOM must not inherit third-party versions")
+    assertThat(bom.getElementsByTagName("parent").getLength())
+        .as("the BOM must not inherit third-party versions")
         .isZero();
     var managed = bom.getElementsByTagName("dependencyManagement");
     assertThat(managed.getLength()).isEqualTo(1);

@@ -21,25 +21,44 @@ class DemoTest {
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   private int run(Map<String, String> env, String... args) {
-    return Demo.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
+    return Demo.run(
+        args,
+        env,
+        new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
   @Test
-  void demo_onDatabaseUrl_createsTheSchemaRunsQueriesAndStopsAfterTheDuration() throws SQLException {
-    var code = run(Map.of("DATABASE_URL", PG.databaseUrl(), "BALLAST_ADMIN_PORT", "0", "REDIS_URL", REDIS.url(),
-        "CACHE_NAMESPACE", REDIS.keyPrefix()), "demo", "--duration", "300ms");
+  void demo_onDatabaseUrl_createsTheSchemaRunsQueriesAndStopsAfterTheDuration()
+      throws SQLException {
+    var code =
+        run(
+            Map.of(
+                "DATABASE_URL",
+                PG.databaseUrl(),
+                "BALLAST_ADMIN_PORT",
+                "0",
+                "REDIS_URL",
+                REDIS.url(),
+                "CACHE_NAMESPACE",
+                REDIS.keyPrefix()),
+            "demo",
+            "--duration",
+            "300ms");
     var text = out.toString(StandardCharsets.UTF_8);
     assertThat(code).as(text + err).isZero();
     assertThat(text)
-        .contains("Migrations: set 'app' has 4 applied ([V1 (V1__customers_and_orders.sql),"
-            + " V2 (V2__orders_customer_created_index.sql), V3 (V3__customers_attributes_index.sql),"
-            + " V4 (V4__tenant_notes.sql)]), 0 pending")
+        .contains(
+            "Migrations: set 'app' has 4 applied ([V1 (V1__customers_and_orders.sql),"
+                + " V2 (V2__orders_customer_created_index.sql), V3 (V3__customers_attributes_index.sql),"
+                + " V4 (V4__tenant_notes.sql)]), 0 pending")
         // the audit module's own set, all applied (its count grows with the module's versions)
-        .containsPattern("Migrations: set 'audit' has \\d+ applied \\(\\[V1 \\(V1__audit_log\\.sql\\).*\\]\\), 0 pending")
+        .containsPattern(
+            "Migrations: set 'audit' has \\d+ applied \\(\\[V1 \\(V1__audit_log\\.sql\\).*\\]\\), 0 pending")
         .contains("Audit trail of notes, newest first:")
-        .containsPattern("#\\d+ DELETE \\{\"id\": \\d+} by (acme|globex)-user of tenant (acme|globex) \\(request "
-            + "(acme|globex)-\\d+, database role [a-z]+\\)")
+        .containsPattern(
+            "#\\d+ DELETE \\{\"id\": \\d+} by (acme|globex)-user of tenant (acme|globex) \\(request "
+                + "(acme|globex)-\\d+, database role [a-z]+\\)")
         .containsPattern("UPDATE \\{\"id\": \\d+} by (acme|globex)-user .* changed \\[body]")
         .contains("Audit chain: audit chain intact: ")
         .contains("Seeded: customers (1000 rows), orders (20000 rows)")
@@ -48,34 +67,58 @@ class DemoTest {
         .contains("Top customers by spend:")
         .contains("Orders, newest first, 2000 per page (keyset pagination):")
         .contains("Listed 20001 orders in 11 pages, each a seek, none an OFFSET")
-        .contains("Cache (L1 + Redis): 2000 reads of 100 customers: 100 loads from PostgreSQL, hit ratio 95 % (L1 95 %)")
-        .contains("Cache: customer 999999 does not exist; two reads, 1 query (the miss is remembered for 30s)")
+        .contains(
+            "Cache (L1 + Redis): 2000 reads of 100 customers: 100 loads from PostgreSQL, hit ratio 95 % (L1 95 %)")
+        .contains(
+            "Cache: customer 999999 does not exist; two reads, 1 query (the miss is remembered for 30s)")
         .contains("Cache: after an update and invalidate, customer 7 reads 'customer 7 (renamed)'")
-        .contains("Readiness: READY [cache=up, db=up, db.breaker=up, deadlocks=up, migrations=up, pool=up]")
+        .contains(
+            "Readiness: READY [cache=up, db=up, db.breaker=up, deadlocks=up, migrations=up, pool=up]")
         .contains("Served ")
         .contains("cache hit ratio")
         .contains("Admin server: http://127.0.0.1:")
         .contains("Stopped cleanly.")
-        .doesNotContain("DATABASE_URL is not set").doesNotContain("REDIS_URL is not set");
+        .doesNotContain("DATABASE_URL is not set")
+        .doesNotContain("REDIS_URL is not set");
     // the example's indexes: composite with a sort order, and GIN jsonb_path_ops, all valid
-    try (var c = PG.connect(); var s = c.createStatement(); var rs = s.executeQuery(
-        "select string_agg(pg_get_indexdef(indexrelid), '; ' order by indexrelid::regclass::text) from pg_index"
-            + " where indexrelid::regclass::text in ('orders_customer_created', 'customers_attributes') and indisvalid")) {
+    try (var c = PG.connect();
+        var s = c.createStatement();
+        var rs =
+            s.executeQuery(
+                "select string_agg(pg_get_indexdef(indexrelid), '; ' order by indexrelid::regclass::text) from pg_index"
+                    + " where indexrelid::regclass::text in ('orders_customer_created', 'customers_attributes') and indisvalid")) {
       rs.next();
-      assertThat(rs.getString(1)).isEqualTo("CREATE INDEX customers_attributes ON public.customers USING gin"
-          + " (attributes jsonb_path_ops); CREATE INDEX orders_customer_created ON public.orders USING btree"
-          + " (customer_id, created_at DESC)");
+      assertThat(rs.getString(1))
+          .isEqualTo(
+              "CREATE INDEX customers_attributes ON public.customers USING gin"
+                  + " (attributes jsonb_path_ops); CREATE INDEX orders_customer_created ON public.orders USING btree"
+                  + " (customer_id, created_at DESC)");
     }
-    try (var c = PG.connect(); var s = c.createStatement();
-         var rs = s.executeQuery("select count(*) from orders where customer_id = 42 and total = 19.99")) {
+    try (var c = PG.connect();
+        var s = c.createStatement();
+        var rs =
+            s.executeQuery(
+                "select count(*) from orders where customer_id = 42 and total = 19.99")) {
       rs.next();
       assertThat(rs.getLong(1)).isPositive();
     }
 
     out.reset();
-    assertThat(run(Map.of("DATABASE_URL", PG.databaseUrl(), "BALLAST_ADMIN_ENABLED", "false", "REDIS_ENABLED", "false"),
-        "demo", "--duration", "0")).isZero();
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("Data present: customers (1000 rows)")
+    assertThat(
+            run(
+                Map.of(
+                    "DATABASE_URL",
+                    PG.databaseUrl(),
+                    "BALLAST_ADMIN_ENABLED",
+                    "false",
+                    "REDIS_ENABLED",
+                    "false"),
+                "demo",
+                "--duration",
+                "0"))
+        .isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("Data present: customers (1000 rows)")
         .contains("Cache (L1 only): 2000 reads of 100 customers: 100 loads from PostgreSQL")
         .doesNotContain("REDIS_URL is not set");
   }
@@ -85,11 +128,14 @@ class DemoTest {
     var code = run(Map.of("BALLAST_ADMIN_PORT", "0"), "demo", "--duration", "0s");
     var text = out.toString(StandardCharsets.UTF_8);
     assertThat(code).as(text + err).isZero();
-    assertThat(text).contains("DATABASE_URL is not set: starting an embedded PostgreSQL 16")
+    assertThat(text)
+        .contains("DATABASE_URL is not set: starting an embedded PostgreSQL 16")
         .contains("REDIS_URL is not set: starting an embedded Redis")
         .contains("Cache (L1 + Redis)")
-        .contains("/ballast_demo").contains("Stopped cleanly.")
-        // the embedded demo connects as its own non-superuser role, so row-level security isolates the tenants
+        .contains("/ballast_demo")
+        .contains("Stopped cleanly.")
+        // the embedded demo connects as its own non-superuser role, so row-level security isolates
+        // the tenants
         .contains("Tenant acme sees 2 notes of this run, of tenants [acme]")
         .contains("Tenant globex sees 2 notes of this run, of tenants [globex]")
         .contains("The admin role sees 4 notes of this run; without a context a query sees 0")
@@ -103,25 +149,44 @@ class DemoTest {
     try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       free = socket.getLocalPort();
     }
-    var demo = new Thread(() -> run(Map.of("DATABASE_URL", PG.databaseUrl(), "BALLAST_ADMIN_PORT",
-        Integer.toString(free), "REDIS_URL", REDIS.url(), "CACHE_NAMESPACE", REDIS.keyPrefix()), "demo", "--duration",
-        "8s"));
+    var demo =
+        new Thread(
+            () ->
+                run(
+                    Map.of(
+                        "DATABASE_URL",
+                        PG.databaseUrl(),
+                        "BALLAST_ADMIN_PORT",
+                        Integer.toString(free),
+                        "REDIS_URL",
+                        REDIS.url(),
+                        "CACHE_NAMESPACE",
+                        REDIS.keyPrefix()),
+                    "demo",
+                    "--duration",
+                    "8s"));
     demo.start();
     try {
       var client = java.net.http.HttpClient.newHttpClient();
       java.net.http.HttpResponse<String> response = null;
       for (int i = 0; i < 100 && (response == null || response.statusCode() != 200); i++) {
         try {
-          response = client.send(java.net.http.HttpRequest.newBuilder(
-              java.net.URI.create("http://127.0.0.1:" + free + "/health/ready")).build(),
-              java.net.http.HttpResponse.BodyHandlers.ofString());
+          response =
+              client.send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create("http://127.0.0.1:" + free + "/health/ready"))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
         } catch (java.io.IOException notYet) {
           Thread.sleep(100);
         }
       }
       assertThat(response).isNotNull();
       assertThat(response.statusCode()).isEqualTo(200);
-      assertThat(response.body()).contains("\"migrations\"").contains("\"pool\"").contains("\"db.breaker\"")
+      assertThat(response.body())
+          .contains("\"migrations\"")
+          .contains("\"pool\"")
+          .contains("\"db.breaker\"")
           .contains("\"state\" : \"CLOSED\"");
     } finally {
       demo.join(30_000);
@@ -134,14 +199,19 @@ class DemoTest {
     assertThat(run(Map.of(), "demo", "--duration", "soon")).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains(Demo.USAGE)
-        .contains("--duration must be a whole number with an optional unit ms, s, m or h, but was soon");
+        .contains(
+            "--duration must be a whole number with an optional unit ms, s, m or h, but was soon");
   }
 
   @Test
   void badSetting_isReportedWithoutAStackTrace() {
-    assertThat(run(Map.of("DATABASE_URL", "postgresql://u:secret@h/d?connection_limit=-5"), "demo")).isEqualTo(1);
-    assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("Bad setting: connection_limit must be between 1 and"
-        + " 1000, but was -5 (from DATABASE_URL)" + System.lineSeparator());
+    assertThat(run(Map.of("DATABASE_URL", "postgresql://u:secret@h/d?connection_limit=-5"), "demo"))
+        .isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .isEqualTo(
+            "Bad setting: connection_limit must be between 1 and"
+                + " 1000, but was -5 (from DATABASE_URL)"
+                + System.lineSeparator());
   }
 
   @Test

@@ -17,10 +17,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The top README's example, taken from the file as it stands: its migration and its Java, compiled with the
- * JDK's compiler against the modules and run in a JVM of its own, with the settings from the environment as an
- * application would have them, against a real PostgreSQL (as a non-superuser role, so RLS binds) and Redis.
- * Regression: the example had no imports and its table's SQL was nowhere near it.
+ * The top README's example, taken from the file as it stands: its migration and its Java, compiled
+ * with the JDK's compiler against the modules and run in a JVM of its own, with the settings from
+ * the environment as an application would have them, against a real PostgreSQL (as a non-superuser
+ * role, so RLS binds) and Redis. Regression: the example had no imports and its table's SQL was
+ * nowhere near it.
  */
 class ReadmeExampleTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
@@ -33,7 +34,8 @@ class ReadmeExampleTest {
         return candidate;
       }
     }
-    throw new IllegalStateException("the project's top README.md was not found above " + Path.of("").toAbsolutePath());
+    throw new IllegalStateException(
+        "the project's top README.md was not found above " + Path.of("").toAbsolutePath());
   }
 
   private static String block(String markdown, String language, String mustContain) {
@@ -43,7 +45,8 @@ class ReadmeExampleTest {
         return m.group(1);
       }
     }
-    throw new AssertionError("no ```" + language + " block containing " + mustContain + " in the README");
+    throw new AssertionError(
+        "no ```" + language + " block containing " + mustContain + " in the README");
   }
 
   @Test
@@ -61,18 +64,38 @@ class ReadmeExampleTest {
 
     var compiler = ToolProvider.getSystemJavaCompiler();
     var errors = new java.io.ByteArrayOutputStream();
-    var status = compiler.run(null, null, errors, "-d", classes.toString(), "-classpath",
-        System.getProperty("java.class.path"), sources.resolve("OrdersService.java").toString());
+    var status =
+        compiler.run(
+            null,
+            null,
+            errors,
+            "-d",
+            classes.toString(),
+            "-classpath",
+            System.getProperty("java.class.path"),
+            sources.resolve("OrdersService.java").toString());
     assertThat(status).as("javac: " + errors.toString(StandardCharsets.UTF_8)).isZero();
 
     var role = PG.createRole("orders_app");
     PG.execute("grant create on database " + PG.databaseName() + " to " + role.name());
-    var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", classes + File.pathSeparator + System.getProperty("java.class.path"), "OrdersService"));
+    var command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                classes + File.pathSeparator + System.getProperty("java.class.path"),
+                "OrdersService"));
     var builder = new ProcessBuilder(command).redirectErrorStream(true);
     var env = builder.environment();
-    env.keySet().removeIf(k -> k.startsWith("BALLAST_") || k.startsWith("DB_") || k.startsWith("REDIS_")
-        || k.startsWith("CACHE_") || k.equals("DATABASE_URL") || k.equals("APP_ENV"));
+    env.keySet()
+        .removeIf(
+            k ->
+                k.startsWith("BALLAST_")
+                    || k.startsWith("DB_")
+                    || k.startsWith("REDIS_")
+                    || k.startsWith("CACHE_")
+                    || k.equals("DATABASE_URL")
+                    || k.equals("APP_ENV"));
     env.put("DATABASE_URL", role.databaseUrl());
     env.put("REDIS_URL", REDIS.url());
     env.put("BALLAST_ADMIN_PORT", "0");
@@ -81,8 +104,16 @@ class ReadmeExampleTest {
     var output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(process.exitValue()).as(output).isZero();
-    var lines = output.lines().filter(l -> !l.contains(" INFO ") && !l.contains(" WARN ") && !l.contains(" DEBUG ")
-        && !l.isBlank()).toList();
+    var lines =
+        output
+            .lines()
+            .filter(
+                l ->
+                    !l.contains(" INFO ")
+                        && !l.contains(" WARN ")
+                        && !l.contains(" DEBUG ")
+                        && !l.isBlank())
+            .toList();
     assertThat(lines).as(output).containsSubsequence("0", "true", "1");
     assertThat(lines).as(output).anyMatch(l -> l.matches("\\d+ statements"));
     assertThat(output).doesNotContain("ERROR");

@@ -1,7 +1,7 @@
 package io.ballast.migrations;
 
-import io.ballast.core.MigrationSet;
 import io.ballast.core.Managed;
+import io.ballast.core.MigrationSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,14 +24,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs every migration set with Flyway at start-up (phase {@code PHASE_MIGRATIONS}), in set order.
  *
- * <p>Flyway is configured for PostgreSQL's {@code CREATE INDEX CONCURRENTLY}: its lock is a session-level
- * advisory lock ({@code flyway.postgresql.transactional.lock=false}). With the default transactional lock,
- * Flyway holds a transaction open on a second connection for the whole run, and a concurrent index build
- * waits for every open transaction to finish, so it waits for Flyway forever.
+ * <p>Flyway is configured for PostgreSQL's {@code CREATE INDEX CONCURRENTLY}: its lock is a
+ * session-level advisory lock ({@code flyway.postgresql.transactional.lock=false}). With the
+ * default transactional lock, Flyway holds a transaction open on a second connection for the whole
+ * run, and a concurrent index build waits for every open transaction to finish, so it waits for
+ * Flyway forever.
  */
 final class FlywayMigrations implements Managed, Migrations {
   private static final Logger LOG = LoggerFactory.getLogger(FlywayMigrations.class);
-  private static final String INVALID_INDEXES = """
+  private static final String INVALID_INDEXES =
+      """
       select n.nspname, t.relname, i.relname, pg_get_indexdef(x.indexrelid)
         from pg_index x
         join pg_class i on i.oid = x.indexrelid
@@ -44,6 +46,7 @@ final class FlywayMigrations implements Managed, Migrations {
 
   /** Ballast's migration lock: "ballast" in ASCII, distinct from Flyway's per-table keys. */
   static final long LOCK_KEY = 0x62616c6c617374L;
+
   private static final Duration LOCK_POLL = Duration.ofMillis(100);
 
   private final DataSource dataSource;
@@ -51,7 +54,8 @@ final class FlywayMigrations implements Managed, Migrations {
   private final List<MigrationSet> sets;
   private final Map<String, Flyway> flyways = new LinkedHashMap<>();
 
-  FlywayMigrations(DataSource dataSource, MigrationSettings settings, Set<MigrationSet> contributed) {
+  FlywayMigrations(
+      DataSource dataSource, MigrationSettings settings, Set<MigrationSet> contributed) {
     this.dataSource = dataSource;
     this.settings = settings;
     var all = new ArrayList<>(contributed);
@@ -61,11 +65,16 @@ final class FlywayMigrations implements Managed, Migrations {
     var tables = new HashSet<String>();
     for (var set : all) {
       if (!names.add(set.name())) {
-        throw new IllegalArgumentException("A migration set named " + set.name() + " already exists");
+        throw new IllegalArgumentException(
+            "A migration set named " + set.name() + " already exists");
       }
       if (!tables.add(set.historyTable())) {
-        throw new IllegalArgumentException("Migration set " + set.name() + " uses history table " + set.historyTable()
-            + ", which another set already uses; each set needs its own");
+        throw new IllegalArgumentException(
+            "Migration set "
+                + set.name()
+                + " uses history table "
+                + set.historyTable()
+                + ", which another set already uses; each set needs its own");
       }
     }
     this.sets = List.copyOf(all);
@@ -92,11 +101,14 @@ final class FlywayMigrations implements Managed, Migrations {
     }
     var waitUntil = System.nanoTime() + settings.lockTimeout().toNanos();
     switch (settings.mode()) {
-      case MIGRATE -> withMigrationLock(waitUntil, c -> {
-        for (var set : sets) {
-          migrate(set, c, waitUntil);
-        }
-      });
+      case MIGRATE ->
+          withMigrationLock(
+              waitUntil,
+              c -> {
+                for (var set : sets) {
+                  migrate(set, c, waitUntil);
+                }
+              });
       case VALIDATE -> withMigrationLock(waitUntil, c -> sets.forEach(this::validate));
       case OFF -> LOG.info("Migrations are off: {} set(s) not checked at start", sets.size());
       default -> throw new AssertionError(settings.mode());
@@ -104,9 +116,10 @@ final class FlywayMigrations implements Managed, Migrations {
     if (settings.mode() != MigrationMode.OFF) {
       var invalid = invalidIndexes();
       if (!invalid.isEmpty()) {
-        LOG.warn("INVALID indexes (a failed CREATE INDEX CONCURRENTLY leaves them; queries never use them and"
-            + " IF NOT EXISTS will not replace them): {}. Fix the cause, then call Migrations.repairInvalidIndexes()"
-            + " to drop and rebuild them concurrently.",
+        LOG.warn(
+            "INVALID indexes (a failed CREATE INDEX CONCURRENTLY leaves them; queries never use them and"
+                + " IF NOT EXISTS will not replace them): {}. Fix the cause, then call Migrations.repairInvalidIndexes()"
+                + " to drop and rebuild them concurrently.",
             invalid.stream().map(InvalidIndex::qualifiedName).collect(Collectors.joining(", ")));
       }
     }
@@ -118,29 +131,36 @@ final class FlywayMigrations implements Managed, Migrations {
   }
 
   /**
-   * Runs {@code work} while holding Ballast's migration lock, a session-level advisory lock on a connection
-   * of its own, so that instances starting together run their sets one after another. (Flyway locks each
-   * history table, but decides whether to baseline a new one before taking that lock, so two instances
-   * could both try to baseline it.)
+   * Runs {@code work} while holding Ballast's migration lock, a session-level advisory lock on a
+   * connection of its own, so that instances starting together run their sets one after another.
+   * (Flyway locks each history table, but decides whether to baseline a new one before taking that
+   * lock, so two instances could both try to baseline it.)
    *
-   * <p>The lock is polled with {@code pg_try_advisory_lock} rather than awaited with
-   * {@code pg_advisory_lock}: a session waiting inside {@code pg_advisory_lock} is an open transaction, and a
-   * {@code CREATE INDEX CONCURRENTLY} run by the lock's holder would wait for it to finish: a deadlock.
+   * <p>The lock is polled with {@code pg_try_advisory_lock} rather than awaited with {@code
+   * pg_advisory_lock}: a session waiting inside {@code pg_advisory_lock} is an open transaction,
+   * and a {@code CREATE INDEX CONCURRENTLY} run by the lock's holder would wait for it to finish: a
+   * deadlock.
    */
   /** Work done under the migration lock, given the connection that holds it (idle meanwhile). */
   private interface LockedWork {
     void run(java.sql.Connection lockConnection) throws SQLException, InterruptedException;
   }
 
-  private void withMigrationLock(long deadline, LockedWork work) throws SQLException, InterruptedException {
+  private void withMigrationLock(long deadline, LockedWork work)
+      throws SQLException, InterruptedException {
     try (var c = dataSource.getConnection()) {
       c.setAutoCommit(true);
       var waited = false;
       while (!tryLock(c)) {
         if (System.nanoTime() > deadline) {
-          throw new MigrationException("Waited " + settings.lockTimeout().toSeconds() + " s for the migration lock"
-              + " (advisory lock " + LOCK_KEY + ") that another instance holds; is its migration stuck? Look for it"
-              + " in pg_locks and pg_stat_activity.");
+          throw new MigrationException(
+              "Waited "
+                  + settings.lockTimeout().toSeconds()
+                  + " s for the migration lock"
+                  + " (advisory lock "
+                  + LOCK_KEY
+                  + ") that another instance holds; is its migration stuck? Look for it"
+                  + " in pg_locks and pg_stat_activity.");
         }
         if (!waited) {
           LOG.info("Another instance is migrating; waiting for the migration lock");
@@ -177,7 +197,8 @@ final class FlywayMigrations implements Managed, Migrations {
         .failOnMissingLocations(true)
         .validateMigrationNaming(true)
         .cleanDisabled(!settings.allowClean())
-        // several sets share a schema: a set whose history table is new starts from an empty baseline (0)
+        // several sets share a schema: a set whose history table is new starts from an empty
+        // baseline (0)
         .baselineOnMigrate(true)
         .baselineVersion("0")
         .configuration(Map.of("flyway.postgresql.transactional.lock", "false"))
@@ -187,23 +208,26 @@ final class FlywayMigrations implements Managed, Migrations {
   private Flyway requireStarted(String set) {
     var flyway = flyways.get(set);
     if (flyway == null) {
-      throw new IllegalStateException("Migrations are not started: start the Ballast lifecycle first");
+      throw new IllegalStateException(
+          "Migrations are not started: start the Ballast lifecycle first");
     }
     return flyway;
   }
 
   /**
-   * Migrates the set; a migration whose statement waited longer than the statement lock timeout for a lock (a
-   * table the application holds in a long transaction) is rolled back, logged with the lock's holder, cleaned up
-   * (a failed history row, an INVALID index a concurrent build left) and tried again after a back-off, until the
-   * start-up's lock budget runs out.
+   * Migrates the set; a migration whose statement waited longer than the statement lock timeout for
+   * a lock (a table the application holds in a long transaction) is rolled back, logged with the
+   * lock's holder, cleaned up (a failed history row, an INVALID index a concurrent build left) and
+   * tried again after a back-off, until the start-up's lock budget runs out.
    */
   private void migrate(MigrationSet set, java.sql.Connection lockConnection, long waitUntil)
       throws SQLException, InterruptedException {
     var started = System.nanoTime();
     var backoff = LOCK_RETRY_FIRST;
-    var invalidBefore = invalidIndexes(lockConnection).stream().map(InvalidIndex::qualifiedName)
-        .collect(Collectors.toSet());
+    var invalidBefore =
+        invalidIndexes(lockConnection).stream()
+            .map(InvalidIndex::qualifiedName)
+            .collect(Collectors.toSet());
     for (int attempt = 0; ; attempt++) {
       var watch = LockWatch.start(lockConnection);
       try {
@@ -215,22 +239,48 @@ final class FlywayMigrations implements Managed, Migrations {
       } catch (MigrationException | SQLException e) {
         watch.close();
         if (!LockWatch.timedOut(e)) {
-          throw e instanceof SQLException sql ? new MigrationException("Migration set '" + set.name()
-              + "' could not clean up after a lock timeout: " + sql.getMessage(), sql) : (MigrationException) e;
+          throw e instanceof SQLException sql
+              ? new MigrationException(
+                  "Migration set '"
+                      + set.name()
+                      + "' could not clean up after a lock timeout: "
+                      + sql.getMessage(),
+                  sql)
+              : (MigrationException) e;
         }
         var holders = watch.lastSeen();
         var waited = Duration.ofNanos(System.nanoTime() - started);
         if (System.nanoTime() + backoff.toNanos() > waitUntil) {
-          throw new MigrationException("Migration set '" + set.name() + "' could not take the locks it needs: "
-              + failedMigration(e) + " waited " + waited.toSeconds() + " s in all for " + holders + ", and start-up "
-              + "waits at most " + settings.lockTimeout().toSeconds() + " s (" + MigrationSettings.LOCK_TIMEOUT_VARIABLE
-              + "). End that transaction (or cancel it: select pg_cancel_backend(<pid>)) and start again.", e);
+          throw new MigrationException(
+              "Migration set '"
+                  + set.name()
+                  + "' could not take the locks it needs: "
+                  + failedMigration(e)
+                  + " waited "
+                  + waited.toSeconds()
+                  + " s in all for "
+                  + holders
+                  + ", and start-up "
+                  + "waits at most "
+                  + settings.lockTimeout().toSeconds()
+                  + " s ("
+                  + MigrationSettings.LOCK_TIMEOUT_VARIABLE
+                  + "). End that transaction (or cancel it: select pg_cancel_backend(<pid>)) and start again.",
+              e);
         }
-        LOG.warn("Migration set '{}': {} is waiting for {}; {} s so far, at most {} s; trying again in {} ms",
-            set.name(), failedMigration(e), holders, waited.toSeconds(), settings.lockTimeout().toSeconds(),
+        LOG.warn(
+            "Migration set '{}': {} is waiting for {}; {} s so far, at most {} s; trying again in {} ms",
+            set.name(),
+            failedMigration(e),
+            holders,
+            waited.toSeconds(),
+            settings.lockTimeout().toSeconds(),
             backoff.toMillis());
         Thread.sleep(backoff.toMillis());
-        backoff = backoff.multipliedBy(2).compareTo(LOCK_RETRY_MAX) > 0 ? LOCK_RETRY_MAX : backoff.multipliedBy(2);
+        backoff =
+            backoff.multipliedBy(2).compareTo(LOCK_RETRY_MAX) > 0
+                ? LOCK_RETRY_MAX
+                : backoff.multipliedBy(2);
       } finally {
         watch.close();
       }
@@ -250,17 +300,19 @@ final class FlywayMigrations implements Managed, Migrations {
   }
 
   /**
-   * Before another attempt after a lock timeout: a migration run outside a transaction (a concurrent index
-   * build) may have left a failed row in the history table and an INVALID index; both would spoil the next attempt
-   * (Flyway refuses a failed history, and IF NOT EXISTS would keep the invalid index). The drop waits for locks
-   * too, under the same statement lock timeout.
+   * Before another attempt after a lock timeout: a migration run outside a transaction (a
+   * concurrent index build) may have left a failed row in the history table and an INVALID index;
+   * both would spoil the next attempt (Flyway refuses a failed history, and IF NOT EXISTS would
+   * keep the invalid index). The drop waits for locks too, under the same statement lock timeout.
    */
-  private void cleanUpAfterLockTimeout(MigrationSet set, java.sql.Connection c, Set<String> invalidBefore)
-      throws SQLException {
-    var leftovers = invalidIndexes(c).stream().filter(i -> !invalidBefore.contains(i.qualifiedName())).toList();
+  private void cleanUpAfterLockTimeout(
+      MigrationSet set, java.sql.Connection c, Set<String> invalidBefore) throws SQLException {
+    var leftovers =
+        invalidIndexes(c).stream().filter(i -> !invalidBefore.contains(i.qualifiedName())).toList();
     try (var s = c.createStatement()) {
       var history = quote(flyways.get(set.name()).getConfiguration().getTable());
-      try (var rs = s.executeQuery("select to_regclass('" + history.replace("'", "''") + "') is not null")) {
+      try (var rs =
+          s.executeQuery("select to_regclass('" + history.replace("'", "''") + "') is not null")) {
         rs.next();
         if (rs.getBoolean(1)) {
           s.execute("delete from " + history + " where not success");
@@ -272,8 +324,14 @@ final class FlywayMigrations implements Managed, Migrations {
       s.execute("set lock_timeout = '" + settings.statementLockTimeout().toMillis() + "ms'");
       try {
         for (var index : leftovers) {
-          s.execute("DROP INDEX CONCURRENTLY IF EXISTS " + quote(index.schema()) + "." + quote(index.name()));
-          LOG.info("Migration set '{}': dropped the INVALID index {} an attempt left behind", set.name(),
+          s.execute(
+              "DROP INDEX CONCURRENTLY IF EXISTS "
+                  + quote(index.schema())
+                  + "."
+                  + quote(index.name()));
+          LOG.info(
+              "Migration set '{}': dropped the INVALID index {} an attempt left behind",
+              set.name(),
               index.qualifiedName());
         }
       } finally {
@@ -287,19 +345,24 @@ final class FlywayMigrations implements Managed, Migrations {
     try {
       var result = flyway.migrate();
       if (result.migrationsExecuted > 0) {
-        LOG.info("Migration set '{}': applied {} migration(s), now at version {}", set.name(),
-            result.migrationsExecuted, result.targetSchemaVersion);
+        LOG.info(
+            "Migration set '{}': applied {} migration(s), now at version {}",
+            set.name(),
+            result.migrationsExecuted,
+            result.targetSchemaVersion);
       } else {
         LOG.info("Migration set '{}': up to date", set.name());
       }
     } catch (FlywayMigrateException e) {
       var m = e.getMigration();
       var which = m == null ? "" : " " + label(m);
-      throw new MigrationException("Migration set '" + set.name() + "' failed at" + which + ": " + e.getMessage(), e);
+      throw new MigrationException(
+          "Migration set '" + set.name() + "' failed at" + which + ": " + e.getMessage(), e);
     } catch (FlywayValidateException e) {
       throw new MigrationException(validationMessage(set, flyway, e.getMessage()), e);
     } catch (FlywayException e) {
-      throw new MigrationException("Migration set '" + set.name() + "' failed: " + e.getMessage(), e);
+      throw new MigrationException(
+          "Migration set '" + set.name() + "' failed: " + e.getMessage(), e);
     }
   }
 
@@ -308,9 +371,14 @@ final class FlywayMigrations implements Managed, Migrations {
     try {
       var pending = flyway.info().pending();
       if (pending.length > 0) {
-        throw new MigrationException("Migration set '" + set.name() + "' is behind the code: pending "
-            + java.util.Arrays.stream(pending).map(FlywayMigrations::label).collect(Collectors.joining(", "))
-            + ". Apply them (mode migrate, or the deploy's migration step) before starting in mode validate.");
+        throw new MigrationException(
+            "Migration set '"
+                + set.name()
+                + "' is behind the code: pending "
+                + java.util.Arrays.stream(pending)
+                    .map(FlywayMigrations::label)
+                    .collect(Collectors.joining(", "))
+                + ". Apply them (mode migrate, or the deploy's migration step) before starting in mode validate.");
       }
       var result = flyway.validateWithResult();
       if (!result.validationSuccessful) {
@@ -318,22 +386,29 @@ final class FlywayMigrations implements Managed, Migrations {
       }
       LOG.info("Migration set '{}': validated, up to date", set.name());
     } catch (FlywayException e) {
-      throw new MigrationException("Migration set '" + set.name() + "' could not be validated: " + e.getMessage(), e);
+      throw new MigrationException(
+          "Migration set '" + set.name() + "' could not be validated: " + e.getMessage(), e);
     }
   }
 
-  /** Lists each invalid migration with its version and file, from Flyway's structured validation result. */
+  /**
+   * Lists each invalid migration with its version and file, from Flyway's structured validation
+   * result.
+   */
   private static String validationMessage(MigrationSet set, Flyway flyway, String fallback) {
     var details = new ArrayList<String>();
     try {
       for (var invalid : flyway.validateWithResult().invalidMigrations) {
-        var version = invalid.version == null || invalid.version.isEmpty() ? "R" : "V" + invalid.version;
+        var version =
+            invalid.version == null || invalid.version.isEmpty() ? "R" : "V" + invalid.version;
         details.add(version + " (" + invalid.filepath + "): " + invalid.errorDetails.errorMessage);
       }
     } catch (FlywayException ignored) {
       // fall back to Flyway's own message
     }
-    return "Migration set '" + set.name() + "' is not valid: "
+    return "Migration set '"
+        + set.name()
+        + "' is not valid: "
         + (details.isEmpty() ? fallback : String.join("; ", details));
   }
 
@@ -353,9 +428,13 @@ final class FlywayMigrations implements Managed, Migrations {
         if (m.getType() != null && m.getType().isBaseline()) {
           continue;
         }
-        var entry = new MigrationStatus.Entry(m.getVersion() == null ? null : m.getVersion().getVersion(),
-            m.getDescription(), m.getScript(), m.getState().getDisplayName(),
-            m.getInstalledOn() == null ? null : m.getInstalledOn().toInstant());
+        var entry =
+            new MigrationStatus.Entry(
+                m.getVersion() == null ? null : m.getVersion().getVersion(),
+                m.getDescription(),
+                m.getScript(),
+                m.getState().getDisplayName(),
+                m.getInstalledOn() == null ? null : m.getInstalledOn().toInstant());
         if (m.getState().isFailed()) {
           failed.add(entry);
         } else if (m.getState().isApplied()) {
@@ -380,9 +459,11 @@ final class FlywayMigrations implements Managed, Migrations {
 
   private static List<InvalidIndex> invalidIndexes(java.sql.Connection c) throws SQLException {
     var result = new ArrayList<InvalidIndex>();
-    try (var s = c.createStatement(); var rs = s.executeQuery(INVALID_INDEXES)) {
+    try (var s = c.createStatement();
+        var rs = s.executeQuery(INVALID_INDEXES)) {
       while (rs.next()) {
-        result.add(new InvalidIndex(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
+        result.add(
+            new InvalidIndex(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
       }
     }
     return result;
@@ -393,22 +474,37 @@ final class FlywayMigrations implements Managed, Migrations {
     var repaired = new ArrayList<InvalidIndex>();
     for (var index : invalidIndexes()) {
       var create = concurrently(index.definition());
-      try (var c = dataSource.getConnection(); var s = c.createStatement()) {
+      try (var c = dataSource.getConnection();
+          var s = c.createStatement()) {
         c.setAutoCommit(true); // CONCURRENTLY cannot run inside a transaction
-        s.execute("DROP INDEX CONCURRENTLY IF EXISTS " + quote(index.schema()) + "." + quote(index.name()));
+        s.execute(
+            "DROP INDEX CONCURRENTLY IF EXISTS "
+                + quote(index.schema())
+                + "."
+                + quote(index.name()));
         s.execute(create);
         LOG.info("Rebuilt index {} concurrently", index.qualifiedName());
         repaired.add(index);
       } catch (SQLException e) {
-        throw new MigrationException("Could not rebuild index " + index.qualifiedName() + " (" + create + "): "
-            + e.getMessage() + ". It is INVALID again; fix the cause (for a unique index, the duplicate rows) and"
-            + " repair again.", e);
+        throw new MigrationException(
+            "Could not rebuild index "
+                + index.qualifiedName()
+                + " ("
+                + create
+                + "): "
+                + e.getMessage()
+                + ". It is INVALID again; fix the cause (for a unique index, the duplicate rows) and"
+                + " repair again.",
+            e);
       }
     }
     return repaired;
   }
 
-  /** {@code CREATE [UNIQUE] INDEX name ON …} becomes {@code CREATE [UNIQUE] INDEX CONCURRENTLY name ON …}. */
+  /**
+   * {@code CREATE [UNIQUE] INDEX name ON …} becomes {@code CREATE [UNIQUE] INDEX CONCURRENTLY name
+   * ON …}.
+   */
   static String concurrently(String definition) {
     return definition.replaceFirst("^CREATE (UNIQUE )?INDEX ", "CREATE $1INDEX CONCURRENTLY ");
   }
@@ -421,17 +517,21 @@ final class FlywayMigrations implements Managed, Migrations {
   public void repairHistory() {
     for (var set : sets) {
       var result = requireStarted(set.name()).repair();
-      LOG.info("Migration set '{}': history repaired (removed {} failed, realigned {})", set.name(),
-          result.migrationsRemoved.size(), result.migrationsAligned.size());
+      LOG.info(
+          "Migration set '{}': history repaired (removed {} failed, realigned {})",
+          set.name(),
+          result.migrationsRemoved.size(),
+          result.migrationsAligned.size());
     }
   }
 
   @Override
   public void clean() {
     if (!settings.allowClean()) {
-      throw new IllegalStateException("clean is disabled: it drops every object in the schema. Allow it with"
-          + " BALLAST_MIGRATIONS_ALLOW_CLEAN=true or MigrationSettings.builder(…).allowClean(true), outside"
-          + " production only");
+      throw new IllegalStateException(
+          "clean is disabled: it drops every object in the schema. Allow it with"
+              + " BALLAST_MIGRATIONS_ALLOW_CLEAN=true or MigrationSettings.builder(…).allowClean(true), outside"
+              + " production only");
     }
     for (var set : sets) {
       requireStarted(set.name()).clean();

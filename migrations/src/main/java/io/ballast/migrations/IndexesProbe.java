@@ -28,7 +28,11 @@ final class IndexesProbe implements ProbeCheck {
     var invalid = migrations.invalidIndexes();
     return invalid.isEmpty()
         ? ProbeResult.healthy("no invalid indexes")
-        : ProbeResult.unhealthy("INVALID indexes: " + invalid.stream().map(InvalidIndex::qualifiedName)
-            .collect(Collectors.joining(", ")) + "; repair with Migrations.repairInvalidIndexes()");
+        : ProbeResult.unhealthy(
+            "INVALID indexes: "
+                + invalid.stream()
+                    .map(InvalidIndex::qualifiedName)
+                    .collect(Collectors.joining(", "))
+                + "; repair with Migrations.repairInvalidIndexes()");
   }
 }

@@ -11,10 +11,11 @@ import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /**
- * The pool as Flyway sees it: each connection it takes gets a session {@code lock_timeout} (so a migration
- * statement waiting for a lock the application holds fails after a while instead of waiting for ever) and the
- * {@code application_name} {@value LockWatch#APPLICATION_NAME} (so the lock watch can find it), and both are
- * reset when Flyway hands it back, so nothing leaks to the pool's next borrower.
+ * The pool as Flyway sees it: each connection it takes gets a session {@code lock_timeout} (so a
+ * migration statement waiting for a lock the application holds fails after a while instead of
+ * waiting for ever) and the {@code application_name} {@value LockWatch#APPLICATION_NAME} (so the
+ * lock watch can find it), and both are reset when Flyway hands it back, so nothing leaks to the
+ * pool's next borrower.
  */
 final class LockTimeoutDataSource implements DataSource {
   private final DataSource pool;
@@ -28,38 +29,45 @@ final class LockTimeoutDataSource implements DataSource {
   @Override
   public Connection getConnection() throws SQLException {
     var c = pool.getConnection();
-    try (var s = c.prepareStatement("select set_config('lock_timeout', ?, false), "
-        + "set_config('application_name', '" + LockWatch.APPLICATION_NAME + "', false)")) {
+    try (var s =
+        c.prepareStatement(
+            "select set_config('lock_timeout', ?, false), "
+                + "set_config('application_name', '"
+                + LockWatch.APPLICATION_NAME
+                + "', false)")) {
       s.setString(1, lockTimeout);
       s.executeQuery().close();
     } catch (SQLException e) {
       c.close();
       throw e;
     }
-    return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
-        (proxy, method, args) -> {
-          if (method.getName().equals("close") && method.getParameterCount() == 0) {
-            try {
-              if (!c.isClosed()) {
-                if (!c.getAutoCommit()) {
-                  c.rollback(); // a failed migration's transaction, before the reset can run
+    return (Connection)
+        Proxy.newProxyInstance(
+            Connection.class.getClassLoader(),
+            new Class<?>[] {Connection.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("close") && method.getParameterCount() == 0) {
+                try {
+                  if (!c.isClosed()) {
+                    if (!c.getAutoCommit()) {
+                      c.rollback(); // a failed migration's transaction, before the reset can run
+                    }
+                    try (var s = c.createStatement()) {
+                      s.execute("reset lock_timeout; reset application_name");
+                    }
+                  }
+                } catch (SQLException broken) {
+                  // a broken connection: the pool evicts it
                 }
-                try (var s = c.createStatement()) {
-                  s.execute("reset lock_timeout; reset application_name");
-                }
+                c.close();
+                return null;
               }
-            } catch (SQLException broken) {
-              // a broken connection: the pool evicts it
-            }
-            c.close();
-            return null;
-          }
-          try {
-            return method.invoke(c, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+              try {
+                return method.invoke(c, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
   }
 
   @Override

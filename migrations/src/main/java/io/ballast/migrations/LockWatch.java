@@ -6,14 +6,16 @@ import java.util.ArrayList;
 import java.util.Locale;
 
 /**
- * While a migration runs, looks every {@value #EVERY_MILLIS} ms (on the migration lock's connection, idle
- * meanwhile) for migration sessions waiting on a lock, and remembers who holds it: pid, user, state and how long
- * its transaction has been open. Never the holder's query text, which may hold literals.
+ * While a migration runs, looks every {@value #EVERY_MILLIS} ms (on the migration lock's
+ * connection, idle meanwhile) for migration sessions waiting on a lock, and remembers who holds it:
+ * pid, user, state and how long its transaction has been open. Never the holder's query text, which
+ * may hold literals.
  */
 final class LockWatch implements AutoCloseable {
   static final String APPLICATION_NAME = "ballast-migrations";
   private static final long EVERY_MILLIS = 250;
-  private static final String BLOCKERS = """
+  private static final String BLOCKERS =
+      """
       select coalesce(l.relation::regclass::text, l.locktype), b.pid, b.usename, b.state,
              coalesce(extract(epoch from now() - b.xact_start)::bigint, 0), l.relation is null
         from pg_stat_activity w
@@ -36,7 +38,10 @@ final class LockWatch implements AutoCloseable {
     return watch;
   }
 
-  /** Who held the lock a migration waited for, last time it was seen, e.g. "a lock on orders held by pid 42 …". */
+  /**
+   * Who held the lock a migration waited for, last time it was seen, e.g. "a lock on orders held by
+   * pid 42 …".
+   */
   String lastSeen() {
     var seen = lastSeen;
     return seen == null ? "a lock held by another session" : seen;
@@ -44,19 +49,29 @@ final class LockWatch implements AutoCloseable {
 
   private void watch(Connection c) {
     while (!Thread.currentThread().isInterrupted()) {
-      try (var s = c.createStatement(); var rs = s.executeQuery(BLOCKERS)) {
+      try (var s = c.createStatement();
+          var rs = s.executeQuery(BLOCKERS)) {
         var holders = new ArrayList<String>();
         String target = null;
         var snapshotWait = false;
         while (rs.next()) {
           target = rs.getString(1);
           snapshotWait = rs.getBoolean(6);
-          holders.add(String.format(Locale.ROOT, "pid %d (user %s, %s, transaction open %d s)", rs.getInt(2),
-              rs.getString(3), rs.getString(4), rs.getLong(5)));
+          holders.add(
+              String.format(
+                  Locale.ROOT,
+                  "pid %d (user %s, %s, transaction open %d s)",
+                  rs.getInt(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  rs.getLong(5)));
         }
         if (!holders.isEmpty()) {
-          lastSeen = (snapshotWait ? "older transactions to end (a concurrent index build waits for them): "
-              : "a lock on " + target + " held by ") + String.join(", ", holders);
+          lastSeen =
+              (snapshotWait
+                      ? "older transactions to end (a concurrent index build waits for them): "
+                      : "a lock on " + target + " held by ")
+                  + String.join(", ", holders);
         }
       } catch (SQLException e) {
         return; // a diagnostic only

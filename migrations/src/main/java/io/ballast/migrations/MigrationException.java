@@ -1,8 +1,8 @@
 package io.ballast.migrations;
 
 /**
- * A migration set could not be applied or validated, or an index repair failed. The message names the set,
- * and the migration's version and file where there is one.
+ * A migration set could not be applied or validated, or an index repair failed. The message names
+ * the set, and the migration's version and file where there is one.
  */
 public final class MigrationException extends RuntimeException {
   private static final long serialVersionUID = 1L;

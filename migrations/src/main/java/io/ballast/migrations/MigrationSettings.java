@@ -2,8 +2,8 @@ package io.ballast.migrations;
 
 import io.ballast.core.MigrationSet;
 import io.ballast.core.settings.AppEnv;
-import io.ballast.core.settings.SettingException;
 import io.ballast.core.settings.Setting;
+import io.ballast.core.settings.SettingException;
 import io.ballast.core.settings.SettingValues;
 import java.time.Duration;
 import java.util.Arrays;
@@ -14,9 +14,9 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * Settings of {@link MigrationsModule}: the start-up mode and the application's own migration set. Immutable;
- * build with {@link #fromEnv()}, {@link #fromEnv(Map)}, {@link #defaults(AppEnv)}, {@link #builder(AppEnv)}, or
- * {@link #toBuilder()} / {@link #from(MigrationSettings)}.
+ * Settings of {@link MigrationsModule}: the start-up mode and the application's own migration set.
+ * Immutable; build with {@link #fromEnv()}, {@link #fromEnv(Map)}, {@link #defaults(AppEnv)},
+ * {@link #builder(AppEnv)}, or {@link #toBuilder()} / {@link #from(MigrationSettings)}.
  *
  * <table>
  *   <caption>Environment</caption>
@@ -39,26 +39,52 @@ import java.util.regex.Pattern;
  * </table>
  */
 public final class MigrationSettings {
-  public static final Setting<MigrationMode> MODE = Setting.oneOf("migrations_mode", MigrationMode.class)
-      .variable("BALLAST_MIGRATIONS_MODE").build();
+  public static final Setting<MigrationMode> MODE =
+      Setting.oneOf("migrations_mode", MigrationMode.class)
+          .variable("BALLAST_MIGRATIONS_MODE")
+          .build();
   private static final Pattern LOCATION = Pattern.compile("(classpath|filesystem):\\S+");
-  public static final Setting<List<String>> LOCATIONS = Setting.<List<String>>of("migrations_locations",
-      MigrationSettings::parseLocations, "classpath:<path> or filesystem:<path>, comma-separated")
-      .check(l -> l.isEmpty() || !l.stream().allMatch(x -> LOCATION.matcher(x).matches())
-          ? "be classpath:<path> or filesystem:<path>, comma-separated" : null)
-      .show(l -> String.join(",", l))
-      .variable("BALLAST_MIGRATIONS_LOCATIONS").defaultValue(List.of("classpath:db/migration")).build();
-  public static final Setting<String> TABLE = Setting.text("migrations_table",
-      Pattern.compile("[a-z_][a-z0-9_]{0,62}"), "a table name matching [a-z_][a-z0-9_]{0,62}")
-      .variable("BALLAST_MIGRATIONS_TABLE").defaultValue("flyway_schema_history").build();
-  public static final Setting<Boolean> ALLOW_CLEAN = Setting.bool("allow_clean")
-      .variable("BALLAST_MIGRATIONS_ALLOW_CLEAN").defaultValue(false).build();
-  public static final Setting<Duration> LOCK_TIMEOUT = Setting.seconds("migrations_lock_timeout",
-      Duration.ofSeconds(1), Duration.ofDays(1)).variable("BALLAST_MIGRATIONS_LOCK_TIMEOUT_SECONDS")
-      .deprecated("BALLAST_MIGRATIONS_LOCK_TIMEOUT").defaultValue(Duration.ofMinutes(10)).build();
-  public static final Setting<Duration> STATEMENT_LOCK_TIMEOUT = Setting.seconds("migrations_statement_lock_timeout",
-      Duration.ofMillis(100), Duration.ofMinutes(10)).variable("BALLAST_MIGRATIONS_STATEMENT_LOCK_TIMEOUT_SECONDS")
-      .deprecated("BALLAST_MIGRATIONS_STATEMENT_LOCK_TIMEOUT").defaultValue(Duration.ofSeconds(5)).build();
+  public static final Setting<List<String>> LOCATIONS =
+      Setting.<List<String>>of(
+              "migrations_locations",
+              MigrationSettings::parseLocations,
+              "classpath:<path> or filesystem:<path>, comma-separated")
+          .check(
+              l ->
+                  l.isEmpty() || !l.stream().allMatch(x -> LOCATION.matcher(x).matches())
+                      ? "be classpath:<path> or filesystem:<path>, comma-separated"
+                      : null)
+          .show(l -> String.join(",", l))
+          .variable("BALLAST_MIGRATIONS_LOCATIONS")
+          .defaultValue(List.of("classpath:db/migration"))
+          .build();
+  public static final Setting<String> TABLE =
+      Setting.text(
+              "migrations_table",
+              Pattern.compile("[a-z_][a-z0-9_]{0,62}"),
+              "a table name matching [a-z_][a-z0-9_]{0,62}")
+          .variable("BALLAST_MIGRATIONS_TABLE")
+          .defaultValue("flyway_schema_history")
+          .build();
+  public static final Setting<Boolean> ALLOW_CLEAN =
+      Setting.bool("allow_clean")
+          .variable("BALLAST_MIGRATIONS_ALLOW_CLEAN")
+          .defaultValue(false)
+          .build();
+  public static final Setting<Duration> LOCK_TIMEOUT =
+      Setting.seconds("migrations_lock_timeout", Duration.ofSeconds(1), Duration.ofDays(1))
+          .variable("BALLAST_MIGRATIONS_LOCK_TIMEOUT_SECONDS")
+          .deprecated("BALLAST_MIGRATIONS_LOCK_TIMEOUT")
+          .defaultValue(Duration.ofMinutes(10))
+          .build();
+  public static final Setting<Duration> STATEMENT_LOCK_TIMEOUT =
+      Setting.seconds(
+              "migrations_statement_lock_timeout", Duration.ofMillis(100), Duration.ofMinutes(10))
+          .variable("BALLAST_MIGRATIONS_STATEMENT_LOCK_TIMEOUT_SECONDS")
+          .deprecated("BALLAST_MIGRATIONS_STATEMENT_LOCK_TIMEOUT")
+          .defaultValue(Duration.ofSeconds(5))
+          .build();
+
   /** The variable of {@link #LOCK_TIMEOUT}, as messages name it. */
   public static final String LOCK_TIMEOUT_VARIABLE = LOCK_TIMEOUT.variable();
 
@@ -132,14 +158,17 @@ public final class MigrationSettings {
   }
 
   /**
-   * How long start-up waits for locks in all (another instance's migrations, and table locks a migration needs)
-   * before failing.
+   * How long start-up waits for locks in all (another instance's migrations, and table locks a
+   * migration needs) before failing.
    */
   public Duration lockTimeout() {
     return values.get(LOCK_TIMEOUT);
   }
 
-  /** The {@code lock_timeout} of one attempt of a migration; a timed-out attempt is logged and tried again. */
+  /**
+   * The {@code lock_timeout} of one attempt of a migration; a timed-out attempt is logged and tried
+   * again.
+   */
   public Duration statementLockTimeout() {
     return values.get(STATEMENT_LOCK_TIMEOUT);
   }
@@ -151,9 +180,19 @@ public final class MigrationSettings {
 
   @Override
   public String toString() {
-    return "MigrationSettings{mode=" + MODE.show(mode()) + ", locations=" + locations() + ", historyTable="
-        + historyTable() + ", allowClean=" + allowClean() + ", lockTimeout=" + LOCK_TIMEOUT.show(lockTimeout())
-        + ", statementLockTimeout=" + STATEMENT_LOCK_TIMEOUT.show(statementLockTimeout()) + "}";
+    return "MigrationSettings{mode="
+        + MODE.show(mode())
+        + ", locations="
+        + locations()
+        + ", historyTable="
+        + historyTable()
+        + ", allowClean="
+        + allowClean()
+        + ", lockTimeout="
+        + LOCK_TIMEOUT.show(lockTimeout())
+        + ", statementLockTimeout="
+        + STATEMENT_LOCK_TIMEOUT.show(statementLockTimeout())
+        + "}";
   }
 
   /** Builder for {@link MigrationSettings}. */
@@ -163,7 +202,9 @@ public final class MigrationSettings {
 
     private Builder(AppEnv appEnv) {
       this.appEnv = appEnv;
-      values.setDefault(MODE, appEnv == AppEnv.PRODUCTION ? MigrationMode.VALIDATE : MigrationMode.MIGRATE,
+      values.setDefault(
+          MODE,
+          appEnv == AppEnv.PRODUCTION ? MigrationMode.VALIDATE : MigrationMode.MIGRATE,
           "default for " + appEnv.id());
     }
 
@@ -173,7 +214,10 @@ public final class MigrationSettings {
       return this;
     }
 
-    /** Flyway locations, each {@code classpath:…} or {@code filesystem:…}; default {@code classpath:db/migration}. */
+    /**
+     * Flyway locations, each {@code classpath:…} or {@code filesystem:…}; default {@code
+     * classpath:db/migration}.
+     */
     public Builder locations(String... locations) {
       values.set(LOCATIONS, List.of(locations));
       return this;
@@ -185,23 +229,30 @@ public final class MigrationSettings {
       return this;
     }
 
-    /** Whether {@link Migrations#clean()} may drop every object; never allowed in production. Default false. */
+    /**
+     * Whether {@link Migrations#clean()} may drop every object; never allowed in production.
+     * Default false.
+     */
     public Builder allowClean(boolean allow) {
       values.set(ALLOW_CLEAN, allow);
       return this;
     }
 
     /**
-     * The {@code lock_timeout} of one attempt of a migration: a statement that waits longer for a lock (a table
-     * the application holds in a long transaction) is rolled back, the holder is logged, and the migration is tried
-     * again after a back-off, until {@link #lockTimeout(Duration)} in all. 100 ms to 10 min, default 5 s.
+     * The {@code lock_timeout} of one attempt of a migration: a statement that waits longer for a
+     * lock (a table the application holds in a long transaction) is rolled back, the holder is
+     * logged, and the migration is tried again after a back-off, until {@link
+     * #lockTimeout(Duration)} in all. 100 ms to 10 min, default 5 s.
      */
     public Builder statementLockTimeout(Duration timeout) {
       values.set(STATEMENT_LOCK_TIMEOUT, timeout);
       return this;
     }
 
-    /** How long start-up waits for locks in all (another instance migrating, table locks); 1 s to 24 h, 10 min. */
+    /**
+     * How long start-up waits for locks in all (another instance migrating, table locks); 1 s to 24
+     * h, 10 min.
+     */
     public Builder lockTimeout(Duration timeout) {
       values.set(LOCK_TIMEOUT, timeout);
       return this;
@@ -214,8 +265,11 @@ public final class MigrationSettings {
      */
     public MigrationSettings build() {
       if (values.get(ALLOW_CLEAN) && appEnv == AppEnv.PRODUCTION) {
-        throw new SettingException(ALLOW_CLEAN.name(), "be false in production (clean drops every object in the "
-            + "schema)", true, values.source(ALLOW_CLEAN));
+        throw new SettingException(
+            ALLOW_CLEAN.name(),
+            "be false in production (clean drops every object in the " + "schema)",
+            true,
+            values.source(ALLOW_CLEAN));
       }
       return new MigrationSettings(this);
     }

@@ -6,14 +6,14 @@ import java.util.List;
 /**
  * One migration set's state, as data for the admin server and tools.
  *
- * @param set          the set's name
+ * @param set the set's name
  * @param historyTable its schema history table
- * @param applied      migrations applied successfully, oldest first
- * @param pending      migrations found in the locations and not applied yet
- * @param failed       migrations recorded as failed (a non-transactional migration that broke half-way)
+ * @param applied migrations applied successfully, oldest first
+ * @param pending migrations found in the locations and not applied yet
+ * @param failed migrations recorded as failed (a non-transactional migration that broke half-way)
  */
-public record MigrationStatus(String set, String historyTable, List<Entry> applied, List<Entry> pending,
-    List<Entry> failed) {
+public record MigrationStatus(
+    String set, String historyTable, List<Entry> applied, List<Entry> pending, List<Entry> failed) {
   public MigrationStatus {
     applied = List.copyOf(applied);
     pending = List.copyOf(pending);
@@ -28,13 +28,14 @@ public record MigrationStatus(String set, String historyTable, List<Entry> appli
   /**
    * One migration.
    *
-   * @param version     e.g. {@code 2}, or {@code null} for a repeatable migration
+   * @param version e.g. {@code 2}, or {@code null} for a repeatable migration
    * @param description e.g. {@code add orders}
-   * @param script      the file, e.g. {@code V2__add_orders.sql}
-   * @param state       Flyway's state, e.g. {@code Success}, {@code Pending}, {@code Failed}
+   * @param script the file, e.g. {@code V2__add_orders.sql}
+   * @param state Flyway's state, e.g. {@code Success}, {@code Pending}, {@code Failed}
    * @param installedOn when it was applied, or {@code null}
    */
-  public record Entry(String version, String description, String script, String state, Instant installedOn) {
+  public record Entry(
+      String version, String description, String script, String state, Instant installedOn) {
     /** {@code V2 (V2__add_orders.sql)}. */
     public String label() {
       return (version == null ? "R" : "V" + version) + " (" + script + ")";

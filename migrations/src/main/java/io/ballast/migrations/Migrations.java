@@ -14,17 +14,17 @@ public interface Migrations {
   List<InvalidIndex> invalidIndexes();
 
   /**
-   * Drops each INVALID index and builds it again with {@code CREATE INDEX CONCURRENTLY}, without blocking
-   * writes. Returns the rebuilt indexes.
+   * Drops each INVALID index and builds it again with {@code CREATE INDEX CONCURRENTLY}, without
+   * blocking writes. Returns the rebuilt indexes.
    *
-   * @throws MigrationException naming the index when a rebuild fails again (say, duplicates under a unique
-   *     index): fix the data and repair again
+   * @throws MigrationException naming the index when a rebuild fails again (say, duplicates under a
+   *     unique index): fix the data and repair again
    */
   List<InvalidIndex> repairInvalidIndexes();
 
   /**
-   * Flyway's repair on every set: removes failed entries from the history tables and realigns checksums,
-   * so the next start can apply a fixed migration. Never done automatically.
+   * Flyway's repair on every set: removes failed entries from the history tables and realigns
+   * checksums, so the next start can apply a fixed migration. Never done automatically.
    */
   void repairHistory();
 

@@ -1,12 +1,12 @@
 package io.ballast.migrations;
 
-import io.ballast.core.MigrationSet;
 import com.google.inject.AbstractModule;
 import com.google.inject.Binder;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import com.google.inject.multibindings.Multibinder;
 import io.ballast.core.Extensions;
+import io.ballast.core.MigrationSet;
 import java.util.Objects;
 import java.util.Set;
 import javax.sql.DataSource;
@@ -17,13 +17,14 @@ import javax.sql.DataSource;
  * <ul>
  *   <li>{@link MigrationSettings}, the instance given;
  *   <li>{@link Migrations}: status, invalid-index detection and repair, history repair, clean;
- *   <li>a {@code Managed} (phase {@code PHASE_MIGRATIONS}, after the pool) that migrates or validates every
- *       {@link MigrationSet} in order when the lifecycle starts;
+ *   <li>a {@code Managed} (phase {@code PHASE_MIGRATIONS}, after the pool) that migrates or
+ *       validates every {@link MigrationSet} in order when the lifecycle starts;
  *   <li>the multibinder {@link #sets(Binder)} through which modules contribute their own sets;
  *   <li>a READY check {@code migrations} and a DEEP check {@code indexes}.
  * </ul>
  *
- * <p>Needs {@code CoreModule} and a {@link DataSource} (from {@code PoolModule}). Does no I/O itself.
+ * <p>Needs {@code CoreModule} and a {@link DataSource} (from {@code PoolModule}). Does no I/O
+ * itself.
  */
 public final class MigrationsModule extends AbstractModule {
   private final MigrationSettings settings;
@@ -32,7 +33,10 @@ public final class MigrationsModule extends AbstractModule {
     this.settings = Objects.requireNonNull(settings, "settings");
   }
 
-  /** The migration sets modules contribute (the application's own set comes from {@link MigrationSettings}). */
+  /**
+   * The migration sets modules contribute (the application's own set comes from {@link
+   * MigrationSettings}).
+   */
   public static Multibinder<MigrationSet> sets(Binder binder) {
     return Extensions.migrationSets(binder);
   }

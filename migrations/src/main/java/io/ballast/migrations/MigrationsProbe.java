@@ -7,7 +7,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.stream.Collectors;
 
-/** READY check {@code migrations}: not ready while any set has pending or failed migrations; says which. */
+/**
+ * READY check {@code migrations}: not ready while any set has pending or failed migrations; says
+ * which.
+ */
 final class MigrationsProbe implements ProbeCheck {
   private final FlywayMigrations migrations;
 
@@ -30,15 +33,29 @@ final class MigrationsProbe implements ProbeCheck {
     var problems = new ArrayList<String>();
     var details = new LinkedHashMap<String, Object>();
     for (var status : migrations.status()) {
-      details.put(status.set(), status.applied().size() + " applied, " + status.pending().size() + " pending, "
-          + status.failed().size() + " failed");
+      details.put(
+          status.set(),
+          status.applied().size()
+              + " applied, "
+              + status.pending().size()
+              + " pending, "
+              + status.failed().size()
+              + " failed");
       if (!status.failed().isEmpty()) {
-        problems.add(status.set() + " failed: " + status.failed().stream().map(MigrationStatus.Entry::label)
-            .collect(Collectors.joining(", ")));
+        problems.add(
+            status.set()
+                + " failed: "
+                + status.failed().stream()
+                    .map(MigrationStatus.Entry::label)
+                    .collect(Collectors.joining(", ")));
       }
       if (!status.pending().isEmpty()) {
-        problems.add(status.set() + " pending: " + status.pending().stream().map(MigrationStatus.Entry::label)
-            .collect(Collectors.joining(", ")));
+        problems.add(
+            status.set()
+                + " pending: "
+                + status.pending().stream()
+                    .map(MigrationStatus.Entry::label)
+                    .collect(Collectors.joining(", ")));
       }
     }
     return problems.isEmpty()

@@ -33,19 +33,25 @@ class ConcurrencyTest {
     try {
       var started = new ArrayList<Future<Ballast>>();
       for (int i = 0; i < instances; i++) {
-        started.add(pool.submit(() -> {
-          barrier.await(30, TimeUnit.SECONDS);
-          return db.start();
-        }));
+        started.add(
+            pool.submit(
+                () -> {
+                  barrier.await(30, TimeUnit.SECONDS);
+                  return db.start();
+                }));
       }
-      // a hang (the advisory-lock deadlock with CONCURRENTLY) fails here instead of hanging the build
-      List<Ballast> apps = assertTimeoutPreemptively(Duration.ofMinutes(2), () -> {
-        var list = new ArrayList<Ballast>();
-        for (var f : started) {
-          list.add(f.get());
-        }
-        return list;
-      });
+      // a hang (the advisory-lock deadlock with CONCURRENTLY) fails here instead of hanging the
+      // build
+      List<Ballast> apps =
+          assertTimeoutPreemptively(
+              Duration.ofMinutes(2),
+              () -> {
+                var list = new ArrayList<Ballast>();
+                for (var f : started) {
+                  list.add(f.get());
+                }
+                return list;
+              });
       for (var app : apps) {
         assertThat(app.get(Migrations.class).status().get(0).upToDate()).isTrue();
         app.close();
@@ -54,9 +60,16 @@ class ConcurrencyTest {
       pool.shutdownNow();
     }
     assertThat(db.value("select count(*) from runs")).isEqualTo(2L);
-    assertThat(db.value("select string_agg(version || ':' || success, ',' order by installed_rank)"
-        + " from flyway_schema_history where version <> '0'")).isEqualTo("1:true,2:true,3:true,4:true");
-    assertThat(db.value("select indisvalid from pg_index where indexrelid = to_regclass('" + db.schema
-        + ".items_sku')")).isEqualTo(true);
+    assertThat(
+            db.value(
+                "select string_agg(version || ':' || success, ',' order by installed_rank)"
+                    + " from flyway_schema_history where version <> '0'"))
+        .isEqualTo("1:true,2:true,3:true,4:true");
+    assertThat(
+            db.value(
+                "select indisvalid from pg_index where indexrelid = to_regclass('"
+                    + db.schema
+                    + ".items_sku')"))
+        .isEqualTo(true);
   }
 }

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A schema of its own per test, migration files in a folder of their own, and a way to start the application
- * on them. Register it on an instance field: {@code @RegisterExtension final MigrationFixture db = new
- * MigrationFixture(PG);}
+ * A schema of its own per test, migration files in a folder of their own, and a way to start the
+ * application on them. Register it on an instance field: {@code @RegisterExtension final
+ * MigrationFixture db = new MigrationFixture(PG);}
  */
 final class MigrationFixture implements BeforeEachCallback, AfterEachCallback {
   private static final AtomicInteger SCHEMAS = new AtomicInteger();
@@ -53,16 +53,24 @@ final class MigrationFixture implements BeforeEachCallback, AfterEachCallback {
   }
 
   MigrationSettings.Builder settings() {
-    return MigrationSettings.builder(io.ballast.core.settings.AppEnv.DEVELOPMENT).locations("filesystem:" + dir);
+    return MigrationSettings.builder(io.ballast.core.settings.AppEnv.DEVELOPMENT)
+        .locations("filesystem:" + dir);
   }
 
   Ballast start(MigrationSettings settings, Module... extra) {
-    return start(PoolSettings.builder().url(pg.databaseUrl()).schema(schema).connectionLimit(3).build(), settings, extra);
+    return start(
+        PoolSettings.builder().url(pg.databaseUrl()).schema(schema).connectionLimit(3).build(),
+        settings,
+        extra);
   }
 
   Ballast start(PoolSettings pool, MigrationSettings settings, Module... extra) {
-    var modules = new ArrayList<Module>(List.of(new CoreModule(CoreSettings.defaults()), new PoolModule(pool),
-        new MigrationsModule(settings)));
+    var modules =
+        new ArrayList<Module>(
+            List.of(
+                new CoreModule(CoreSettings.defaults()),
+                new PoolModule(pool),
+                new MigrationsModule(settings)));
     modules.addAll(List.of(extra));
     return Ballast.start(modules);
   }
@@ -73,7 +81,8 @@ final class MigrationFixture implements BeforeEachCallback, AfterEachCallback {
 
   /** The single value of a query in this schema. */
   Object value(String sql) throws SQLException {
-    try (var c = pg.connect(); var s = c.createStatement()) {
+    try (var c = pg.connect();
+        var s = c.createStatement()) {
       s.execute("set search_path = " + schema);
       try (var rs = s.executeQuery(sql)) {
         return rs.next() ? rs.getObject(1) : null;
@@ -86,13 +95,15 @@ final class MigrationFixture implements BeforeEachCallback, AfterEachCallback {
   }
 
   /**
-   * Drops the schema and the folder. Sessions a failed test left behind (a migration stuck on a lock, say) are
-   * terminated first, so a regression fails its test instead of hanging the build on this drop.
+   * Drops the schema and the folder. Sessions a failed test left behind (a migration stuck on a
+   * lock, say) are terminated first, so a regression fails its test instead of hanging the build on
+   * this drop.
    */
   @Override
   public void afterEach(ExtensionContext context) throws SQLException, IOException {
-    pg.execute("select pg_terminate_backend(pid) from pg_stat_activity"
-        + " where datname = current_database() and pid <> pg_backend_pid()",
+    pg.execute(
+        "select pg_terminate_backend(pid) from pg_stat_activity"
+            + " where datname = current_database() and pid <> pg_backend_pid()",
         "drop schema if exists " + schema + " cascade");
     try (var files = Files.walk(dir)) {
       for (var f : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {

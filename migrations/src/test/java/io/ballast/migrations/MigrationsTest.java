@@ -1,12 +1,12 @@
 package io.ballast.migrations;
 
-import io.ballast.core.MigrationSet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.inject.AbstractModule;
 import io.ballast.core.HealthRegistry;
 import io.ballast.core.LifecycleException;
+import io.ballast.core.MigrationSet;
 import io.ballast.core.ProbeKind;
 import io.ballast.pool.PoolSettings;
 import io.ballast.testkit.PostgresExtension;
@@ -23,14 +23,17 @@ class MigrationsTest {
 
   @Test
   void migrate_appliesPendingMigrationsAtStart_statusAndReadinessShowIt() throws SQLException {
-    db.file("V1__accounts.sql", "create table accounts (id bigint primary key, email text not null);")
+    db.file(
+            "V1__accounts.sql",
+            "create table accounts (id bigint primary key, email text not null);")
         .file("V2__seed.sql", "insert into accounts values (1, 'a@example.com');");
     try (var app = db.start()) {
       assertThat(db.value("select email from accounts where id = 1")).isEqualTo("a@example.com");
       var status = app.get(Migrations.class).status();
       assertThat(status).hasSize(1);
       assertThat(status.get(0).set()).isEqualTo("app");
-      assertThat(status.get(0).applied()).extracting(MigrationStatus.Entry::label)
+      assertThat(status.get(0).applied())
+          .extracting(MigrationStatus.Entry::label)
           .containsExactly("V1 (V1__accounts.sql)", "V2 (V2__seed.sql)");
       assertThat(status.get(0).pending()).isEmpty();
       assertThat(status.get(0).upToDate()).isTrue();
@@ -50,7 +53,8 @@ class MigrationsTest {
     db.file("V2__b.sql", "create table b (id int);").file("V3__c.sql", "create table c (id int);");
     assertThatThrownBy(() -> db.start(db.settings().mode(MigrationMode.VALIDATE).build()))
         .isInstanceOf(LifecycleException.class)
-        .hasMessageContaining("Migration set 'app' is behind the code: pending V2 (V2__b.sql), V3 (V3__c.sql).");
+        .hasMessageContaining(
+            "Migration set 'app' is behind the code: pending V2 (V2__b.sql), V3 (V3__c.sql).");
     assertThat(db.tableExists("b")).isFalse();
   }
 
@@ -68,7 +72,8 @@ class MigrationsTest {
     db.file("V1__a.sql", "create table a (id int);");
     try (var app = db.start(db.settings().mode(MigrationMode.OFF).build())) {
       assertThat(db.tableExists("a")).isFalse();
-      var check = app.get(HealthRegistry.class).run(ProbeKind.READY).check("migrations").orElseThrow();
+      var check =
+          app.get(HealthRegistry.class).run(ProbeKind.READY).check("migrations").orElseThrow();
       assertThat(check.healthy()).isFalse();
       assertThat(check.message()).isEqualTo("app pending: V1 (V1__a.sql)");
     }
@@ -80,34 +85,48 @@ class MigrationsTest {
     Files.writeString(moduleDir.resolve("V1__base.sql"), "create table base (id int primary key);");
     var appDir = Files.createDirectories(db.dir.resolve("app"));
     // the application's V1 needs the module's table: it only works if the module's set ran first
-    Files.writeString(appDir.resolve("V1__child.sql"), "create table child (base_id int references base (id));");
-    var module = new AbstractModule() {
-      @Override
-      protected void configure() {
-        MigrationsModule.sets(binder()).addBinding().toInstance(MigrationSet.of("shipping", "filesystem:" + moduleDir));
-      }
-    };
+    Files.writeString(
+        appDir.resolve("V1__child.sql"), "create table child (base_id int references base (id));");
+    var module =
+        new AbstractModule() {
+          @Override
+          protected void configure() {
+            MigrationsModule.sets(binder())
+                .addBinding()
+                .toInstance(MigrationSet.of("shipping", "filesystem:" + moduleDir));
+          }
+        };
     try (var app = db.start(db.settings().locations("filesystem:" + appDir).build(), module)) {
       var status = app.get(Migrations.class).status();
       assertThat(status).extracting(MigrationStatus::set).containsExactly("shipping", "app");
-      assertThat(status).extracting(MigrationStatus::historyTable)
+      assertThat(status)
+          .extracting(MigrationStatus::historyTable)
           .containsExactly("flyway_schema_history_shipping", "flyway_schema_history");
-      assertThat(status.get(0).applied()).extracting(MigrationStatus.Entry::label).containsExactly("V1 (V1__base.sql)");
-      assertThat(status.get(1).applied()).extracting(MigrationStatus.Entry::label).containsExactly("V1 (V1__child.sql)");
+      assertThat(status.get(0).applied())
+          .extracting(MigrationStatus.Entry::label)
+          .containsExactly("V1 (V1__base.sql)");
+      assertThat(status.get(1).applied())
+          .extracting(MigrationStatus.Entry::label)
+          .containsExactly("V1 (V1__child.sql)");
     }
-    assertThat(db.value("select count(*) from flyway_schema_history_shipping where version = '1' and success"))
+    assertThat(
+            db.value(
+                "select count(*) from flyway_schema_history_shipping where version = '1' and success"))
         .isEqualTo(1L);
   }
 
   @Test
   void duplicateSetNames_areRefused() {
     db.file("V1__a.sql", "select 1;");
-    var module = new AbstractModule() {
-      @Override
-      protected void configure() {
-        MigrationsModule.sets(binder()).addBinding().toInstance(MigrationSet.of("app", "filesystem:" + db.dir));
-      }
-    };
+    var module =
+        new AbstractModule() {
+          @Override
+          protected void configure() {
+            MigrationsModule.sets(binder())
+                .addBinding()
+                .toInstance(MigrationSet.of("app", "filesystem:" + db.dir));
+          }
+        };
     assertThatThrownBy(() -> db.start(db.settings().build(), module))
         .hasStackTraceContaining("A migration set named app already exists");
   }
@@ -126,7 +145,8 @@ class MigrationsTest {
   void checksumMismatch_failsStartNamingFileAndVersion_andAppliesNothingMore() throws SQLException {
     db.file("V1__a.sql", "create table a (id int);");
     db.start().close();
-    db.file("V1__a.sql", "create table a (id bigint);").file("V2__b.sql", "create table b (id int);");
+    db.file("V1__a.sql", "create table a (id bigint);")
+        .file("V2__b.sql", "create table b (id int);");
     assertThatThrownBy(db::start)
         .isInstanceOf(LifecycleException.class)
         .hasMessageContaining("Migration set 'app' is not valid: V1 (")
@@ -157,14 +177,20 @@ class MigrationsTest {
         .hasMessageContaining("Migration set 'app' failed at V2 (V2__bad.sql)")
         .hasMessageContaining("syntax error");
     assertThat(db.tableExists("half")).isFalse();
-    assertThat(db.value("select count(*) from flyway_schema_history where version = '2'")).isEqualTo(0L);
+    assertThat(db.value("select count(*) from flyway_schema_history where version = '2'"))
+        .isEqualTo(0L);
   }
 
   @Test
   void poolOfOneConnection_failsStartSayingToRaiseConnectionLimit() {
     db.file("V1__a.sql", "create table a (id int);");
-    var pool = PoolSettings.builder().url(PG.databaseUrl()).schema(db.schema).connectionLimit(1)
-        .poolTimeout(Duration.ofMillis(500)).build();
+    var pool =
+        PoolSettings.builder()
+            .url(PG.databaseUrl())
+            .schema(db.schema)
+            .connectionLimit(1)
+            .poolTimeout(Duration.ofMillis(500))
+            .build();
     assertThatThrownBy(() -> db.start(pool, db.settings().build()))
         .isInstanceOf(LifecycleException.class)
         .hasMessageContaining("Migration set 'app' failed")

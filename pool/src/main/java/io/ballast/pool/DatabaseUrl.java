@@ -13,24 +13,30 @@ import java.util.regex.Pattern;
 
 /**
  * A parsed {@code DATABASE_URL}: {@code postgresql://user:pass@host:5432/db?param=value&…}, also
- * {@code postgres://…} and {@code jdbc:postgresql://host:5432/db?user=…&password=…}. Several hosts may be
- * given comma-separated ({@code host1:5432,host2:5433}), as pgjdbc accepts. Percent-escapes in the user and
- * password are decoded. Immutable.
+ * {@code postgres://…} and {@code jdbc:postgresql://host:5432/db?user=…&password=…}. Several hosts
+ * may be given comma-separated ({@code host1:5432,host2:5433}), as pgjdbc accepts. Percent-escapes
+ * in the user and password are decoded. Immutable.
  *
- * <p>Parsing checks form only (scheme, hosts, ports, database); {@link PoolSettings} gives the parameters
- * their meaning. Neither the user name nor the password is ever part of {@link #toString()} or of an error message,
- * whatever the URL looks like (see {@link #mask(String)}).
+ * <p>Parsing checks form only (scheme, hosts, ports, database); {@link PoolSettings} gives the
+ * parameters their meaning. Neither the user name nor the password is ever part of {@link
+ * #toString()} or of an error message, whatever the URL looks like (see {@link #mask(String)}).
  *
- * @param hosts      host names, at least one
- * @param ports      one port per host
- * @param database   the database name
- * @param user       the user, or {@code null} if the URL has none
- * @param password   the password, or {@code null}
+ * @param hosts host names, at least one
+ * @param ports one port per host
+ * @param database the database name
+ * @param user the user, or {@code null} if the URL has none
+ * @param password the password, or {@code null}
  * @param parameters the query parameters in order, without {@code user} and {@code password}
  */
-record DatabaseUrl(List<String> hosts, List<Integer> ports, String database, String user, String password,
+record DatabaseUrl(
+    List<String> hosts,
+    List<Integer> ports,
+    String database,
+    String user,
+    String password,
     Map<String, String> parameters) {
-  private static final Pattern PARAMETER_START = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]*=.*", Pattern.DOTALL);
+  private static final Pattern PARAMETER_START =
+      Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]*=.*", Pattern.DOTALL);
 
   public DatabaseUrl {
     hosts = List.copyOf(hosts);
@@ -41,12 +47,14 @@ record DatabaseUrl(List<String> hosts, List<Integer> ports, String database, Str
   /**
    * Parses {@code url}.
    *
-   * @param source where the URL came from, for error messages ({@code DATABASE_URL} or {@code builder})
+   * @param source where the URL came from, for error messages ({@code DATABASE_URL} or {@code
+   *     builder})
    * @throws SettingException when the URL is not of a form above, with the URL's password masked
    */
   public static DatabaseUrl parse(String url, String source) {
     if (url == null || url.isBlank()) {
-      throw new SettingException("DATABASE_URL", "be set to postgresql://user:pass@host:5432/db", null, source);
+      throw new SettingException(
+          "DATABASE_URL", "be set to postgresql://user:pass@host:5432/db", null, source);
     }
     var raw = url.trim();
     var masked = Urls.redact(raw);
@@ -59,11 +67,15 @@ record DatabaseUrl(List<String> hosts, List<Integer> ports, String database, Str
       rest = raw.substring("jdbc:postgresql://".length());
     } else {
       var scheme = raw.contains("://") ? raw.substring(0, raw.indexOf("://")) : null;
-      throw new SettingException("DATABASE_URL", "start with postgresql://, postgres:// or jdbc:postgresql://",
-          scheme == null ? masked : "a URL with scheme " + scheme + " (" + masked + ")", source);
+      throw new SettingException(
+          "DATABASE_URL",
+          "start with postgresql://, postgres:// or jdbc:postgresql://",
+          scheme == null ? masked : "a URL with scheme " + scheme + " (" + masked + ")",
+          source);
     }
 
-    // User information first: a password may hold unencoded / ? @ (wrong, but it must not be mistaken for the
+    // User information first: a password may hold unencoded / ? @ (wrong, but it must not be
+    // mistaken for the
     // host or the query, nor echoed in a message).
     String userInfo = null;
     var at = Urls.userInfoEnd(rest);
@@ -84,17 +96,22 @@ record DatabaseUrl(List<String> hosts, List<Integer> ports, String database, Str
     var hosts = new ArrayList<String>();
     var ports = new ArrayList<Integer>();
     if (hostPart.isEmpty()) {
-      throw new SettingException("DATABASE_URL", "name a host (postgresql://user:pass@<host>:5432/db)", masked, source);
+      throw new SettingException(
+          "DATABASE_URL", "name a host (postgresql://user:pass@<host>:5432/db)", masked, source);
     }
     for (var spec : hostPart.split(",", -1)) {
       parseHost(spec, hosts, ports, masked, source);
     }
     if (database.isEmpty()) {
-      throw new SettingException("DATABASE_URL", "name a database (postgresql://user:pass@host:5432/<database>)",
-          masked, source);
+      throw new SettingException(
+          "DATABASE_URL",
+          "name a database (postgresql://user:pass@host:5432/<database>)",
+          masked,
+          source);
     }
     if (database.contains("/")) {
-      throw new SettingException("DATABASE_URL", "have a single path segment, the database name", masked, source);
+      throw new SettingException(
+          "DATABASE_URL", "have a single path segment, the database name", masked, source);
     }
 
     String user = null;
@@ -127,15 +144,19 @@ record DatabaseUrl(List<String> hosts, List<Integer> ports, String database, Str
         } else if (key.equals("password")) {
           password = password == null ? value : password;
         } else if (params.putIfAbsent(key, value) != null) {
-          throw new SettingException("DATABASE_URL", "give each parameter once, but " + key + " appears twice in it",
-              masked, source);
+          throw new SettingException(
+              "DATABASE_URL",
+              "give each parameter once, but " + key + " appears twice in it",
+              masked,
+              source);
         }
       }
     }
     return new DatabaseUrl(hosts, ports, database, user, password, params);
   }
 
-  private static void parseHost(String spec, List<String> hosts, List<Integer> ports, String masked, String source) {
+  private static void parseHost(
+      String spec, List<String> hosts, List<Integer> ports, String masked, String source) {
     String host;
     String port = null;
     if (spec.startsWith("[")) {
@@ -156,25 +177,32 @@ record DatabaseUrl(List<String> hosts, List<Integer> ports, String database, Str
       port = colon >= 0 ? spec.substring(colon + 1) : null;
     }
     if (host.isEmpty()) {
-      throw new SettingException("DATABASE_URL", "name a host (postgresql://user:pass@<host>:5432/db)", masked, source);
+      throw new SettingException(
+          "DATABASE_URL", "name a host (postgresql://user:pass@<host>:5432/db)", masked, source);
     }
     int number = 5432;
     if (port != null) {
-      // the message shows the redacted URL, not the fragment: a fragment may be a piece of a mangled password
+      // the message shows the redacted URL, not the fragment: a fragment may be a piece of a
+      // mangled password
       if (!port.matches("[0-9]{1,5}")) {
-        throw new SettingException("DATABASE_URL", "have a port that is a whole number between 1 and 65535",
-            masked, source);
+        throw new SettingException(
+            "DATABASE_URL",
+            "have a port that is a whole number between 1 and 65535",
+            masked,
+            source);
       }
       number = Integer.parseInt(port);
       if (number < 1 || number > 65535) {
-        throw new SettingException("DATABASE_URL", "have a port between 1 and 65535", masked, source);
+        throw new SettingException(
+            "DATABASE_URL", "have a port between 1 and 65535", masked, source);
       }
     }
     hosts.add(host);
     ports.add(number);
   }
 
-  @SuppressWarnings("OrphanedFormatString") // "%XX" in the message is the escape's shape, not a format
+  @SuppressWarnings(
+      "OrphanedFormatString") // "%XX" in the message is the escape's shape, not a format
   private static String decode(String s, String masked, String source) {
     try {
       return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
@@ -189,8 +217,9 @@ record DatabaseUrl(List<String> hosts, List<Integer> ports, String database, Str
   }
 
   /**
-   * {@code url} with its user information and password parameters replaced by ****, whatever the URL looks like
-   * (no character of the user name or password survives, even when the URL does not parse).
+   * {@code url} with its user information and password parameters replaced by ****, whatever the
+   * URL looks like (no character of the user name or password survives, even when the URL does not
+   * parse).
    */
   public static String mask(String url) {
     return Urls.redact(url);
@@ -205,7 +234,10 @@ record DatabaseUrl(List<String> hosts, List<Integer> ports, String database, Str
     return sb.append('/').append(database).toString();
   }
 
-  /** The URL without user information: {@code postgresql://****@host:5432/db}; no user name, no password. */
+  /**
+   * The URL without user information: {@code postgresql://****@host:5432/db}; no user name, no
+   * password.
+   */
   @Override
   public String toString() {
     var sb = new StringBuilder("postgresql://");

@@ -6,10 +6,10 @@ import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 
 /**
- * The registry HikariCP records into. HikariCP updates its {@code Wait} timer and {@code Usage} histogram on
- * every borrow and return; with the default {@code ExponentiallyDecayingReservoir} each update takes a lock,
- * which threads borrowing at once contend on. This registry hands out lock-free reservoirs with the same
- * statistics instead.
+ * The registry HikariCP records into. HikariCP updates its {@code Wait} timer and {@code Usage}
+ * histogram on every borrow and return; with the default {@code ExponentiallyDecayingReservoir}
+ * each update takes a lock, which threads borrowing at once contend on. This registry hands out
+ * lock-free reservoirs with the same statistics instead.
  */
 final class LockFreeMetricRegistry extends MetricRegistry {
   @Override
@@ -19,6 +19,7 @@ final class LockFreeMetricRegistry extends MetricRegistry {
 
   @Override
   public Histogram histogram(String name) {
-    return histogram(name, () -> new Histogram(LockFreeExponentiallyDecayingReservoir.builder().build()));
+    return histogram(
+        name, () -> new Histogram(LockFreeExponentiallyDecayingReservoir.builder().build()));
   }
 }

@@ -18,9 +18,10 @@ import javax.sql.DataSource;
 import org.slf4j.LoggerFactory;
 
 /**
- * A HikariCP pool opened and closed by the lifecycle. It is also the {@link DataSource} the application
- * sees: before start and after stop it refuses connections with a clear error, and it turns HikariCP's
- * time-out into a {@link PoolExhaustedException} when the pool, not the database, is the problem.
+ * A HikariCP pool opened and closed by the lifecycle. It is also the {@link DataSource} the
+ * application sees: before start and after stop it refuses connections with a clear error, and it
+ * turns HikariCP's time-out into a {@link PoolExhaustedException} when the pool, not the database,
+ * is the problem.
  */
 final class ManagedPool implements Pool, DataSource, ConnectionLimit, ConnectionHealth {
   private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(ManagedPool.class);
@@ -33,7 +34,8 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
   private volatile PoolSizing.Assessment sizing;
   private volatile boolean pgbouncer;
   private final com.codahale.metrics.Counter dirtyEvictions;
-  private final java.util.concurrent.atomic.AtomicBoolean dirtyLogged = new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicBoolean dirtyLogged =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   ManagedPool(PoolSettings settings, MetricRegistry metrics) {
     this.settings = settings;
@@ -44,18 +46,30 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
     probe.setProperty("prepareThreshold", "0");
     probe.setProperty("loginTimeout", Long.toString(settings.connectTimeout().toSeconds()));
     probe.setProperty("socketTimeout", Long.toString(settings.connectTimeout().toSeconds()));
-    this.reachability = new Reachability(settings.name(), settings.maskedUrl(), settings.jdbcUrl(), probe,
-        this::abortWaiters, this::refill);
+    this.reachability =
+        new Reachability(
+            settings.name(),
+            settings.maskedUrl(),
+            settings.jdbcUrl(),
+            probe,
+            this::abortWaiters,
+            this::refill);
   }
 
   // ---------------------------------------------------------------- reachability
 
   private final Reachability reachability;
-  /** Threads waiting in HikariCP for a connection, which a probe that finds the server down wakes. */
+
+  /**
+   * Threads waiting in HikariCP for a connection, which a probe that finds the server down wakes.
+   */
   private final java.util.Set<Waiter> waiters = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-  /** A borrower inside HikariCP's borrow; the pool may interrupt it (only while it is still inside). */
-  @SuppressWarnings("serial") // never serialized: an AtomicInteger only to save an allocation per borrow
+  /**
+   * A borrower inside HikariCP's borrow; the pool may interrupt it (only while it is still inside).
+   */
+  @SuppressWarnings(
+      "serial") // never serialized: an AtomicInteger only to save an allocation per borrow
   private static final class Waiter extends java.util.concurrent.atomic.AtomicInteger {
     static final int WAITING = 0;
     static final int DONE = 1;
@@ -63,7 +77,9 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
     static final int ABORTED = 3;
     final transient Thread thread = Thread.currentThread();
 
-    /** Called by the borrower when HikariCP returns; {@code true} if the pool did not interrupt it. */
+    /**
+     * Called by the borrower when HikariCP returns; {@code true} if the pool did not interrupt it.
+     */
     boolean finish() {
       if (compareAndSet(WAITING, DONE)) {
         return true;
@@ -98,16 +114,19 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
     reachability.onReachable(listener);
   }
 
-  /** The server stopped answering: borrowers waiting in HikariCP for a connection fail now, not at their timeout. */
+  /**
+   * The server stopped answering: borrowers waiting in HikariCP for a connection fail now, not at
+   * their timeout.
+   */
   private void abortWaiters() {
     waiters.forEach(Waiter::abort);
   }
 
   /**
-   * The server answers again: drop the idle connections (they died with the server's sessions) and wake
-   * HikariCP's connection adder, which backs off up to 5 s between failed attempts, so new connections open now.
-   * The adder is found by the name HikariCP gives its thread; if that ever changes, the pool still refills, after
-   * the adder's back-off.
+   * The server answers again: drop the idle connections (they died with the server's sessions) and
+   * wake HikariCP's connection adder, which backs off up to 5 s between failed attempts, so new
+   * connections open now. The adder is found by the name HikariCP gives its thread; if that ever
+   * changes, the pool still refills, after the adder's back-off.
    */
   private void refill() {
     var h = hikari;
@@ -125,14 +144,23 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
   }
 
   private SQLException unreachable() {
-    return new DatabaseUnreachableException("Pool '" + name() + "' cannot reach the database at "
-        + settings.maskedUrl() + " (" + reachability.lastFailure() + "); failing at once until it accepts "
-        + "connections again (checked every " + Reachability.PROBE_EVERY_MILLIS + " ms)", reachability.lastError());
+    return new DatabaseUnreachableException(
+        "Pool '"
+            + name()
+            + "' cannot reach the database at "
+            + settings.maskedUrl()
+            + " ("
+            + reachability.lastFailure()
+            + "); failing at once until it accepts "
+            + "connections again (checked every "
+            + Reachability.PROBE_EVERY_MILLIS
+            + " ms)",
+        reachability.lastError());
   }
 
   /**
-   * Whether the pool runs in PgBouncer mode: the {@code pgbouncer} setting, or a transaction-pooling bouncer
-   * found at start.
+   * Whether the pool runs in PgBouncer mode: the {@code pgbouncer} setting, or a
+   * transaction-pooling bouncer found at start.
    */
   @Override
   public boolean pgbouncerMode() {
@@ -171,11 +199,13 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
     pgbouncer = settings.pgbouncer();
     if (!pgbouncer && PoolerProbe.sharesBackends(settings.jdbcUrl(), probeProperties())) {
       pgbouncer = true;
-      LOG.warn("Pool '{}': {} is a transaction-pooling PgBouncer (two client connections were served by the same "
-          + "server process), but pgbouncer=true is not set. Running in PgBouncer mode (prepareThreshold=0, no "
-          + "server-side prepared statements) so that statements and transactions are not broken across server "
-          + "connections. Set pgbouncer=true in DATABASE_URL or DB_PGBOUNCER=true to say so and silence this.",
-          name(), settings.maskedUrl());
+      LOG.warn(
+          "Pool '{}': {} is a transaction-pooling PgBouncer (two client connections were served by the same "
+              + "server process), but pgbouncer=true is not set. Running in PgBouncer mode (prepareThreshold=0, no "
+              + "server-side prepared statements) so that statements and transactions are not broken across server "
+              + "connections. Set pgbouncer=true in DATABASE_URL or DB_PGBOUNCER=true to say so and silence this.",
+          name(),
+          settings.maskedUrl());
     }
     HikariDataSource started;
     try {
@@ -183,7 +213,10 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
     } catch (RuntimeException e) {
       // HikariCP's messages name the pool and the cause, never the password; add the masked URL
       var cause = Reachability.rootMessage(e);
-      throw new SQLException("Pool '" + name() + "' could not connect to " + settings.maskedUrl() + ": " + cause, "08001", e);
+      throw new SQLException(
+          "Pool '" + name() + "' could not connect to " + settings.maskedUrl() + ": " + cause,
+          "08001",
+          e);
     }
     hikari = started;
     reachability.start();
@@ -211,8 +244,11 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
     }
     var stillActive = mx == null ? 0 : mx.getActiveConnections();
     if (stillActive > 0) {
-      LOG.warn("Pool '{}' closing with {} connection(s) still in use after the {} ms grace period", name(),
-          stillActive, grace.toMillis());
+      LOG.warn(
+          "Pool '{}' closing with {} connection(s) still in use after the {} ms grace period",
+          name(),
+          stillActive,
+          grace.toMillis());
     }
     metrics.removeMatching((metricName, metric) -> metricName.startsWith(metricPrefix + "."));
     h.close();
@@ -227,8 +263,13 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
     if (mx == null) {
       return new PoolSnapshot(name(), 0, 0, 0, 0, settings.connectionLimit());
     }
-    return new PoolSnapshot(name(), mx.getActiveConnections(), mx.getIdleConnections(), mx.getTotalConnections(),
-        mx.getThreadsAwaitingConnection(), settings.connectionLimit());
+    return new PoolSnapshot(
+        name(),
+        mx.getActiveConnections(),
+        mx.getIdleConnections(),
+        mx.getTotalConnections(),
+        mx.getThreadsAwaitingConnection(),
+        settings.connectionLimit());
   }
 
   /** The connection properties the pool's connections use, for the start-up probe. */
@@ -254,55 +295,76 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
     config.setMinimumIdle(settings.connectionLimit());
     config.setConnectionTimeout(settings.poolTimeout().toMillis());
     config.setMetricRegistry(child);
-    config.addDataSourceProperty("connectTimeout", Long.toString(settings.connectTimeout().toSeconds()));
+    config.addDataSourceProperty(
+        "connectTimeout", Long.toString(settings.connectTimeout().toSeconds()));
     config.addDataSourceProperty("ApplicationName", "ballast");
     config.addDataSourceProperty("tcpKeepAlive", "true");
     if (settings.schema() != null) {
       config.addDataSourceProperty("currentSchema", settings.schema());
     }
-    // a connection that fails with a connection-class error (or an admin shutdown) makes the pool look at the server
-    config.setExceptionOverride(new com.zaxxer.hikari.SQLExceptionOverride() {
-      @java.lang.Override
-      public com.zaxxer.hikari.SQLExceptionOverride.Override adjudicate(SQLException e) {
-        var state = e.getSQLState();
-        if (state != null && (state.startsWith("08") || state.startsWith("57P0"))) {
-          reachability.suspect();
-        }
-        return com.zaxxer.hikari.SQLExceptionOverride.Override.CONTINUE_EVICT;
-      }
-    });
+    // a connection that fails with a connection-class error (or an admin shutdown) makes the pool
+    // look at the server
+    config.setExceptionOverride(
+        new com.zaxxer.hikari.SQLExceptionOverride() {
+          @java.lang.Override
+          public com.zaxxer.hikari.SQLExceptionOverride.Override adjudicate(SQLException e) {
+            var state = e.getSQLState();
+            if (state != null && (state.startsWith("08") || state.startsWith("57P0"))) {
+              reachability.suspect();
+            }
+            return com.zaxxer.hikari.SQLExceptionOverride.Override.CONTINUE_EVICT;
+          }
+        });
     if (pgbouncer) {
-      // transaction pooling hands each transaction to any server connection: no named prepared statements
+      // transaction pooling hands each transaction to any server connection: no named prepared
+      // statements
       config.addDataSourceProperty("prepareThreshold", "0");
     }
     settings.driverProperties().forEach(config::addDataSourceProperty);
     return config;
   }
 
-  /** Re-registers HikariCP's metrics ({@code <poolName>.pool.Wait}, …) as {@code ballast.pool.<name>.Wait}. */
+  /**
+   * Re-registers HikariCP's metrics ({@code <poolName>.pool.Wait}, …) as {@code
+   * ballast.pool.<name>.Wait}.
+   */
   private void registerMetrics(MetricRegistry child) {
     var hikariPrefix = "ballast-" + name() + ".pool.";
-    child.getMetrics().forEach((metricName, metric) -> {
-      var shortName = metricName.startsWith(hikariPrefix) ? metricName.substring(hikariPrefix.length()) : metricName;
-      metrics.register(MetricRegistry.name(metricPrefix, shortName), metric);
-    });
+    child
+        .getMetrics()
+        .forEach(
+            (metricName, metric) -> {
+              var shortName =
+                  metricName.startsWith(hikariPrefix)
+                      ? metricName.substring(hikariPrefix.length())
+                      : metricName;
+              metrics.register(MetricRegistry.name(metricPrefix, shortName), metric);
+            });
     metrics.register(MetricRegistry.name(metricPrefix, "DirtyEvictions"), dirtyEvictions);
-    metrics.register(MetricRegistry.name(metricPrefix, "UtilisationPercent"),
+    metrics.register(
+        MetricRegistry.name(metricPrefix, "UtilisationPercent"),
         (Gauge<Double>) () -> snapshot().utilisationPercent());
   }
 
   private void checkSizing(HikariDataSource h) {
-    try (var c = h.getConnection(); var s = c.createStatement();
-         var rs = s.executeQuery("select current_setting('max_connections')::int")) {
+    try (var c = h.getConnection();
+        var s = c.createStatement();
+        var rs = s.executeQuery("select current_setting('max_connections')::int")) {
       rs.next();
-      var assessment = PoolSizing.assess(settings.connectionLimit(), settings.instances(), rs.getInt(1));
+      var assessment =
+          PoolSizing.assess(settings.connectionLimit(), settings.instances(), rs.getInt(1));
       sizing = assessment;
       if (assessment.exceeds()) {
-        LOG.warn("Pool '{}': {}. Lower connection_limit, set DB_INSTANCES to the real count, or raise the server's"
-            + " max_connections.", name(), assessment.message());
+        LOG.warn(
+            "Pool '{}': {}. Lower connection_limit, set DB_INSTANCES to the real count, or raise the server's"
+                + " max_connections.",
+            name(),
+            assessment.message());
       }
     } catch (SQLException e) {
-      LOG.warn("Pool '{}': could not read the server's max_connections to check the pool size: {}", name(),
+      LOG.warn(
+          "Pool '{}': could not read the server's max_connections to check the pool size: {}",
+          name(),
           e.getMessage());
     }
   }
@@ -313,9 +375,12 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
   public Connection getConnection() throws SQLException {
     var h = requireRunning();
     try {
-      // Never lend a connection that is still inside a transaction: the next borrower would run in it, under
-      // the settings (acting context, tenant) of whoever opened it. That happens when a transaction's end was
-      // lost, e.g. behind a transaction-pooling PgBouncer without pgbouncer=true. The check reads the driver's
+      // Never lend a connection that is still inside a transaction: the next borrower would run in
+      // it, under
+      // the settings (acting context, tenant) of whoever opened it. That happens when a
+      // transaction's end was
+      // lost, e.g. behind a transaction-pooling PgBouncer without pgbouncer=true. The check reads
+      // the driver's
       // record of the server's last ReadyForQuery status: no round trip.
       for (int attempt = 0; ; attempt++) {
         var c = borrow(h);
@@ -324,14 +389,20 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
         }
         evictDirty(h, c);
         if (attempt >= settings.connectionLimit()) {
-          throw new SQLException("Pool '" + name() + "' could not lend a connection outside a transaction: "
-              + (attempt + 1) + " in a row came back still inside one", "08003");
+          throw new SQLException(
+              "Pool '"
+                  + name()
+                  + "' could not lend a connection outside a transaction: "
+                  + (attempt + 1)
+                  + " in a row came back still inside one",
+              "08003");
         }
       }
     } catch (DatabaseUnreachableException e) {
       throw e;
     } catch (SQLTransientConnectionException e) {
-      // HikariCP attaches the last failure to connect as the cause; without one, the pool was simply full
+      // HikariCP attaches the last failure to connect as the cause; without one, the pool was
+      // simply full
       if (e.getCause() == null && h.isRunning()) {
         throw new PoolExhaustedException(snapshot(), settings.poolTimeout());
       }
@@ -343,8 +414,8 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
   }
 
   /**
-   * HikariCP's borrow, refused at once while the server is known to be unreachable, and cut short when a probe
-   * finds it unreachable while this thread waits.
+   * HikariCP's borrow, refused at once while the server is known to be unreachable, and cut short
+   * when a probe finds it unreachable while this thread waits.
    */
   private Connection borrow(HikariDataSource h) throws SQLException {
     if (!reachability.reachable()) {
@@ -363,7 +434,8 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
       throw e;
     }
     waiters.remove(waiter);
-    waiter.finish(); // a connection in hand is lent even if a probe tried to wake this thread meanwhile
+    waiter.finish(); // a connection in hand is lent even if a probe tried to wake this thread
+    // meanwhile
     return c;
   }
 
@@ -378,23 +450,31 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
   private void evictDirty(HikariDataSource h, Connection c) {
     dirtyEvictions.inc();
     if (dirtyLogged.compareAndSet(false, true)) {
-      LOG.warn("Pool '{}': a connection came back still inside a transaction and was evicted instead of lent "
-          + "(a transaction whose end was lost; behind PgBouncer in transaction mode, set pgbouncer=true). "
-          + "Further cases are counted in ballast.pool.{}.DirtyEvictions", name(), name());
+      LOG.warn(
+          "Pool '{}': a connection came back still inside a transaction and was evicted instead of lent "
+              + "(a transaction whose end was lost; behind PgBouncer in transaction mode, set pgbouncer=true). "
+              + "Further cases are counted in ballast.pool.{}.DirtyEvictions",
+          name(),
+          name());
     }
     h.evictConnection(c);
   }
 
   @Override
   public Connection getConnection(String username, String password) throws SQLException {
-    throw new SQLFeatureNotSupportedException("Pool '" + name() + "' lends connections of its configured user only");
+    throw new SQLFeatureNotSupportedException(
+        "Pool '" + name() + "' lends connections of its configured user only");
   }
 
   private HikariDataSource requireRunning() throws SQLException {
     var h = hikari;
     if (h == null || !h.isRunning()) {
-      throw new SQLException("Pool '" + name() + "' is not running: start the Ballast lifecycle (Ballast.start or "
-          + "Lifecycle.start) before using the DataSource, and do not use it after stop", "08003");
+      throw new SQLException(
+          "Pool '"
+              + name()
+              + "' is not running: start the Ballast lifecycle (Ballast.start or "
+              + "Lifecycle.start) before using the DataSource, and do not use it after stop",
+          "08003");
     }
     return h;
   }

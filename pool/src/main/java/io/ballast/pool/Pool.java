@@ -20,15 +20,15 @@ public interface Pool {
   PoolSnapshot snapshot();
 
   /**
-   * The check of {@code connection_limit × instances} against the server's {@code max_connections} made at
-   * start; empty before start or when the server's setting could not be read.
+   * The check of {@code connection_limit × instances} against the server's {@code max_connections}
+   * made at start; empty before start or when the server's setting could not be read.
    */
   Optional<PoolSizing.Assessment> sizing();
 
   /**
-   * Whether connections run in PgBouncer mode (no server-side prepared statements): {@code pgbouncer=true} was
-   * set, or a transaction-pooling PgBouncer was found at start (then a warning says so). {@code false} before
-   * start.
+   * Whether connections run in PgBouncer mode (no server-side prepared statements): {@code
+   * pgbouncer=true} was set, or a transaction-pooling PgBouncer was found at start (then a warning
+   * says so). {@code false} before start.
    */
   boolean pgbouncerMode();
 

@@ -15,12 +15,13 @@ import javax.sql.DataSource;
  *   <li>{@link PoolSettings}, the instance given;
  *   <li>{@link Pool}, the running pool: snapshot, sizing check;
  *   <li>{@link DataSource}, over which core's {@code DSLContext} runs;
- *   <li>a {@code Managed} (phase {@code PHASE_POOL}) that opens the pool at start, checks its size against the
- *       server's {@code max_connections}, and closes it at stop after in-flight work drains;
+ *   <li>a {@code Managed} (phase {@code PHASE_POOL}) that opens the pool at start, checks its size
+ *       against the server's {@code max_connections}, and closes it at stop after in-flight work
+ *       drains;
  *   <li>a READY health check {@code db};
  *   <li>HikariCP's metrics in the shared registry as {@code ballast.pool.<name>.*} (Wait, Usage,
- *       TotalConnections, ActiveConnections, IdleConnections, PendingConnections, ConnectionTimeoutRate, …)
- *       plus {@code ballast.pool.<name>.UtilisationPercent}.
+ *       TotalConnections, ActiveConnections, IdleConnections, PendingConnections,
+ *       ConnectionTimeoutRate, …) plus {@code ballast.pool.<name>.UtilisationPercent}.
  * </ul>
  *
  * <p>Needs {@code CoreModule}. Opens nothing until the lifecycle starts.

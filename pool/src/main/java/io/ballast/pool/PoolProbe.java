@@ -8,8 +8,8 @@ import java.sql.SQLException;
 import java.util.LinkedHashMap;
 
 /**
- * READY check {@code pool} (or {@code pool:<name>}): a connection can be borrowed and is valid within 2 s; details:
- * active, idle, waiting, max, utilisation.
+ * READY check {@code pool} (or {@code pool:<name>}): a connection can be borrowed and is valid
+ * within 2 s; details: active, idle, waiting, max, utilisation.
  */
 final class PoolProbe implements ProbeCheck {
   private static final int VALID_TIMEOUT_SECONDS = 2;
@@ -47,7 +47,8 @@ final class PoolProbe implements ProbeCheck {
     try (var c = pool.getConnection()) {
       return c.isValid(VALID_TIMEOUT_SECONDS)
           ? ProbeResult.healthy("connection valid", details)
-          : ProbeResult.unhealthy("connection not valid within " + VALID_TIMEOUT_SECONDS + " s", details);
+          : ProbeResult.unhealthy(
+              "connection not valid within " + VALID_TIMEOUT_SECONDS + " s", details);
     } catch (SQLException e) {
       return ProbeResult.unhealthy(e.getMessage(), details);
     }

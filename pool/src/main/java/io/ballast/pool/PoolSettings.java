@@ -1,9 +1,9 @@
 package io.ballast.pool;
 
 import io.ballast.core.settings.AppEnv;
-import io.ballast.core.settings.SettingException;
 import io.ballast.core.settings.Checks;
 import io.ballast.core.settings.Setting;
+import io.ballast.core.settings.SettingException;
 import io.ballast.core.settings.SettingValues;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,16 +18,18 @@ import java.util.regex.Pattern;
 import org.postgresql.PGProperty;
 
 /**
- * Settings of a HikariCP pool on PostgreSQL. Immutable; build with {@link #fromEnv()} or {@link #builder()}.
- * Every value is checked when it is set and the error names the setting, the rule, the value and its source,
- * e.g. {@code connection_limit must be between 1 and 1000, but was -5 (from DATABASE_URL)}. The password
- * never appears in {@link #toString()} or in an error.
+ * Settings of a HikariCP pool on PostgreSQL. Immutable; build with {@link #fromEnv()} or {@link
+ * #builder()}. Every value is checked when it is set and the error names the setting, the rule, the
+ * value and its source, e.g. {@code connection_limit must be between 1 and 1000, but was -5 (from
+ * DATABASE_URL)}. The password never appears in {@link #toString()} or in an error.
  *
  * <h2>Sources, later ones winning</h2>
+ *
  * <ol>
- *   <li>the {@code APP_ENV} profile: development 10 connections and 10 s pool timeout, staging 15 / 20 s,
- *       production 20 / 30 s; connect timeout 5 s everywhere;
- *   <li>{@code DATABASE_URL}: {@code postgresql://user:pass@host:5432/db?schema=public&connection_limit=10
+ *   <li>the {@code APP_ENV} profile: development 10 connections and 10 s pool timeout, staging 15 /
+ *       20 s, production 20 / 30 s; connect timeout 5 s everywhere;
+ *   <li>{@code DATABASE_URL}: {@code
+ *       postgresql://user:pass@host:5432/db?schema=public&connection_limit=10
  *       &pool_timeout=10&connect_timeout=5&pgbouncer=true}, any other pgjdbc connection property
  *       ({@code sslmode=require}, {@code ApplicationName=…}) passed to the driver;
  *   <li>{@code DB_CONNECTION_LIMIT}, {@code DB_POOL_TIMEOUT}, {@code DB_CONNECT_TIMEOUT} (seconds),
@@ -38,25 +40,46 @@ public final class PoolSettings {
   public static final String DATABASE_URL = "DATABASE_URL";
 
   static final int MAX_CONNECTION_LIMIT = 1000;
+
   /** The pool's maximum (and fixed) size; {@code connection_limit} in {@code DATABASE_URL}. */
-  public static final Setting<Integer> CONNECTION_LIMIT = Setting.integer("connection_limit", 1, MAX_CONNECTION_LIMIT)
-      .variable("DB_CONNECTION_LIMIT").build();
-  /** How long a caller waits for a free connection; {@code pool_timeout} (seconds) in {@code DATABASE_URL}. */
-  public static final Setting<Duration> POOL_TIMEOUT = Setting.seconds("pool_timeout", Duration.ofMillis(250),
-      Duration.ofHours(1)).variable("DB_POOL_TIMEOUT_SECONDS").deprecated("DB_POOL_TIMEOUT").build();
-  /** How long the driver waits to open a connection; {@code connect_timeout} (seconds) in {@code DATABASE_URL}. */
-  public static final Setting<Duration> CONNECT_TIMEOUT = Setting.seconds("connect_timeout", Duration.ofSeconds(1),
-      Duration.ofMinutes(5)).check(d -> d.toNanosPart() != 0 ? "be whole seconds" : null)
-      .variable("DB_CONNECT_TIMEOUT_SECONDS").deprecated("DB_CONNECT_TIMEOUT").defaultValue(Duration.ofSeconds(5))
-      .build();
+  public static final Setting<Integer> CONNECTION_LIMIT =
+      Setting.integer("connection_limit", 1, MAX_CONNECTION_LIMIT)
+          .variable("DB_CONNECTION_LIMIT")
+          .build();
+
+  /**
+   * How long a caller waits for a free connection; {@code pool_timeout} (seconds) in {@code
+   * DATABASE_URL}.
+   */
+  public static final Setting<Duration> POOL_TIMEOUT =
+      Setting.seconds("pool_timeout", Duration.ofMillis(250), Duration.ofHours(1))
+          .variable("DB_POOL_TIMEOUT_SECONDS")
+          .deprecated("DB_POOL_TIMEOUT")
+          .build();
+
+  /**
+   * How long the driver waits to open a connection; {@code connect_timeout} (seconds) in {@code
+   * DATABASE_URL}.
+   */
+  public static final Setting<Duration> CONNECT_TIMEOUT =
+      Setting.seconds("connect_timeout", Duration.ofSeconds(1), Duration.ofMinutes(5))
+          .check(d -> d.toNanosPart() != 0 ? "be whole seconds" : null)
+          .variable("DB_CONNECT_TIMEOUT_SECONDS")
+          .deprecated("DB_CONNECT_TIMEOUT")
+          .defaultValue(Duration.ofSeconds(5))
+          .build();
+
   /** PgBouncer in transaction mode; {@code pgbouncer} in {@code DATABASE_URL}. */
-  public static final Setting<Boolean> PGBOUNCER = Setting.bool("pgbouncer").variable("DB_PGBOUNCER")
-      .defaultValue(false).build();
+  public static final Setting<Boolean> PGBOUNCER =
+      Setting.bool("pgbouncer").variable("DB_PGBOUNCER").defaultValue(false).build();
+
   /** Instances sharing the server, for the {@code max_connections} check. */
-  public static final Setting<Integer> INSTANCES = Setting.integer("instances", 1, 1000).variable("DB_INSTANCES")
-      .defaultValue(1).build();
+  public static final Setting<Integer> INSTANCES =
+      Setting.integer("instances", 1, 1000).variable("DB_INSTANCES").defaultValue(1).build();
+
   /** The variable of {@link #PGBOUNCER}. */
   public static final String PGBOUNCER_VARIABLE = PGBOUNCER.variable();
+
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
   private static final List<String> OWN_PARAMETERS =
@@ -130,7 +153,8 @@ public final class PoolSettings {
     var b = new Builder(AppEnv.fromEnv(env));
     var url = Checks.get(env, DATABASE_URL);
     if (url == null) {
-      throw new SettingException(DATABASE_URL, "be set to postgresql://user:pass@host:5432/db", null, "environment");
+      throw new SettingException(
+          DATABASE_URL, "be set to postgresql://user:pass@host:5432/db", null, "environment");
     }
     b.applyUrl(url, DATABASE_URL);
     b.values.read(env, CONNECTION_LIMIT, POOL_TIMEOUT, CONNECT_TIMEOUT, INSTANCES, PGBOUNCER);
@@ -168,7 +192,10 @@ public final class PoolSettings {
     return password;
   }
 
-  /** The schema put first on the search path ({@code currentSchema}), or {@code null} for the server default. */
+  /**
+   * The schema put first on the search path ({@code currentSchema}), or {@code null} for the server
+   * default.
+   */
   public String schema() {
     return schema;
   }
@@ -208,27 +235,50 @@ public final class PoolSettings {
     return new DatabaseUrl(hosts, ports, database, null, null, Map.of()).jdbcUrl();
   }
 
-  /** The connection as a {@code postgresql://} URL with the password masked, for logs and messages. */
+  /**
+   * The connection as a {@code postgresql://} URL with the password masked, for logs and messages.
+   */
   public String maskedUrl() {
     return new DatabaseUrl(hosts, ports, database, username, password, Map.of()).toString();
   }
 
   @Override
   public String toString() {
-    return "PoolSettings{name=" + name + ", url=" + maskedUrl() + ", appEnv=" + appEnv.id()
-        + (schema != null ? ", schema=" + schema : "") + ", connection_limit=" + connectionLimit()
-        + ", pool_timeout=" + POOL_TIMEOUT.show(poolTimeout()) + ", connect_timeout="
-        + CONNECT_TIMEOUT.show(connectTimeout()) + ", pgbouncer=" + pgbouncer() + ", instances=" + instances()
-        + (driverProperties.isEmpty() ? "" : ", driverProperties=" + maskProperties(driverProperties)) + "}";
+    return "PoolSettings{name="
+        + name
+        + ", url="
+        + maskedUrl()
+        + ", appEnv="
+        + appEnv.id()
+        + (schema != null ? ", schema=" + schema : "")
+        + ", connection_limit="
+        + connectionLimit()
+        + ", pool_timeout="
+        + POOL_TIMEOUT.show(poolTimeout())
+        + ", connect_timeout="
+        + CONNECT_TIMEOUT.show(connectTimeout())
+        + ", pgbouncer="
+        + pgbouncer()
+        + ", instances="
+        + instances()
+        + (driverProperties.isEmpty()
+            ? ""
+            : ", driverProperties=" + maskProperties(driverProperties))
+        + "}";
   }
 
   private static Map<String, String> maskProperties(Map<String, String> props) {
     var masked = new LinkedHashMap<String, String>();
-    props.forEach((k, v) -> masked.put(k, k.toLowerCase(java.util.Locale.ROOT).contains("password") ? "****" : v));
+    props.forEach(
+        (k, v) ->
+            masked.put(k, k.toLowerCase(java.util.Locale.ROOT).contains("password") ? "****" : v));
     return masked;
   }
 
-  /** Builder for {@link PoolSettings}. Each setter checks its value; {@link #build()} checks the whole. */
+  /**
+   * Builder for {@link PoolSettings}. Each setter checks its value; {@link #build()} checks the
+   * whole.
+   */
   public static final class Builder {
     private final AppEnv appEnv;
     private String name = "primary";
@@ -270,13 +320,17 @@ public final class PoolSettings {
     /** The pool's name, {@code [A-Za-z0-9][A-Za-z0-9_.-]*}; {@code primary} by default. */
     public Builder name(String name) {
       if (name == null || !NAME.matcher(name).matches()) {
-        throw new SettingException("name", "match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}", name, Checks.BUILDER);
+        throw new SettingException(
+            "name", "match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}", name, Checks.BUILDER);
       }
       this.name = name;
       return this;
     }
 
-    /** A single host, replacing any hosts set before; the port stays 5432 unless {@link #port} sets it. */
+    /**
+     * A single host, replacing any hosts set before; the port stays 5432 unless {@link #port} sets
+     * it.
+     */
     public Builder host(String host) {
       if (host == null || host.isBlank()) {
         throw new SettingException("host", "be a host name or address", host, Checks.BUILDER);
@@ -290,7 +344,10 @@ public final class PoolSettings {
     public Builder port(int port) {
       Checks.requireBetween("port", port, 1, 65535, Checks.BUILDER);
       if (hosts.size() > 1) {
-        throw new SettingException("port", "be given per host in url(…) when there are several hosts", port,
+        throw new SettingException(
+            "port",
+            "be given per host in url(…) when there are several hosts",
+            port,
             Checks.BUILDER);
       }
       this.ports = new ArrayList<>(List.of(port));
@@ -319,7 +376,10 @@ public final class PoolSettings {
       return this;
     }
 
-    /** The schema to put first on the search path, a plain identifier; {@code null} for the server default. */
+    /**
+     * The schema to put first on the search path, a plain identifier; {@code null} for the server
+     * default.
+     */
     public Builder schema(String schema) {
       applySchema(schema, Checks.BUILDER);
       return this;
@@ -331,13 +391,19 @@ public final class PoolSettings {
       return this;
     }
 
-    /** How long a caller waits for a connection: 250 ms to 1 hour; 10 / 20 / 30 s by {@code APP_ENV}. */
+    /**
+     * How long a caller waits for a connection: 250 ms to 1 hour; 10 / 20 / 30 s by {@code
+     * APP_ENV}.
+     */
     public Builder poolTimeout(Duration timeout) {
       values.set(POOL_TIMEOUT, timeout);
       return this;
     }
 
-    /** How long opening a connection may take: 1 s to 5 min, whole seconds (the driver's unit); default 5 s. */
+    /**
+     * How long opening a connection may take: 1 s to 5 min, whole seconds (the driver's unit);
+     * default 5 s.
+     */
     public Builder connectTimeout(Duration timeout) {
       values.set(CONNECT_TIMEOUT, timeout);
       return this;
@@ -368,16 +434,25 @@ public final class PoolSettings {
      */
     public PoolSettings build() {
       if (hosts.isEmpty()) {
-        throw new SettingException("host", "be set, through DATABASE_URL or the builder's url(…) or host(…)", null,
+        throw new SettingException(
+            "host",
+            "be set, through DATABASE_URL or the builder's url(…) or host(…)",
+            null,
             Checks.BUILDER);
       }
       if (database == null) {
-        throw new SettingException("database", "be set, through DATABASE_URL or the builder's url(…) or database(…)",
-            null, Checks.BUILDER);
+        throw new SettingException(
+            "database",
+            "be set, through DATABASE_URL or the builder's url(…) or database(…)",
+            null,
+            Checks.BUILDER);
       }
       if (username == null) {
-        throw new SettingException("username", "be set, through DATABASE_URL or the builder's url(…) or username(…)",
-            null, Checks.BUILDER);
+        throw new SettingException(
+            "username",
+            "be set, through DATABASE_URL or the builder's url(…) or username(…)",
+            null,
+            Checks.BUILDER);
       }
       return new PoolSettings(this);
     }
@@ -399,12 +474,14 @@ public final class PoolSettings {
     private void applyParameter(String key, String value, String source) {
       switch (key) {
         case "schema", "currentSchema" -> applySchema(value, source);
-        case "connection_limit" -> values.set(CONNECTION_LIMIT, CONNECTION_LIMIT.parse(value, source), source);
+        case "connection_limit" ->
+            values.set(CONNECTION_LIMIT, CONNECTION_LIMIT.parse(value, source), source);
         case "pool_timeout" -> values.set(POOL_TIMEOUT, POOL_TIMEOUT.parse(value, source), source);
         case "connect_timeout", "connectTimeout" ->
             values.set(CONNECT_TIMEOUT, CONNECT_TIMEOUT.parse(value, source), source);
         case "pgbouncer" -> values.set(PGBOUNCER, PGBOUNCER.parse(value, source), source);
-        case "application_name" -> applyDriverProperty(PGProperty.APPLICATION_NAME.getName(), value, source);
+        case "application_name" ->
+            applyDriverProperty(PGProperty.APPLICATION_NAME.getName(), value, source);
         default -> applyDriverProperty(key, value, source);
       }
     }
@@ -415,8 +492,11 @@ public final class PoolSettings {
         return;
       }
       if (!IDENTIFIER.matcher(value).matches()) {
-        throw new SettingException("schema", "be a plain identifier ([A-Za-z_][A-Za-z0-9_$]*, at most 63 characters)",
-            value, source);
+        throw new SettingException(
+            "schema",
+            "be a plain identifier ([A-Za-z_][A-Za-z0-9_$]*, at most 63 characters)",
+            value,
+            source);
       }
       schema = value;
     }
@@ -427,10 +507,17 @@ public final class PoolSettings {
         for (var p : PGProperty.values()) {
           known.add(p.getName());
         }
-        throw new SettingException("parameter " + key, "be one of " + String.join(", ", OWN_PARAMETERS)
-            + " or a pgjdbc connection property (such as sslmode, ApplicationName, tcpKeepAlive; "
-            + known.size() + " in all)", key + "=" + (key.toLowerCase(java.util.Locale.ROOT).contains("password")
-            ? "****" : value), source);
+        throw new SettingException(
+            "parameter " + key,
+            "be one of "
+                + String.join(", ", OWN_PARAMETERS)
+                + " or a pgjdbc connection property (such as sslmode, ApplicationName, tcpKeepAlive; "
+                + known.size()
+                + " in all)",
+            key
+                + "="
+                + (key.toLowerCase(java.util.Locale.ROOT).contains("password") ? "****" : value),
+            source);
       }
       driverProperties.put(key, value);
     }

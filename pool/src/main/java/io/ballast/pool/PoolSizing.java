@@ -1,8 +1,9 @@
 package io.ballast.pool;
 
 /**
- * The sizing rule Ballast checks at start: all instances' pools together should use at most 80 % of the
- * server's {@code max_connections}, leaving room for migrations, consoles, replication and superuser slots.
+ * The sizing rule Ballast checks at start: all instances' pools together should use at most 80 % of
+ * the server's {@code max_connections}, leaving room for migrations, consoles, replication and
+ * superuser slots.
  *
  * <pre>{@code
  * var a = PoolSizing.assess(20, 6, 100);   // 20 × 6 = 120 > 80
@@ -23,13 +24,21 @@ public final class PoolSizing {
    */
   public static Assessment assess(int connectionLimit, int instances, int maxConnections) {
     if (connectionLimit < 1 || instances < 1 || maxConnections < 1) {
-      throw new IllegalArgumentException("connectionLimit, instances and maxConnections must be at least 1, but were "
-          + connectionLimit + ", " + instances + ", " + maxConnections);
+      throw new IllegalArgumentException(
+          "connectionLimit, instances and maxConnections must be at least 1, but were "
+              + connectionLimit
+              + ", "
+              + instances
+              + ", "
+              + maxConnections);
     }
     return new Assessment(connectionLimit, instances, maxConnections);
   }
 
-  /** The largest {@code connection_limit} that keeps {@code instances} pools within 80 % of the server. */
+  /**
+   * The largest {@code connection_limit} that keeps {@code instances} pools within 80 % of the
+   * server.
+   */
   public static int recommendedConnectionLimit(int instances, int maxConnections) {
     return Math.max(1, (int) Math.floor(BUDGET_SHARE * maxConnections / instances));
   }
@@ -38,8 +47,8 @@ public final class PoolSizing {
    * One assessment.
    *
    * @param connectionLimit each instance's pool size
-   * @param instances       how many instances
-   * @param maxConnections  the server's {@code max_connections}
+   * @param instances how many instances
+   * @param maxConnections the server's {@code max_connections}
    */
   public record Assessment(int connectionLimit, int instances, int maxConnections) {
     /** {@code connectionLimit × instances}. */
@@ -62,9 +71,19 @@ public final class PoolSizing {
 
     /** A sentence with every figure, for the start-up warning. */
     public String message() {
-      return "connection_limit " + connectionLimit + " × " + instances + " instance(s) = " + demand()
-          + (exceeds() ? " exceeds " : " is within ") + "80% of the server's max_connections " + maxConnections
-          + " (" + budget() + "); recommended connection_limit: at most " + recommendedConnectionLimit();
+      return "connection_limit "
+          + connectionLimit
+          + " × "
+          + instances
+          + " instance(s) = "
+          + demand()
+          + (exceeds() ? " exceeds " : " is within ")
+          + "80% of the server's max_connections "
+          + maxConnections
+          + " ("
+          + budget()
+          + "); recommended connection_limit: at most "
+          + recommendedConnectionLimit();
     }
   }
 }

@@ -3,12 +3,12 @@ package io.ballast.pool;
 /**
  * A pool's counts at one moment.
  *
- * @param pool    the pool's name
- * @param active  connections lent out now
- * @param idle    connections open and free
- * @param total   connections open ({@code active + idle})
+ * @param pool the pool's name
+ * @param active connections lent out now
+ * @param idle connections open and free
+ * @param total connections open ({@code active + idle})
  * @param waiting threads waiting for a connection
- * @param max     the pool's maximum size ({@code connection_limit})
+ * @param max the pool's maximum size ({@code connection_limit})
  */
 public record PoolSnapshot(String pool, int active, int idle, int total, int waiting, int max) {
 

@@ -15,9 +15,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the pool knows of the server's reachability: probes it with a fresh connection (outside HikariCP, within
- * the connect timeout) when asked to, every {@value #PROBE_EVERY_MILLIS} ms while it does not answer, and tells
- * the pool and its listeners when it answers again. One daemon thread per pool, started with the pool.
+ * What the pool knows of the server's reachability: probes it with a fresh connection (outside
+ * HikariCP, within the connect timeout) when asked to, every {@value #PROBE_EVERY_MILLIS} ms while
+ * it does not answer, and tells the pool and its listeners when it answers again. One daemon thread
+ * per pool, started with the pool.
  */
 final class Reachability implements ConnectionHealth {
   static final long PROBE_EVERY_MILLIS = 250;
@@ -38,10 +39,16 @@ final class Reachability implements ConnectionHealth {
   private volatile ScheduledExecutorService executor;
 
   /**
-   * @param onDown run when a probe first finds the server unreachable (the pool wakes its waiting borrowers)
+   * @param onDown run when a probe first finds the server unreachable (the pool wakes its waiting
+   *     borrowers)
    * @param onBack run when it answers again (the pool drops its dead connections and refills)
    */
-  Reachability(String poolName, String maskedUrl, String jdbcUrl, Properties properties, Runnable onDown,
+  Reachability(
+      String poolName,
+      String maskedUrl,
+      String jdbcUrl,
+      Properties properties,
+      Runnable onDown,
       Runnable onBack) {
     this.poolName = poolName;
     this.maskedUrl = maskedUrl;
@@ -52,11 +59,13 @@ final class Reachability implements ConnectionHealth {
   }
 
   void start() {
-    executor = Executors.newSingleThreadScheduledExecutor(r -> {
-      var t = new Thread(r, "ballast-pool-" + poolName + "-probe");
-      t.setDaemon(true);
-      return t;
-    });
+    executor =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              var t = new Thread(r, "ballast-pool-" + poolName + "-probe");
+              t.setDaemon(true);
+              return t;
+            });
     reachable = true;
   }
 
@@ -110,14 +119,21 @@ final class Reachability implements ConnectionHealth {
       if (reachable) {
         reachable = false;
         downSince = System.nanoTime();
-        LOG.warn("Pool '{}': the database at {} does not accept connections ({}); lending fails at once until it "
-            + "does (checked every {} ms)", poolName, maskedUrl, lastFailure, PROBE_EVERY_MILLIS);
+        LOG.warn(
+            "Pool '{}': the database at {} does not accept connections ({}); lending fails at once until it "
+                + "does (checked every {} ms)",
+            poolName,
+            maskedUrl,
+            lastFailure,
+            PROBE_EVERY_MILLIS);
         run(onDown);
       }
       var e = executor;
       if (e != null) {
         try {
-          var unused = e.schedule(this::probe, PROBE_EVERY_MILLIS, TimeUnit.MILLISECONDS); // probe() reports itself
+          var unused =
+              e.schedule(
+                  this::probe, PROBE_EVERY_MILLIS, TimeUnit.MILLISECONDS); // probe() reports itself
           return;
         } catch (RejectedExecutionException stopped) {
           // stopping
@@ -130,7 +146,10 @@ final class Reachability implements ConnectionHealth {
     reachable = true;
     probing.set(false);
     if (wasDown) {
-      LOG.info("Pool '{}': the database at {} accepts connections again after {} ms", poolName, maskedUrl,
+      LOG.info(
+          "Pool '{}': the database at {} accepts connections again after {} ms",
+          poolName,
+          maskedUrl,
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - downSince));
       run(onBack);
     }

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class AdminServerTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
   static final String TOKEN = "admin-token-0123456789";
-  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   static final ObjectMapper JSON = new ObjectMapper();
   static FaultProxy proxy;
   static Ballast app;
@@ -39,12 +40,27 @@ class AdminServerTest {
   @BeforeAll
   static void start() {
     proxy = FaultProxy.to(PG.server().host(), PG.server().port());
-    var url = "postgresql://" + PG.username() + "@" + proxy.host() + ":" + proxy.port() + "/" + PG.databaseName();
-    app = Ballast.start(
-        new CoreModule(CoreSettings.builder().healthCheckTimeout(Duration.ofSeconds(1)).build()),
-        new PoolModule(PoolSettings.builder().url(url).connectionLimit(3).poolTimeout(Duration.ofSeconds(5))
-            .connectTimeout(Duration.ofSeconds(1)).build()),
-        new AdminModule(AdminSettings.builder().port(0).token(TOKEN).build()));
+    var url =
+        "postgresql://"
+            + PG.username()
+            + "@"
+            + proxy.host()
+            + ":"
+            + proxy.port()
+            + "/"
+            + PG.databaseName();
+    app =
+        Ballast.start(
+            new CoreModule(
+                CoreSettings.builder().healthCheckTimeout(Duration.ofSeconds(1)).build()),
+            new PoolModule(
+                PoolSettings.builder()
+                    .url(url)
+                    .connectionLimit(3)
+                    .poolTimeout(Duration.ofSeconds(5))
+                    .connectTimeout(Duration.ofSeconds(1))
+                    .build()),
+            new AdminModule(AdminSettings.builder().port(0).token(TOKEN).build()));
     port = app.get(AdminServer.class).port();
   }
 
@@ -63,8 +79,11 @@ class AdminServerTest {
     }
   }
 
-  static HttpResponse<String> get(String path, String token) throws IOException, InterruptedException {
-    var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10));
+  static HttpResponse<String> get(String path, String token)
+      throws IOException, InterruptedException {
+    var request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(10));
     if (token != null) {
       request.header("Authorization", "Bearer " + token);
     }
@@ -82,7 +101,9 @@ class AdminServerTest {
     assertThat(ready.headers().firstValue("Content-Type")).contains("application/json");
     var body = json(ready);
     assertThat(body.get("status").asText()).isEqualTo("UP");
-    assertThat(body.get("checks").fieldNames()).toIterable().containsExactly("db", "deadlocks", "pool");
+    assertThat(body.get("checks").fieldNames())
+        .toIterable()
+        .containsExactly("db", "deadlocks", "pool");
     assertThat(body.at("/checks/db/details/latencyMs").isNumber()).isTrue();
     assertThat(body.at("/checks/pool/details/utilisationPercent").isNumber()).isTrue();
 
@@ -97,10 +118,13 @@ class AdminServerTest {
     assertThat(deep.at("/checks/db.details/details/maxConnections").asInt()).isPositive();
 
     var db = json(get("/health/db", TOKEN));
-    assertThat(db.get("checks").fieldNames()).toIterable().containsExactly("db", "db.details", "db.write", "pool");
+    assertThat(db.get("checks").fieldNames())
+        .toIterable()
+        .containsExactly("db", "db.details", "db.write", "pool");
     var cache = get("/health/cache", TOKEN);
     assertThat(cache.statusCode()).isEqualTo(404);
-    assertThat(json(cache).get("error").asText()).isEqualTo("no such checks: the cache module is not installed");
+    assertThat(json(cache).get("error").asText())
+        .isEqualTo("no such checks: the cache module is not installed");
   }
 
   @Test
@@ -128,8 +152,10 @@ class AdminServerTest {
       var start = System.nanoTime();
       var ready = get("/health/ready", TOKEN);
       assertThat(ready.statusCode()).isEqualTo(503);
-      assertThat(json(ready).at("/checks/db/message").asText()).isEqualTo("timed out after 1000 ms");
-      // bounded, not a benchmark: without the time limit this request would wait for the pool (5 s) or forever
+      assertThat(json(ready).at("/checks/db/message").asText())
+          .isEqualTo("timed out after 1000 ms");
+      // bounded, not a benchmark: without the time limit this request would wait for the pool (5 s)
+      // or forever
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
     } finally {
       proxy.restore();
@@ -141,7 +167,8 @@ class AdminServerTest {
     app.get(DSLContext.class).fetch("select 1");
     var response = get("/metrics", TOKEN);
     assertThat(response.statusCode()).isEqualTo(200);
-    assertThat(response.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/plain; version=0.0.4");
+    assertThat(response.headers().firstValue("Content-Type").orElseThrow())
+        .startsWith("text/plain; version=0.0.4");
     assertThat(response.body())
         .contains("ballast_pool_primary_ActiveConnections")
         .contains("ballast_core_queries_all")
@@ -160,8 +187,11 @@ class AdminServerTest {
     var body = json(response);
     assertThat(body.at("/statistics/total").asLong()).isPositive();
     assertThat(body.at("/statistics/overall/p95").isNumber()).isTrue();
-    assertThat(response.body()).contains("select ? as a").contains("select ? as b")
-        .doesNotContain("literal-secret-value").doesNotContain("bind-secret-value");
+    assertThat(response.body())
+        .contains("select ? as a")
+        .contains("select ? as b")
+        .doesNotContain("literal-secret-value")
+        .doesNotContain("bind-secret-value");
   }
 
   @Test
@@ -178,9 +208,13 @@ class AdminServerTest {
     var missing = get("/nope", TOKEN);
     assertThat(missing.statusCode()).isEqualTo(404);
     assertThat(json(missing).get("error").asText()).isEqualTo("no endpoint /nope");
-    var post = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
-        .header("Authorization", "Bearer " + TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build(),
-        HttpResponse.BodyHandlers.ofString());
+    var post =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+                .header("Authorization", "Bearer " + TOKEN)
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(post.statusCode()).isEqualTo(405);
   }
 

@@ -24,7 +24,10 @@ import org.jooq.ExecuteListener;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** An application's own module plugs into Ballast through the extension points, touching no Ballast code. */
+/**
+ * An application's own module plugs into Ballast through the extension points, touching no Ballast
+ * code.
+ */
 class ExtensionPointsTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
 
@@ -35,14 +38,20 @@ class ExtensionPointsTest {
     @Override
     protected void configure() {
       Extensions.managed(binder()).addBinding().to(OutboxRelay.class);
-      Extensions.probeChecks(binder()).addBinding().toInstance(ProbeCheck.of("outbox", ProbeKind.READY,
-          () -> ProbeResult.healthy("relay running")));
-      Extensions.executeListeners(binder()).addBinding().toInstance(() -> new ExecuteListener() {
-        @Override
-        public void executeStart(ExecuteContext ctx) {
-          EVENTS.add("sql " + ctx.sql());
-        }
-      });
+      Extensions.probeChecks(binder())
+          .addBinding()
+          .toInstance(
+              ProbeCheck.of("outbox", ProbeKind.READY, () -> ProbeResult.healthy("relay running")));
+      Extensions.executeListeners(binder())
+          .addBinding()
+          .toInstance(
+              () ->
+                  new ExecuteListener() {
+                    @Override
+                    public void executeStart(ExecuteContext ctx) {
+                      EVENTS.add("sql " + ctx.sql());
+                    }
+                  });
     }
   }
 
@@ -75,10 +84,14 @@ class ExtensionPointsTest {
 
   @Test
   void applicationModule_contributesManagedHealthCheckAndListener() {
-    var app = Ballast.start(new CoreModule(CoreSettings.defaults()),
-        new PoolModule(PoolSettings.builder().url(PG.databaseUrl()).build()), new OutboxModule());
+    var app =
+        Ballast.start(
+            new CoreModule(CoreSettings.defaults()),
+            new PoolModule(PoolSettings.builder().url(PG.databaseUrl()).build()),
+            new OutboxModule());
     try {
-      assertThat(app.get(Lifecycle.class).services()).extracting(Managed::name)
+      assertThat(app.get(Lifecycle.class).services())
+          .extracting(Managed::name)
           .containsExactly("query-monitor", "pool:primary", "outbox-relay");
       assertThat(EVENTS).contains("relay started, connection valid: true");
 
@@ -87,7 +100,9 @@ class ExtensionPointsTest {
 
       var report = app.get(HealthRegistry.class).run(ProbeKind.READY);
       assertThat(report.healthy()).isTrue();
-      assertThat(report.checks()).extracting(c -> c.name()).containsExactly("db", "deadlocks", "outbox", "pool");
+      assertThat(report.checks())
+          .extracting(c -> c.name())
+          .containsExactly("db", "deadlocks", "outbox", "pool");
     } finally {
       app.close();
     }

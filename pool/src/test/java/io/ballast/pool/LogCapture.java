@@ -23,8 +23,16 @@ final class LogCapture implements AutoCloseable {
 
   /** Formatted messages, with the exception text of each event appended. */
   List<String> lines() {
-    return appender.list.stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()
-        + (e.getThrowableProxy() == null ? "" : " " + e.getThrowableProxy().getMessage())).toList();
+    return appender.list.stream()
+        .map(
+            e ->
+                e.getLevel()
+                    + " "
+                    + e.getFormattedMessage()
+                    + (e.getThrowableProxy() == null
+                        ? ""
+                        : " " + e.getThrowableProxy().getMessage()))
+        .toList();
   }
 
   @Override

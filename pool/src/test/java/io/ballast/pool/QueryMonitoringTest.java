@@ -7,12 +7,12 @@ import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.table;
 
 import com.codahale.metrics.MetricRegistry;
-import io.ballast.core.settings.AppEnv;
 import io.ballast.core.Ballast;
 import io.ballast.core.CoreModule;
 import io.ballast.core.CoreSettings;
 import io.ballast.core.monitor.MonitorSettings;
 import io.ballast.core.monitor.QueryMonitor;
+import io.ballast.core.settings.AppEnv;
 import io.ballast.testkit.PostgresExtension;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -32,12 +32,14 @@ class QueryMonitoringTest {
 
   @BeforeAll
   static void schema() throws SQLException {
-    PG.execute("create table items (id bigint primary key, name text not null)",
+    PG.execute(
+        "create table items (id bigint primary key, name text not null)",
         "insert into items select g, 'item ' || g from generate_series(1, 100) g");
   }
 
   private static Ballast start(MonitorSettings monitor) {
-    return Ballast.start(new CoreModule(CoreSettings.builder().monitor(monitor).build()),
+    return Ballast.start(
+        new CoreModule(CoreSettings.builder().monitor(monitor).build()),
         new PoolModule(PoolSettings.builder().url(PG.databaseUrl()).connectionLimit(2).build()));
   }
 
@@ -59,13 +61,20 @@ class QueryMonitoringTest {
       }
       measured.sort(null);
       var stats = app.get(QueryMonitor.class).statistics();
-      var pattern = stats.topByCount().stream().filter(p -> p.fingerprint().equals("select pg_sleep(?)")).findFirst()
-          .orElseThrow();
+      var pattern =
+          stats.topByCount().stream()
+              .filter(p -> p.fingerprint().equals("select pg_sleep(?)"))
+              .findFirst()
+              .orElseThrow();
       assertThat(pattern.count()).isEqualTo(120);
-      // the monitor times execution only; the test also times rendering and borrowing: well under 5 %
-      assertThat(pattern.latency().p50()).isCloseTo(exact(measured, 50), within(exact(measured, 50) * 0.05));
-      assertThat(pattern.latency().p95()).isCloseTo(exact(measured, 95), within(exact(measured, 95) * 0.05));
-      assertThat(pattern.latency().p99()).isCloseTo(exact(measured, 99), within(exact(measured, 99) * 0.05));
+      // the monitor times execution only; the test also times rendering and borrowing: well under 5
+      // %
+      assertThat(pattern.latency().p50())
+          .isCloseTo(exact(measured, 50), within(exact(measured, 50) * 0.05));
+      assertThat(pattern.latency().p95())
+          .isCloseTo(exact(measured, 95), within(exact(measured, 95) * 0.05));
+      assertThat(pattern.latency().p99())
+          .isCloseTo(exact(measured, 99), within(exact(measured, 99) * 0.05));
       assertThat(stats.perSecond()).isPositive();
     }
   }
@@ -77,24 +86,30 @@ class QueryMonitoringTest {
       db.select(ID).from(table(name("items"))).where(ID.in(1L, 2L)).fetch();
       db.select(ID).from(table(name("items"))).where(ID.in(1L, 2L, 3L, 4L)).fetch();
       var stats = app.get(QueryMonitor.class).statistics();
-      var pattern = stats.topByCount().stream().filter(p -> p.fingerprint().contains("in (?...)")).toList();
+      var pattern =
+          stats.topByCount().stream().filter(p -> p.fingerprint().contains("in (?...)")).toList();
       assertThat(pattern).hasSize(1);
-      assertThat(pattern.get(0).fingerprint()).isEqualTo("select \"id\" from \"items\" where \"id\" in (?...)");
+      assertThat(pattern.get(0).fingerprint())
+          .isEqualTo("select \"id\" from \"items\" where \"id\" in (?...)");
       assertThat(pattern.get(0).count()).isEqualTo(2);
-      var timerName = app.get(QueryMonitor.class).patternMetricNames().get(pattern.get(0).fingerprint());
+      var timerName =
+          app.get(QueryMonitor.class).patternMetricNames().get(pattern.get(0).fingerprint());
       var timer = app.get(MetricRegistry.class).timer(timerName);
       assertThat(timer.getCount()).isEqualTo(2);
       // the timer's snapshot is the monitor's window: nanoseconds, like every Dropwizard timer
       assertThat(timer.getSnapshot().size()).isEqualTo(2);
       assertThat(timer.getSnapshot().getMedian()).isBetween(1_000.0, 1_000_000_000.0);
-      assertThat(timer.getSnapshot().getMax()).isGreaterThanOrEqualTo((long) timer.getSnapshot().getMedian());
+      assertThat(timer.getSnapshot().getMax())
+          .isGreaterThanOrEqualTo((long) timer.getSnapshot().getMedian());
     }
   }
 
   @Test
   void slowQueries_areLoggedWithFingerprintDurationAndRows_butNeverBindValues() {
-    var monitor = MonitorSettings.builder(AppEnv.PRODUCTION).slowWarn(Duration.ofMillis(50)).build();
-    try (var logs = new LogCapture(); var app = start(monitor)) {
+    var monitor =
+        MonitorSettings.builder(AppEnv.PRODUCTION).slowWarn(Duration.ofMillis(50)).build();
+    try (var logs = new LogCapture();
+        var app = start(monitor)) {
       var db = app.get(DSLContext.class);
       db.fetch("select pg_sleep(0.08), ? as email", "alice@example.com");
       db.fetch("select 1");
@@ -103,38 +118,54 @@ class QueryMonitoringTest {
       assertThat(slow.get(0).fingerprint()).isEqualTo("select pg_sleep(?), ? as email");
       assertThat(slow.get(0).rows()).isEqualTo(1);
       assertThat(slow.get(0).millis()).isGreaterThanOrEqualTo(80);
-      assertThat(logs.lines()).anyMatch(l -> l.startsWith("WARN Slow query: ") && l.contains(" ms, 1 rows, class standard")
-          && l.endsWith(": select pg_sleep(?), ? as email"));
+      assertThat(logs.lines())
+          .anyMatch(
+              l ->
+                  l.startsWith("WARN Slow query: ")
+                      && l.contains(" ms, 1 rows, class standard")
+                      && l.endsWith(": select pg_sleep(?), ? as email"));
       assertThat(logs.lines()).noneMatch(l -> l.contains("alice@example.com"));
       assertThat(app.get(QueryMonitor.class).statistics().slow()).isEqualTo(1);
-      assertThat(app.get(MetricRegistry.class).counter("ballast.core.queries.slow").getCount()).isEqualTo(1);
+      assertThat(app.get(MetricRegistry.class).counter("ballast.core.queries.slow").getCount())
+          .isEqualTo(1);
     }
   }
 
   @Test
   void bindValues_appearOnlyWhenADevelopmentSettingAsksForThem() {
-    var monitor = MonitorSettings.builder(AppEnv.DEVELOPMENT).slowWarn(Duration.ofMillis(20)).logBindValues(true).build();
-    try (var logs = new LogCapture(); var app = start(monitor)) {
+    var monitor =
+        MonitorSettings.builder(AppEnv.DEVELOPMENT)
+            .slowWarn(Duration.ofMillis(20))
+            .logBindValues(true)
+            .build();
+    try (var logs = new LogCapture();
+        var app = start(monitor)) {
       app.get(DSLContext.class).fetch("select pg_sleep(0.03), ? as email", "bob@example.com");
-      assertThat(logs.lines()).anyMatch(l -> l.contains("Slow query") && l.contains("binds [bob@example.com]"));
+      assertThat(logs.lines())
+          .anyMatch(l -> l.contains("Slow query") && l.contains("binds [bob@example.com]"));
     }
   }
 
   @Test
   void nPlusOne_inATransactionOrUnitOfWork_isReportedOnceWithTheCount() {
     var monitor = MonitorSettings.builder(AppEnv.PRODUCTION).nPlusOneThreshold(5).build();
-    try (var logs = new LogCapture(); var app = start(monitor)) {
+    try (var logs = new LogCapture();
+        var app = start(monitor)) {
       var db = app.get(DSLContext.class);
       var queries = app.get(QueryMonitor.class);
-      db.transaction(cfg -> {
-        for (long id = 1; id <= 9; id++) {
-          cfg.dsl().select(ID).from(table(name("items"))).where(ID.eq(id)).fetch();
-        }
-      });
+      db.transaction(
+          cfg -> {
+            for (long id = 1; id <= 9; id++) {
+              cfg.dsl().select(ID).from(table(name("items"))).where(ID.eq(id)).fetch();
+            }
+          });
       assertThat(queries.recentNPlusOne()).hasSize(1);
       assertThat(queries.recentNPlusOne().get(0).count()).isEqualTo(6);
-      assertThat(queries.recentNPlusOne().get(0).fingerprint()).isEqualTo("select \"id\" from \"items\" where \"id\" = ?");
-      assertThat(logs.lines()).filteredOn(l -> l.contains("N+1 suspected")).hasSize(1)
+      assertThat(queries.recentNPlusOne().get(0).fingerprint())
+          .isEqualTo("select \"id\" from \"items\" where \"id\" = ?");
+      assertThat(logs.lines())
+          .filteredOn(l -> l.contains("N+1 suspected"))
+          .hasSize(1)
           .allMatch(l -> l.contains("ran 6 times in one transaction"));
 
       // outside any transaction or unit of work: no report
@@ -149,7 +180,9 @@ class QueryMonitoringTest {
         }
       }
       assertThat(queries.recentNPlusOne()).hasSize(2);
-      assertThat(app.get(MetricRegistry.class).counter("ballast.core.queries.n_plus_one").getCount()).isEqualTo(2);
+      assertThat(
+              app.get(MetricRegistry.class).counter("ballast.core.queries.n_plus_one").getCount())
+          .isEqualTo(2);
     }
   }
 
@@ -163,8 +196,8 @@ class QueryMonitoringTest {
         // counted below
       }
       assertThat(app.get(QueryMonitor.class).statistics().failed()).isEqualTo(1);
-      assertThat(app.get(MetricRegistry.class).counter("ballast.core.queries.failed").getCount()).isEqualTo(1);
+      assertThat(app.get(MetricRegistry.class).counter("ballast.core.queries.failed").getCount())
+          .isEqualTo(1);
     }
   }
-
 }

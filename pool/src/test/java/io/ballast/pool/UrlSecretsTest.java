@@ -17,15 +17,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Regression: a {@code DATABASE_URL} whose password held an unencoded {@code /}, {@code @} or {@code ?} printed
- * all or part of it in start-up errors. Every reserved character, in the password and the user name, encoded
- * (valid) and raw (usually invalid): no message, log line or {@code toString} shows either.
+ * Regression: a {@code DATABASE_URL} whose password held an unencoded {@code /}, {@code @} or
+ * {@code ?} printed all or part of it in start-up errors. Every reserved character, in the password
+ * and the user name, encoded (valid) and raw (usually invalid): no message, log line or {@code
+ * toString} shows either.
  */
 class UrlSecretsTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
 
   /** RFC 3986 gen-delims and sub-delims, plus % space and a quote. */
   static final String RESERVED = ":/?#[]@!$&'()*+,;=% \"";
+
   static final String HEAD = "Zq7Head";
   static final String TAIL = "Wv9Tail";
 
@@ -54,7 +56,13 @@ class UrlSecretsTest {
         "postgresql://" + encUser + ":" + encSecret + "@" + host + "/d?connection_limit=0",
         "postgresql://" + encUser + ":" + encSecret + "@" + host + ":99999/d",
         "jdbc:postgresql://" + host + "/d?user=" + encUser + "&password=" + secret + "&bogus=1",
-        "jdbc:postgresql://" + host + "/d?user=" + encUser + "&password=" + secret + "&connection_limit=x",
+        "jdbc:postgresql://"
+            + host
+            + "/d?user="
+            + encUser
+            + "&password="
+            + secret
+            + "&connection_limit=x",
         "postgresql://" + encUser + "@" + host + "/d?sslpassword=" + secret + "&nope=1");
   }
 
@@ -97,21 +105,46 @@ class UrlSecretsTest {
     var role = PG.createRole("secretive");
     var secret = HEAD + RESERVED + TAIL;
     PG.execute("ALTER ROLE " + role.name() + " PASSWORD '" + secret.replace("'", "''") + "'");
-    var url = "postgresql://" + role.name() + ":" + URLEncoder.encode(secret, StandardCharsets.UTF_8) + "@"
-        + role.host() + ":" + role.port() + "/" + role.database();
+    var url =
+        "postgresql://"
+            + role.name()
+            + ":"
+            + URLEncoder.encode(secret, StandardCharsets.UTF_8)
+            + "@"
+            + role.host()
+            + ":"
+            + role.port()
+            + "/"
+            + role.database();
     try (var logs = new LogCapture()) {
-      try (var app = Ballast.start(new CoreModule(CoreSettings.defaults()),
-          new PoolModule(PoolSettings.fromEnv(Map.of("DATABASE_URL", url))))) {
-        assertThat(app.get(DSLContext.class).fetchValue("select current_user")).isEqualTo(role.name());
+      try (var app =
+          Ballast.start(
+              new CoreModule(CoreSettings.defaults()),
+              new PoolModule(PoolSettings.fromEnv(Map.of("DATABASE_URL", url))))) {
+        assertThat(app.get(DSLContext.class).fetchValue("select current_user"))
+            .isEqualTo(role.name());
         assertClean("pool", app.get(Pool.class).toString());
       }
-      // a server that cannot be reached (the test server trusts loopback, so a wrong password would connect):
+      // a server that cannot be reached (the test server trusts loopback, so a wrong password would
+      // connect):
       // the failure names the server, never the secret
       try (var proxy = FaultProxy.to(role.host(), role.port())) {
         proxy.cut();
-        var unreachable = url.replace("@" + role.host() + ":" + role.port(), "@" + proxy.host() + ":" + proxy.port());
-        try (var app = Ballast.start(new CoreModule(CoreSettings.defaults()), new PoolModule(PoolSettings.fromEnv(
-            Map.of("DATABASE_URL", unreachable, "DB_CONNECT_TIMEOUT_SECONDS", "1", "DB_POOL_TIMEOUT_SECONDS", "1"))))) {
+        var unreachable =
+            url.replace(
+                "@" + role.host() + ":" + role.port(), "@" + proxy.host() + ":" + proxy.port());
+        try (var app =
+            Ballast.start(
+                new CoreModule(CoreSettings.defaults()),
+                new PoolModule(
+                    PoolSettings.fromEnv(
+                        Map.of(
+                            "DATABASE_URL",
+                            unreachable,
+                            "DB_CONNECT_TIMEOUT_SECONDS",
+                            "1",
+                            "DB_POOL_TIMEOUT_SECONDS",
+                            "1"))))) {
           throw new AssertionError("started without a server");
         } catch (RuntimeException e) {
           assertThat(messages(e)).contains(proxy.host() + ":" + proxy.port());

@@ -9,7 +9,9 @@ import java.util.Map;
 final class BreakerChecks {
   private BreakerChecks() {}
 
-  /** {@code db.breaker}: down while open (the service cannot serve), degraded while trying again. */
+  /**
+   * {@code db.breaker}: down while open (the service cannot serve), degraded while trying again.
+   */
   static ProbeResult database(DatabaseGuard guard) {
     var breaker = guard.breaker();
     var details = details(breaker);
@@ -25,10 +27,17 @@ final class BreakerChecks {
       details.put("bulkheadMax", m.getMaxAllowedConcurrentCalls());
     }
     return switch (breaker.getState()) {
-      case CLOSED, DISABLED, METRICS_ONLY -> ProbeResult.healthy("database breaker CLOSED", details);
-      case HALF_OPEN -> ProbeResult.degraded("database breaker HALF_OPEN: trial calls decide", details);
-      default -> ProbeResult.unhealthy("database breaker " + breaker.getState() + ": calls fail at once"
-          + (guard.retryAt() == null ? "" : " until " + guard.retryAt()), details);
+      case CLOSED, DISABLED, METRICS_ONLY ->
+          ProbeResult.healthy("database breaker CLOSED", details);
+      case HALF_OPEN ->
+          ProbeResult.degraded("database breaker HALF_OPEN: trial calls decide", details);
+      default ->
+          ProbeResult.unhealthy(
+              "database breaker "
+                  + breaker.getState()
+                  + ": calls fail at once"
+                  + (guard.retryAt() == null ? "" : " until " + guard.retryAt()),
+              details);
     };
   }
 

@@ -10,9 +10,10 @@ final class Breakers {
   private Breakers() {}
 
   /**
-   * A breaker that opens after {@code failures} counted failures in a row (a count window of that size, all
-   * failed), stays open for {@code open}, and lets {@code trials} calls through to decide. Lock-free: every call
-   * records an outcome, and the default window takes a lock per record.
+   * A breaker that opens after {@code failures} counted failures in a row (a count window of that
+   * size, all failed), stays open for {@code open}, and lets {@code trials} calls through to
+   * decide. Lock-free: every call records an outcome, and the default window takes a lock per
+   * record.
    */
   static CircuitBreakerConfig.Builder consecutiveFailures(int failures, Duration open, int trials) {
     return CircuitBreakerConfig.custom()

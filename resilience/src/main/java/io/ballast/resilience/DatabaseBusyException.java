@@ -8,7 +8,11 @@ public final class DatabaseBusyException extends DataAccessException {
   private static final long serialVersionUID = 1L;
 
   DatabaseBusyException(int limit, Duration waited) {
-    super("Database bulkhead full: " + limit + " units of database work already run and none finished within "
-        + waited.toMillis() + " ms; shed load or raise BALLAST_BULKHEAD_MAX_CONCURRENT (and the pool)");
+    super(
+        "Database bulkhead full: "
+            + limit
+            + " units of database work already run and none finished within "
+            + waited.toMillis()
+            + " ms; shed load or raise BALLAST_BULKHEAD_MAX_CONCURRENT (and the pool)");
   }
 }

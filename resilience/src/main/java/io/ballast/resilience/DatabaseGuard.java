@@ -23,13 +23,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The database breaker (and, when enabled, the bulkhead) around every execution through Ballast's
- * {@code DSLContext}, as a jOOQ execute listener and transaction listener. The permission is asked for in
- * {@code start} / {@code beginStart}, before jOOQ takes a connection, so an open breaker fails the call at once
- * instead of after the pool's timeout. Outcomes are classified by {@link SqlFailures}: only
- * {@link SqlFailures.Kind#UNAVAILABLE} counts against the database.
+ * {@code DSLContext}, as a jOOQ execute listener and transaction listener. The permission is asked
+ * for in {@code start} / {@code beginStart}, before jOOQ takes a connection, so an open breaker
+ * fails the call at once instead of after the pool's timeout. Outcomes are classified by {@link
+ * SqlFailures}: only {@link SqlFailures.Kind#UNAVAILABLE} counts against the database.
  *
- * <p>The listener is stateless and shared; per-execution state lives in {@code ctx.data()}, per-transaction
- * state in the transaction's configuration.
+ * <p>The listener is stateless and shared; per-execution state lives in {@code ctx.data()},
+ * per-transaction state in the transaction's configuration.
  */
 @Singleton
 final class DatabaseGuard implements ExecuteListener, TransactionListener {
@@ -39,8 +39,11 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
   private static final long serialVersionUID = 1L;
   private static final String STARTED = "ballast.breaker.started";
   private static final String HELD = "ballast.bulkhead.held";
-  private static final ThreadLocal<int[]> TRANSACTION_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
-  private static final ThreadLocal<boolean[]> COMMITTING = ThreadLocal.withInitial(() -> new boolean[1]);
+  private static final ThreadLocal<int[]> TRANSACTION_DEPTH =
+      ThreadLocal.withInitial(() -> new int[1]);
+  private static final ThreadLocal<boolean[]> COMMITTING =
+      ThreadLocal.withInitial(() -> new boolean[1]);
+
   /** Statements run in the current thread's top-level transaction. */
   private static final ThreadLocal<long[]> TRANSACTION = ThreadLocal.withInitial(() -> new long[1]);
 
@@ -48,26 +51,45 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
   private final transient Bulkhead bulkhead; // null when disabled
   private final long openMillis;
   private final int threshold;
-  private volatile transient Instant openedAt;
+  private transient volatile Instant openedAt;
   private volatile long openedAtNanos;
-  /** The pool's view of the server, when the bound {@code DataSource} shares it; else {@code null}. */
+
+  /**
+   * The pool's view of the server, when the bound {@code DataSource} shares it; else {@code null}.
+   */
   private final transient ConnectionHealth health;
+
   private volatile String lastFailure;
 
   @Inject
-  DatabaseGuard(ResilienceSettings settings, CircuitBreakerRegistry breakers, BulkheadRegistry bulkheads,
+  DatabaseGuard(
+      ResilienceSettings settings,
+      CircuitBreakerRegistry breakers,
+      BulkheadRegistry bulkheads,
       DataSource dataSource) {
     var threshold = settings.dbFailureThreshold();
-    this.breaker = breakers.circuitBreaker(BREAKER, Breakers.consecutiveFailures(threshold,
-            settings.dbOpenDuration(), settings.dbTrialCalls())
-        .recordException(e -> SqlFailures.classify(e) == SqlFailures.Kind.UNAVAILABLE)
-        .build());
+    this.breaker =
+        breakers.circuitBreaker(
+            BREAKER,
+            Breakers.consecutiveFailures(
+                    threshold, settings.dbOpenDuration(), settings.dbTrialCalls())
+                .recordException(e -> SqlFailures.classify(e) == SqlFailures.Kind.UNAVAILABLE)
+                .build());
     this.openMillis = settings.dbOpenDuration().toMillis();
     this.threshold = threshold;
     if (settings.bulkheadEnabled()) {
-      var max = settings.bulkheadMaxConcurrent() > 0 ? settings.bulkheadMaxConcurrent() : poolSize(dataSource);
-      this.bulkhead = bulkheads.bulkhead(BULKHEAD, BulkheadConfig.custom().maxConcurrentCalls(max)
-          .maxWaitDuration(settings.bulkheadMaxWait()).writableStackTraceEnabled(false).build());
+      var max =
+          settings.bulkheadMaxConcurrent() > 0
+              ? settings.bulkheadMaxConcurrent()
+              : poolSize(dataSource);
+      this.bulkhead =
+          bulkheads.bulkhead(
+              BULKHEAD,
+              BulkheadConfig.custom()
+                  .maxConcurrentCalls(max)
+                  .maxWaitDuration(settings.bulkheadMaxWait())
+                  .writableStackTraceEnabled(false)
+                  .build());
     } else {
       this.bulkhead = null;
     }
@@ -82,16 +104,19 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
 
   private static ConnectionHealth connectionHealth(DataSource dataSource) {
     try {
-      return dataSource.isWrapperFor(ConnectionHealth.class) ? dataSource.unwrap(ConnectionHealth.class) : null;
+      return dataSource.isWrapperFor(ConnectionHealth.class)
+          ? dataSource.unwrap(ConnectionHealth.class)
+          : null;
     } catch (SQLException e) {
       return null;
     }
   }
 
   /**
-   * The pool's probe found the server accepting connections: an open breaker lets trial calls through now
-   * instead of waiting out its open duration (at least {@value #MIN_OPEN_MILLIS} ms after opening, so a server
-   * that accepts connections but fails every statement costs only a couple of trial calls per half second).
+   * The pool's probe found the server accepting connections: an open breaker lets trial calls
+   * through now instead of waiting out its open duration (at least {@value #MIN_OPEN_MILLIS} ms
+   * after opening, so a server that accepts connections but fails every statement costs only a
+   * couple of trial calls per half second).
    */
   private void serverAnswers() {
     if (breaker.getState() != CircuitBreaker.State.OPEN) {
@@ -104,8 +129,11 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
     }
     try {
       breaker.transitionToHalfOpenState();
-      LOG.info("Database breaker '{}' is HALF_OPEN: the database accepts connections again; letting {} trial "
-          + "calls through", BREAKER, breaker.getCircuitBreakerConfig().getPermittedNumberOfCallsInHalfOpenState());
+      LOG.info(
+          "Database breaker '{}' is HALF_OPEN: the database accepts connections again; letting {} trial "
+              + "calls through",
+          BREAKER,
+          breaker.getCircuitBreakerConfig().getPermittedNumberOfCallsInHalfOpenState());
     } catch (IllegalStateException raced) {
       // another thread moved it meanwhile (to half-open by its own timer, or closed)
     }
@@ -119,8 +147,9 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
     } catch (SQLException e) {
       // fall through to the error below
     }
-    throw new IllegalStateException("BALLAST_BULKHEAD_MAX_CONCURRENT is 0 (the pool's size), but the bound "
-        + "DataSource does not say its size; set BALLAST_BULKHEAD_MAX_CONCURRENT");
+    throw new IllegalStateException(
+        "BALLAST_BULKHEAD_MAX_CONCURRENT is 0 (the pool's size), but the bound "
+            + "DataSource does not say its size; set BALLAST_BULKHEAD_MAX_CONCURRENT");
   }
 
   CircuitBreaker breaker() {
@@ -138,12 +167,15 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
   /** When an open breaker lets trial calls through. */
   Instant retryAt() {
     var opened = openedAt;
-    return breaker.getState() == CircuitBreaker.State.OPEN && opened != null ? opened.plusMillis(openMillis) : null;
+    return breaker.getState() == CircuitBreaker.State.OPEN && opened != null
+        ? opened.plusMillis(openMillis)
+        : null;
   }
 
   /**
-   * A permission from the breaker. A refusal in HALF_OPEN (its trial calls taken) can race with the trials
-   * closing it: asked again once the breaker reads CLOSED, so a caller is never refused by a closed breaker.
+   * A permission from the breaker. A refusal in HALF_OPEN (its trial calls taken) can race with the
+   * trials closing it: asked again once the breaker reads CLOSED, so a caller is never refused by a
+   * closed breaker.
    */
   private boolean permitted() {
     return breaker.tryAcquirePermission()
@@ -152,12 +184,17 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
 
   DatabaseUnavailableException refused() {
     var state = breaker.getState();
-    // refused, so not closed a moment ago: a breaker that closed since is reported as the half-open one it was
+    // refused, so not closed a moment ago: a breaker that closed since is reported as the half-open
+    // one it was
     var shown = state == CircuitBreaker.State.CLOSED ? CircuitBreaker.State.HALF_OPEN : state;
-    return new DatabaseUnavailableException(BREAKER, shown.name(), retryAt(), health != null, lastFailure);
+    return new DatabaseUnavailableException(
+        BREAKER, shown.name(), retryAt(), health != null, lastFailure);
   }
 
-  /** Whether the current thread's transaction has begun its commit (a failure after that is no retry case). */
+  /**
+   * Whether the current thread's transaction has begun its commit (a failure after that is no retry
+   * case).
+   */
   static boolean committing() {
     return COMMITTING.get()[0];
   }
@@ -179,7 +216,9 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
     if (!permitted()) {
       throw refused();
     }
-    ctx.data(STARTED, Boolean.TRUE); // no clock read: durations matter only for slow-call rules, not used here
+    ctx.data(
+        STARTED,
+        Boolean.TRUE); // no clock read: durations matter only for slow-call rules, not used here
   }
 
   @Override
@@ -210,11 +249,14 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
       lastFailure = describe(failure);
     }
     if (kind == SqlFailures.Kind.UNAVAILABLE && health != null) {
-      health.suspect(); // the pool probes the server: fail fast while it is down, and know when it is back
+      health
+          .suspect(); // the pool probes the server: fail fast while it is down, and know when it is
+      // back
     }
     var before = breaker.getState();
     breaker.onError(0, TimeUnit.NANOSECONDS, failure);
-    if (before == CircuitBreaker.State.HALF_OPEN && kind == SqlFailures.Kind.UNAVAILABLE
+    if (before == CircuitBreaker.State.HALF_OPEN
+        && kind == SqlFailures.Kind.UNAVAILABLE
         && breaker.getState() == CircuitBreaker.State.HALF_OPEN) {
       breaker.transitionToOpenState(); // a failed trial call reopens at once
     }
@@ -222,8 +264,9 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
   }
 
   /**
-   * Logs a state change the calling thread's outcome caused. Watched here rather than through the breaker's
-   * event publisher: with any consumer registered, Resilience4j builds a timestamped event for every call.
+   * Logs a state change the calling thread's outcome caused. Watched here rather than through the
+   * breaker's event publisher: with any consumer registered, Resilience4j builds a timestamped
+   * event for every call.
    */
   private void noteTransition(CircuitBreaker.State before) {
     var after = breaker.getState();
@@ -233,9 +276,13 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
     if (after == CircuitBreaker.State.OPEN) {
       openedAt = Instant.now();
       openedAtNanos = System.nanoTime();
-      LOG.warn("Database breaker '{}' opened after {} failures in a row (last: {}); calls fail at once until {}{}",
-          BREAKER, before == CircuitBreaker.State.HALF_OPEN ? "a failed trial call and" : threshold, lastFailure,
-          openedAt.plusMillis(openMillis), health == null ? "" : ", or until the database accepts connections again");
+      LOG.warn(
+          "Database breaker '{}' opened after {} failures in a row (last: {}); calls fail at once until {}{}",
+          BREAKER,
+          before == CircuitBreaker.State.HALF_OPEN ? "a failed trial call and" : threshold,
+          lastFailure,
+          openedAt.plusMillis(openMillis),
+          health == null ? "" : ", or until the database accepts connections again");
       if (health != null) {
         health.suspect();
       }
@@ -251,7 +298,8 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
 
   private void enterBulkhead() {
     if (!bulkhead.tryAcquirePermission()) {
-      throw new DatabaseBusyException(bulkhead.getBulkheadConfig().getMaxConcurrentCalls(),
+      throw new DatabaseBusyException(
+          bulkhead.getBulkheadConfig().getMaxConcurrentCalls(),
           bulkhead.getBulkheadConfig().getMaxWaitDuration());
     }
   }
@@ -259,9 +307,9 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
   // ---------------------------------------------------------------- transactions
 
   /**
-   * Refuses the transaction while the breaker is open, before jOOQ takes a connection. No permission is held
-   * for the transaction itself: its statements take theirs. A failure to begin (no connection) is recorded
-   * when the rollback that follows it starts.
+   * Refuses the transaction while the breaker is open, before jOOQ takes a connection. No
+   * permission is held for the transaction itself: its statements take theirs. A failure to begin
+   * (no connection) is recorded when the rollback that follows it starts.
    */
   @Override
   public void beginStart(TransactionContext ctx) {
@@ -296,8 +344,11 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
   public void rollbackStart(TransactionContext ctx) {
     var tx = TRANSACTION.get();
     var cause = ctx.cause();
-    if (TRANSACTION_DEPTH.get()[0] == 1 && tx[0] == 0 && cause != null
-        && !(cause instanceof DatabaseUnavailableException) && !(cause instanceof DatabaseBusyException)) {
+    if (TRANSACTION_DEPTH.get()[0] == 1
+        && tx[0] == 0
+        && cause != null
+        && !(cause instanceof DatabaseUnavailableException)
+        && !(cause instanceof DatabaseBusyException)) {
       record(cause); // no statement ran: begin itself failed (no connection, or the server refused)
     }
   }

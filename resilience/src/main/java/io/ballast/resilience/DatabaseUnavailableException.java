@@ -5,8 +5,8 @@ import org.jooq.exception.DataAccessException;
 
 /**
  * Thrown at once, without waiting for a connection, while the database breaker refuses calls. A
- * {@link DataAccessException}, so code that handles jOOQ's failures handles it; transaction retry never
- * retries it.
+ * {@link DataAccessException}, so code that handles jOOQ's failures handles it; transaction retry
+ * never retries it.
  */
 public final class DatabaseUnavailableException extends DataAccessException {
   private static final long serialVersionUID = 1L;
@@ -15,12 +15,24 @@ public final class DatabaseUnavailableException extends DataAccessException {
   private final String state;
   private final transient Instant retryAt;
 
-  DatabaseUnavailableException(String breaker, String state, Instant retryAt, boolean early, String lastFailure) {
-    super("Database breaker '" + breaker + "' is " + state
-        + ("HALF_OPEN".equals(state) ? " and its trial calls are under way" : " and does not permit calls")
-        + (retryAt == null ? "" : "; it lets trial calls through from " + retryAt
-            + (early ? " at the latest (earlier once the database accepts connections again)" : ""))
-        + (lastFailure == null ? "" : "; it opened after: " + lastFailure));
+  DatabaseUnavailableException(
+      String breaker, String state, Instant retryAt, boolean early, String lastFailure) {
+    super(
+        "Database breaker '"
+            + breaker
+            + "' is "
+            + state
+            + ("HALF_OPEN".equals(state)
+                ? " and its trial calls are under way"
+                : " and does not permit calls")
+            + (retryAt == null
+                ? ""
+                : "; it lets trial calls through from "
+                    + retryAt
+                    + (early
+                        ? " at the latest (earlier once the database accepts connections again)"
+                        : ""))
+            + (lastFailure == null ? "" : "; it opened after: " + lastFailure));
     this.breaker = breaker;
     this.state = state;
     this.retryAt = retryAt;
@@ -36,7 +48,10 @@ public final class DatabaseUnavailableException extends DataAccessException {
     return state;
   }
 
-  /** When the breaker lets trial calls through, or {@code null} when unknown (half-open, trials busy). */
+  /**
+   * When the breaker lets trial calls through, or {@code null} when unknown (half-open, trials
+   * busy).
+   */
   public Instant retryAt() {
     return retryAt;
   }

@@ -12,10 +12,8 @@ import org.aopalliance.intercept.MethodInvocation;
 
 /** Applies {@link Guarded}: Retry(CircuitBreaker(method)). */
 final class GuardedInterceptor implements MethodInterceptor {
-  @Inject
-  private CircuitBreakerRegistry breakers;
-  @Inject
-  private RetryRegistry retries;
+  @Inject private CircuitBreakerRegistry breakers;
+  @Inject private RetryRegistry retries;
 
   @Override
   public Object invoke(MethodInvocation invocation) throws Throwable {
@@ -24,8 +22,13 @@ final class GuardedInterceptor implements MethodInterceptor {
     io.github.resilience4j.core.functions.CheckedSupplier<Object> call =
         CircuitBreaker.decorateCheckedSupplier(breaker, invocation::proceed);
     if (!guarded.retry().isEmpty()) {
-      Retry retry = retries.retry(guarded.retry(), () -> RetryConfig.from(retries.getDefaultConfig())
-          .ignoreExceptions(CallNotPermittedException.class).build());
+      Retry retry =
+          retries.retry(
+              guarded.retry(),
+              () ->
+                  RetryConfig.from(retries.getDefaultConfig())
+                      .ignoreExceptions(CallNotPermittedException.class)
+                      .build());
       call = Retry.decorateCheckedSupplier(retry, call);
     }
     return call.get();

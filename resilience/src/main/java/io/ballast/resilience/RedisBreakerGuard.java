@@ -9,9 +9,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The cache's {@link RedisGuard} as a Resilience4j circuit breaker named {@code redis}: opens after
- * {@code BALLAST_REDIS_BREAKER_FAILURES} failed or timed-out Redis calls in a row, lets one trial call through
- * after {@code BALLAST_REDIS_BREAKER_OPEN_SECONDS}. While it is open the cache runs on L1 and loaders without
- * calling Redis.
+ * {@code BALLAST_REDIS_BREAKER_FAILURES} failed or timed-out Redis calls in a row, lets one trial
+ * call through after {@code BALLAST_REDIS_BREAKER_OPEN_SECONDS}. While it is open the cache runs on
+ * L1 and loaders without calling Redis.
  */
 @Singleton
 final class RedisBreakerGuard implements RedisGuard {
@@ -21,8 +21,12 @@ final class RedisBreakerGuard implements RedisGuard {
 
   @Inject
   RedisBreakerGuard(ResilienceSettings settings, CircuitBreakerRegistry breakers) {
-    this.breaker = breakers.circuitBreaker(BREAKER, Breakers.consecutiveFailures(
-        settings.redisFailureThreshold(), settings.redisOpenDuration(), 1).build());
+    this.breaker =
+        breakers.circuitBreaker(
+            BREAKER,
+            Breakers.consecutiveFailures(
+                    settings.redisFailureThreshold(), settings.redisOpenDuration(), 1)
+                .build());
   }
 
   CircuitBreaker breaker() {
@@ -47,7 +51,8 @@ final class RedisBreakerGuard implements RedisGuard {
   @Override
   public boolean isOpen() {
     var state = breaker.getState();
-    return state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.HALF_OPEN
+    return state == CircuitBreaker.State.OPEN
+        || state == CircuitBreaker.State.HALF_OPEN
         || state == CircuitBreaker.State.FORCED_OPEN;
   }
 

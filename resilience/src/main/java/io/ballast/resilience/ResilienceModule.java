@@ -25,23 +25,28 @@ import org.jooq.ExecuteListenerProvider;
 import org.jooq.TransactionListenerProvider;
 
 /**
- * Circuit breakers, transaction retry and a bulkhead for the database, and a breaker for Redis, with
- * Resilience4j.
+ * Circuit breakers, transaction retry and a bulkhead for the database, and a breaker for Redis,
+ * with Resilience4j.
  *
  * <p>Bindings:
+ *
  * <ul>
- *   <li>a jOOQ execute listener and transaction listener (the database breaker {@code db} and, when enabled,
- *       the bulkhead {@code db}) added to core's {@code Configuration}, ahead of the query monitor;
- *   <li>{@link Transactions}: transactions retried whole on {@code 40001} / {@code 40P01} / connection loss
- *       before commit;
- *   <li>{@code RedisGuard}: the breaker {@code redis}, which the cache module uses in place of its own guard;
- *   <li>a READY check {@code db.breaker} (DOWN while open); the Redis breaker's state shows in the cache module's
- *       READY check {@code cache} ({@code guard}: DEGRADED while open), so an application without a cache has no
- *       Redis check in its readiness;
- *   <li>{@code CircuitBreakerRegistry}, {@code RetryRegistry}, {@code BulkheadRegistry}, publishing every
- *       breaker, retry and bulkhead to the metric registry under {@code ballast.resilience.…};
+ *   <li>a jOOQ execute listener and transaction listener (the database breaker {@code db} and, when
+ *       enabled, the bulkhead {@code db}) added to core's {@code Configuration}, ahead of the query
+ *       monitor;
+ *   <li>{@link Transactions}: transactions retried whole on {@code 40001} / {@code 40P01} /
+ *       connection loss before commit;
+ *   <li>{@code RedisGuard}: the breaker {@code redis}, which the cache module uses in place of its
+ *       own guard;
+ *   <li>a READY check {@code db.breaker} (DOWN while open); the Redis breaker's state shows in the
+ *       cache module's READY check {@code cache} ({@code guard}: DEGRADED while open), so an
+ *       application without a cache has no Redis check in its readiness;
+ *   <li>{@code CircuitBreakerRegistry}, {@code RetryRegistry}, {@code BulkheadRegistry}, publishing
+ *       every breaker, retry and bulkhead to the metric registry under {@code
+ *       ballast.resilience.…};
  *   <li>method interception for {@link Guarded}.
  * </ul>
+ *
  * Nothing here does I/O; the module can be installed with or without the cache module.
  */
 public final class ResilienceModule extends AbstractModule {
@@ -65,7 +70,8 @@ public final class ResilienceModule extends AbstractModule {
   @Provides
   @Singleton
   CircuitBreakerRegistry breakers(MetricRegistry metrics) {
-    return CircuitBreakerRegistry.of(CircuitBreakerConfig.ofDefaults(),
+    return CircuitBreakerRegistry.of(
+        CircuitBreakerConfig.ofDefaults(),
         new CircuitBreakerMetricsPublisher("ballast.resilience.breaker", metrics));
   }
 
@@ -73,14 +79,18 @@ public final class ResilienceModule extends AbstractModule {
   @Singleton
   RetryRegistry retries(MetricRegistry metrics) {
     // a retry never retries a call its breaker refused (the known ordering pitfall)
-    return RetryRegistry.of(RetryConfig.custom().ignoreExceptions(CallNotPermittedException.class,
-        DatabaseUnavailableException.class).build(), new RetryMetricsPublisher("ballast.resilience.retry", metrics));
+    return RetryRegistry.of(
+        RetryConfig.custom()
+            .ignoreExceptions(CallNotPermittedException.class, DatabaseUnavailableException.class)
+            .build(),
+        new RetryMetricsPublisher("ballast.resilience.retry", metrics));
   }
 
   @Provides
   @Singleton
   BulkheadRegistry bulkheads(MetricRegistry metrics) {
-    return BulkheadRegistry.of(BulkheadConfig.ofDefaults(),
+    return BulkheadRegistry.of(
+        BulkheadConfig.ofDefaults(),
         new BulkheadMetricsPublisher("ballast.resilience.bulkhead", metrics));
   }
 

@@ -1,16 +1,16 @@
 package io.ballast.resilience;
 
-import io.ballast.core.settings.Setting;
 import io.ballast.core.settings.Checks;
+import io.ballast.core.settings.Setting;
 import io.ballast.core.settings.SettingValues;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Settings of the database breaker, transaction retry, the bulkhead and the Redis breaker. Immutable; build with
- * {@link #defaults()}, {@link #builder()}, {@link #fromEnv()}, {@link #fromEnv(Map)}, or {@link #toBuilder()} /
- * {@link #from(ResilienceSettings)}.
+ * Settings of the database breaker, transaction retry, the bulkhead and the Redis breaker.
+ * Immutable; build with {@link #defaults()}, {@link #builder()}, {@link #fromEnv()}, {@link
+ * #fromEnv(Map)}, or {@link #toBuilder()} / {@link #from(ResilienceSettings)}.
  *
  * <table>
  *   <caption>Environment</caption>
@@ -33,31 +33,61 @@ import java.util.function.Function;
  * </table>
  */
 public final class ResilienceSettings {
-  public static final Setting<Integer> DB_BREAKER_FAILURES = Setting.integer("db_breaker_failures", 1, 1000)
-      .variable("BALLAST_DB_BREAKER_FAILURES").defaultValue(5).build();
-  public static final Setting<Duration> DB_BREAKER_OPEN = Setting.seconds("db_breaker_open", Duration.ofMillis(1),
-      Duration.ofHours(1)).variable("BALLAST_DB_BREAKER_OPEN_SECONDS").defaultValue(Duration.ofSeconds(30)).build();
-  public static final Setting<Integer> DB_BREAKER_TRIAL_CALLS = Setting.integer("db_breaker_trial_calls", 1, 100)
-      .variable("BALLAST_DB_BREAKER_TRIAL_CALLS").defaultValue(2).build();
-  public static final Setting<Integer> TX_RETRY_MAX_ATTEMPTS = Setting.integer("tx_retry_max_attempts", 1, 50)
-      .variable("BALLAST_TX_RETRY_MAX_ATTEMPTS").defaultValue(5).build();
-  public static final Setting<Duration> TX_RETRY_INITIAL_DELAY = Setting.millis("tx_retry_initial_delay",
-      Duration.ofMillis(1), Duration.ofMinutes(1)).variable("BALLAST_TX_RETRY_INITIAL_DELAY_MS")
-      .defaultValue(Duration.ofMillis(20)).build();
-  public static final Setting<Duration> TX_RETRY_MAX_DELAY = Setting.millis("tx_retry_max_delay",
-      Duration.ofMillis(1), Duration.ofMinutes(10)).variable("BALLAST_TX_RETRY_MAX_DELAY_MS")
-      .defaultValue(Duration.ofSeconds(1)).build();
-  public static final Setting<Boolean> BULKHEAD_ENABLED = Setting.bool("bulkhead_enabled")
-      .variable("BALLAST_BULKHEAD_ENABLED").defaultValue(false).build();
-  public static final Setting<Integer> BULKHEAD_MAX_CONCURRENT = Setting.integer("bulkhead_max_concurrent", 0, 10_000)
-      .variable("BALLAST_BULKHEAD_MAX_CONCURRENT").defaultValue(0).build();
-  public static final Setting<Duration> BULKHEAD_MAX_WAIT = Setting.millis("bulkhead_max_wait", Duration.ZERO,
-      Duration.ofMinutes(1)).variable("BALLAST_BULKHEAD_MAX_WAIT_MS").defaultValue(Duration.ofMillis(100)).build();
-  public static final Setting<Integer> REDIS_BREAKER_FAILURES = Setting.integer("redis_breaker_failures", 1, 1000)
-      .variable("BALLAST_REDIS_BREAKER_FAILURES").defaultValue(5).build();
-  public static final Setting<Duration> REDIS_BREAKER_OPEN = Setting.seconds("redis_breaker_open",
-      Duration.ofMillis(1), Duration.ofHours(1)).variable("BALLAST_REDIS_BREAKER_OPEN_SECONDS")
-      .defaultValue(Duration.ofSeconds(5)).build();
+  public static final Setting<Integer> DB_BREAKER_FAILURES =
+      Setting.integer("db_breaker_failures", 1, 1000)
+          .variable("BALLAST_DB_BREAKER_FAILURES")
+          .defaultValue(5)
+          .build();
+  public static final Setting<Duration> DB_BREAKER_OPEN =
+      Setting.seconds("db_breaker_open", Duration.ofMillis(1), Duration.ofHours(1))
+          .variable("BALLAST_DB_BREAKER_OPEN_SECONDS")
+          .defaultValue(Duration.ofSeconds(30))
+          .build();
+  public static final Setting<Integer> DB_BREAKER_TRIAL_CALLS =
+      Setting.integer("db_breaker_trial_calls", 1, 100)
+          .variable("BALLAST_DB_BREAKER_TRIAL_CALLS")
+          .defaultValue(2)
+          .build();
+  public static final Setting<Integer> TX_RETRY_MAX_ATTEMPTS =
+      Setting.integer("tx_retry_max_attempts", 1, 50)
+          .variable("BALLAST_TX_RETRY_MAX_ATTEMPTS")
+          .defaultValue(5)
+          .build();
+  public static final Setting<Duration> TX_RETRY_INITIAL_DELAY =
+      Setting.millis("tx_retry_initial_delay", Duration.ofMillis(1), Duration.ofMinutes(1))
+          .variable("BALLAST_TX_RETRY_INITIAL_DELAY_MS")
+          .defaultValue(Duration.ofMillis(20))
+          .build();
+  public static final Setting<Duration> TX_RETRY_MAX_DELAY =
+      Setting.millis("tx_retry_max_delay", Duration.ofMillis(1), Duration.ofMinutes(10))
+          .variable("BALLAST_TX_RETRY_MAX_DELAY_MS")
+          .defaultValue(Duration.ofSeconds(1))
+          .build();
+  public static final Setting<Boolean> BULKHEAD_ENABLED =
+      Setting.bool("bulkhead_enabled")
+          .variable("BALLAST_BULKHEAD_ENABLED")
+          .defaultValue(false)
+          .build();
+  public static final Setting<Integer> BULKHEAD_MAX_CONCURRENT =
+      Setting.integer("bulkhead_max_concurrent", 0, 10_000)
+          .variable("BALLAST_BULKHEAD_MAX_CONCURRENT")
+          .defaultValue(0)
+          .build();
+  public static final Setting<Duration> BULKHEAD_MAX_WAIT =
+      Setting.millis("bulkhead_max_wait", Duration.ZERO, Duration.ofMinutes(1))
+          .variable("BALLAST_BULKHEAD_MAX_WAIT_MS")
+          .defaultValue(Duration.ofMillis(100))
+          .build();
+  public static final Setting<Integer> REDIS_BREAKER_FAILURES =
+      Setting.integer("redis_breaker_failures", 1, 1000)
+          .variable("BALLAST_REDIS_BREAKER_FAILURES")
+          .defaultValue(5)
+          .build();
+  public static final Setting<Duration> REDIS_BREAKER_OPEN =
+      Setting.seconds("redis_breaker_open", Duration.ofMillis(1), Duration.ofHours(1))
+          .variable("BALLAST_REDIS_BREAKER_OPEN_SECONDS")
+          .defaultValue(Duration.ofSeconds(5))
+          .build();
 
   private final SettingValues values;
 
@@ -95,9 +125,19 @@ public final class ResilienceSettings {
 
   static ResilienceSettings fromEnv(Function<String, String> env) {
     var b = builder();
-    b.values.read(env, DB_BREAKER_FAILURES, DB_BREAKER_OPEN, DB_BREAKER_TRIAL_CALLS, TX_RETRY_MAX_ATTEMPTS,
-        TX_RETRY_INITIAL_DELAY, TX_RETRY_MAX_DELAY, BULKHEAD_ENABLED, BULKHEAD_MAX_CONCURRENT, BULKHEAD_MAX_WAIT,
-        REDIS_BREAKER_FAILURES, REDIS_BREAKER_OPEN);
+    b.values.read(
+        env,
+        DB_BREAKER_FAILURES,
+        DB_BREAKER_OPEN,
+        DB_BREAKER_TRIAL_CALLS,
+        TX_RETRY_MAX_ATTEMPTS,
+        TX_RETRY_INITIAL_DELAY,
+        TX_RETRY_MAX_DELAY,
+        BULKHEAD_ENABLED,
+        BULKHEAD_MAX_CONCURRENT,
+        BULKHEAD_MAX_WAIT,
+        REDIS_BREAKER_FAILURES,
+        REDIS_BREAKER_OPEN);
     return b.build();
   }
 
@@ -148,12 +188,29 @@ public final class ResilienceSettings {
 
   @Override
   public String toString() {
-    return "ResilienceSettings[db breaker " + dbFailureThreshold() + " failures / open "
-        + Checks.human(dbOpenDuration()) + " / " + dbTrialCalls() + " trials, retry " + retryMaxAttempts()
-        + " attempts " + Checks.human(retryInitialDelay()) + ".." + Checks.human(retryMaxDelay())
-        + ", bulkhead " + (bulkheadEnabled() ? (bulkheadMaxConcurrent() == 0 ? "pool size" : bulkheadMaxConcurrent())
-        + " / wait " + Checks.human(bulkheadMaxWait()) : "off") + ", redis breaker " + redisFailureThreshold()
-        + " failures / open " + Checks.human(redisOpenDuration()) + "]";
+    return "ResilienceSettings[db breaker "
+        + dbFailureThreshold()
+        + " failures / open "
+        + Checks.human(dbOpenDuration())
+        + " / "
+        + dbTrialCalls()
+        + " trials, retry "
+        + retryMaxAttempts()
+        + " attempts "
+        + Checks.human(retryInitialDelay())
+        + ".."
+        + Checks.human(retryMaxDelay())
+        + ", bulkhead "
+        + (bulkheadEnabled()
+            ? (bulkheadMaxConcurrent() == 0 ? "pool size" : bulkheadMaxConcurrent())
+                + " / wait "
+                + Checks.human(bulkheadMaxWait())
+            : "off")
+        + ", redis breaker "
+        + redisFailureThreshold()
+        + " failures / open "
+        + Checks.human(redisOpenDuration())
+        + "]";
   }
 
   /** Builds {@link ResilienceSettings}; each setter checks its value. */
@@ -168,7 +225,9 @@ public final class ResilienceSettings {
       return this;
     }
 
-    /** The longest the database breaker stays open before trial calls: 1 ms to 1 h, default 30 s. */
+    /**
+     * The longest the database breaker stays open before trial calls: 1 ms to 1 h, default 30 s.
+     */
     public Builder dbOpenDuration(Duration duration) {
       values.set(DB_BREAKER_OPEN, duration);
       return this;
@@ -186,7 +245,10 @@ public final class ResilienceSettings {
       return this;
     }
 
-    /** Backoff before the second attempt (1 ms to 1 min, default 20 ms) and its cap (1 ms to 10 min, 1 s). */
+    /**
+     * Backoff before the second attempt (1 ms to 1 min, default 20 ms) and its cap (1 ms to 10 min,
+     * 1 s).
+     */
     public Builder retryDelays(Duration initial, Duration max) {
       values.set(TX_RETRY_INITIAL_DELAY, initial);
       values.set(TX_RETRY_MAX_DELAY, max);
@@ -226,8 +288,8 @@ public final class ResilienceSettings {
     /**
      * Builds the settings.
      *
-     * @throws io.ballast.core.settings.SettingException when the retry's cap is below its first delay, naming where each
-     *     came from
+     * @throws io.ballast.core.settings.SettingException when the retry's cap is below its first
+     *     delay, naming where each came from
      */
     public ResilienceSettings build() {
       values.requireAtLeast(TX_RETRY_MAX_DELAY, TX_RETRY_INITIAL_DELAY);

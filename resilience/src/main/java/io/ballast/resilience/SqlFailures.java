@@ -6,9 +6,9 @@ import java.sql.SQLTransientConnectionException;
 import java.util.Locale;
 
 /**
- * What a database failure says about the database, by SQLSTATE and exception type. The breaker counts only
- * {@link Kind#UNAVAILABLE}; transaction retry retries only {@link Kind#RETRYABLE} (and connection loss before
- * commit).
+ * What a database failure says about the database, by SQLSTATE and exception type. The breaker
+ * counts only {@link Kind#UNAVAILABLE}; transaction retry retries only {@link Kind#RETRYABLE} (and
+ * connection loss before commit).
  *
  * <table>
  *   <caption>Classification</caption>
@@ -33,7 +33,10 @@ public final class SqlFailures {
     UNAVAILABLE,
     /** A conflict between transactions that a retry of the whole transaction resolves. */
     RETRYABLE,
-    /** The statement's own problem (constraint, syntax, permission, data, its timeout): not the database's health. */
+    /**
+     * The statement's own problem (constraint, syntax, permission, data, its timeout): not the
+     * database's health.
+     */
     CALLER,
     /** No SQLSTATE to go by. */
     UNKNOWN
@@ -61,7 +64,10 @@ public final class SqlFailures {
   /** The kind of a SQLSTATE. */
   public static Kind classify(String sqlState) {
     var state = sqlState.toUpperCase(Locale.ROOT);
-    if (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03")
+    if (state.startsWith("08")
+        || state.equals("57P01")
+        || state.equals("57P02")
+        || state.equals("57P03")
         || state.equals("53300")) {
       return Kind.UNAVAILABLE;
     }
@@ -93,7 +99,10 @@ public final class SqlFailures {
     return null;
   }
 
-  /** The first line of the root cause's message, for logs and messages (never bind values: not the SQL). */
+  /**
+   * The first line of the root cause's message, for logs and messages (never bind values: not the
+   * SQL).
+   */
   static String rootLine(Throwable failure) {
     var root = failure;
     while (root.getCause() != null && root.getCause() != root) {

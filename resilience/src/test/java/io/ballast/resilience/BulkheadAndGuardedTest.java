@@ -30,38 +30,58 @@ class BulkheadAndGuardedTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
 
   static Ballast start(ResilienceSettings settings, com.google.inject.Module... more) {
-    var modules = new java.util.ArrayList<com.google.inject.Module>(java.util.List.of(
-        new CoreModule(CoreSettings.defaults()),
-        new PoolModule(PoolSettings.builder().url(PG.databaseUrl()).connectionLimit(3).build()),
-        new ResilienceModule(settings)));
+    var modules =
+        new java.util.ArrayList<com.google.inject.Module>(
+            java.util.List.of(
+                new CoreModule(CoreSettings.defaults()),
+                new PoolModule(
+                    PoolSettings.builder().url(PG.databaseUrl()).connectionLimit(3).build()),
+                new ResilienceModule(settings)));
     modules.addAll(java.util.List.of(more));
     return Ballast.start(modules);
   }
 
   @Test
-  void bulkhead_defaultsToThePoolSize_andRefusesAfterAShortWaitInsteadOfQueueing() throws Exception {
-    try (var app = start(ResilienceSettings.builder().bulkhead(true).bulkheadMaxWait(Duration.ofMillis(50)).build())) {
+  void bulkhead_defaultsToThePoolSize_andRefusesAfterAShortWaitInsteadOfQueueing()
+      throws Exception {
+    try (var app =
+        start(
+            ResilienceSettings.builder()
+                .bulkhead(true)
+                .bulkheadMaxWait(Duration.ofMillis(50))
+                .build())) {
       var db = app.get(DSLContext.class);
       var bulkhead = app.get(DatabaseGuard.class).bulkhead();
-      assertThat(bulkhead.getBulkheadConfig().getMaxConcurrentCalls()).as("the pool's size").isEqualTo(3);
+      assertThat(bulkhead.getBulkheadConfig().getMaxConcurrentCalls())
+          .as("the pool's size")
+          .isEqualTo(3);
       var pool = Executors.newFixedThreadPool(3);
       var release = new CountDownLatch(1);
       var inside = new CountDownLatch(3);
       try {
         for (int i = 0; i < 3; i++) {
-          var unused = pool.submit(() -> db.transaction(tx -> {
-            tx.dsl().fetchValue("select 1");
-            inside.countDown();
-            release.await(10, TimeUnit.SECONDS);
-          }));
+          var unused =
+              pool.submit(
+                  () ->
+                      db.transaction(
+                          tx -> {
+                            tx.dsl().fetchValue("select 1");
+                            inside.countDown();
+                            release.await(10, TimeUnit.SECONDS);
+                          }));
         }
         assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
         assertThat(bulkhead.getMetrics().getAvailableConcurrentCalls()).isZero();
-        assertThatThrownBy(() -> db.fetchValue("select 1")).isInstanceOf(DatabaseBusyException.class)
-            .hasMessage("Database bulkhead full: 3 units of database work already run and none finished within 50 ms; "
-                + "shed load or raise BALLAST_BULKHEAD_MAX_CONCURRENT (and the pool)");
-        var check = app.get(HealthRegistry.class).run(ProbeKind.READY).check("db.breaker").orElseThrow();
-        assertThat(check.details()).containsEntry("bulkheadAvailable", 0).containsEntry("bulkheadMax", 3);
+        assertThatThrownBy(() -> db.fetchValue("select 1"))
+            .isInstanceOf(DatabaseBusyException.class)
+            .hasMessage(
+                "Database bulkhead full: 3 units of database work already run and none finished within 50 ms; "
+                    + "shed load or raise BALLAST_BULKHEAD_MAX_CONCURRENT (and the pool)");
+        var check =
+            app.get(HealthRegistry.class).run(ProbeKind.READY).check("db.breaker").orElseThrow();
+        assertThat(check.details())
+            .containsEntry("bulkheadAvailable", 0)
+            .containsEntry("bulkheadMax", 3);
       } finally {
         release.countDown();
         pool.shutdown();
@@ -91,23 +111,39 @@ class BulkheadAndGuardedTest {
 
   @Test
   void guardedMethods_runUnderANamedBreakerAndRetry_andRetryNeverRetriesARefusal() {
-    try (var app = start(ResilienceSettings.defaults(), new AbstractModule() {
-      @Override
-      protected void configure() {
-        bind(PaymentsClient.class).asEagerSingleton();
-      }
-    })) {
-      app.get(CircuitBreakerRegistry.class).circuitBreaker("payments", CircuitBreakerConfig.custom()
-          .slidingWindowSize(4).minimumNumberOfCalls(4).waitDurationInOpenState(Duration.ofMinutes(1)).build());
-      app.get(RetryRegistry.class).retry("payments", RetryConfig.from(app.get(RetryRegistry.class).getDefaultConfig())
-          .maxAttempts(2).waitDuration(Duration.ofMillis(1)).build());
+    try (var app =
+        start(
+            ResilienceSettings.defaults(),
+            new AbstractModule() {
+              @Override
+              protected void configure() {
+                bind(PaymentsClient.class).asEagerSingleton();
+              }
+            })) {
+      app.get(CircuitBreakerRegistry.class)
+          .circuitBreaker(
+              "payments",
+              CircuitBreakerConfig.custom()
+                  .slidingWindowSize(4)
+                  .minimumNumberOfCalls(4)
+                  .waitDurationInOpenState(Duration.ofMinutes(1))
+                  .build());
+      app.get(RetryRegistry.class)
+          .retry(
+              "payments",
+              RetryConfig.from(app.get(RetryRegistry.class).getDefaultConfig())
+                  .maxAttempts(2)
+                  .waitDuration(Duration.ofMillis(1))
+                  .build());
       var client = app.get(PaymentsClient.class);
       assertThatThrownBy(() -> client.charge("o1")).hasMessage("payments service unreachable");
       assertThat(client.calls).as("two attempts").hasValue(2);
       assertThatThrownBy(() -> client.charge("o2")).hasMessage("payments service unreachable");
       assertThat(client.calls).hasValue(4);
       assertThatThrownBy(() -> client.charge("o3")).isInstanceOf(CallNotPermittedException.class);
-      assertThat(client.calls).as("open: the method is not called, and the refusal is not retried").hasValue(4);
+      assertThat(client.calls)
+          .as("open: the method is not called, and the refusal is not retried")
+          .hasValue(4);
     }
   }
 }

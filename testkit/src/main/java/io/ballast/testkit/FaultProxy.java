@@ -20,19 +20,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A TCP proxy on loopback that tests put between a client and a real PostgreSQL or Redis to make outages
- * happen for real: the client talks to {@link #host()}:{@link #port()}, the proxy forwards to the server.
+ * A TCP proxy on loopback that tests put between a client and a real PostgreSQL or Redis to make
+ * outages happen for real: the client talks to {@link #host()}:{@link #port()}, the proxy forwards
+ * to the server.
  *
  * <ul>
  *   <li>{@link #restore()}: pass everything through (the initial mode);
- *   <li>{@link #cut()}: reset every open connection and refuse new ones, like a server that went away;
- *   <li>{@link #delay(Duration)}: forward everything, each chunk late by the given latency, both ways;
- *   <li>{@link #blackhole()}: accept connections and swallow what they send, never answering, like a
- *       network partition that drops packets.
+ *   <li>{@link #cut()}: reset every open connection and refuse new ones, like a server that went
+ *       away;
+ *   <li>{@link #delay(Duration)}: forward everything, each chunk late by the given latency, both
+ *       ways;
+ *   <li>{@link #blackhole()}: accept connections and swallow what they send, never answering, like
+ *       a network partition that drops packets.
  * </ul>
  *
- * <p>Connections that lost bytes to the black hole are reset by {@link #restore()}, since their protocol
- * stream is broken; connections that were merely idle survive it. Thread-safe.
+ * <p>Connections that lost bytes to the black hole are reset by {@link #restore()}, since their
+ * protocol stream is broken; connections that were merely idle survive it. Thread-safe.
  *
  * <pre>{@code
  * try (var proxy = FaultProxy.to(PG.server().host(), PG.server().port())) {
@@ -48,7 +51,10 @@ public final class FaultProxy implements AutoCloseable {
 
   /** What the proxy does with traffic. */
   public enum Mode {
-    PASS, DELAY, BLACKHOLE, CUT
+    PASS,
+    DELAY,
+    BLACKHOLE,
+    CUT
   }
 
   private final InetSocketAddress target;
@@ -82,7 +88,9 @@ public final class FaultProxy implements AutoCloseable {
     return "127.0.0.1";
   }
 
-  /** The port clients connect to; it stays the same across {@link #cut()} and {@link #restore()}. */
+  /**
+   * The port clients connect to; it stays the same across {@link #cut()} and {@link #restore()}.
+   */
   public int port() {
     return port;
   }
@@ -108,9 +116,10 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   /**
-   * Keeps the open connections passing traffic but refuses new ones until {@link #restore()}: a peer that
-   * cannot take another connection (its limit reached, a firewall rule), which is how a PostgreSQL cancel request,
-   * sent on a connection of its own, gets lost while the statement it targets goes on.
+   * Keeps the open connections passing traffic but refuses new ones until {@link #restore()}: a
+   * peer that cannot take another connection (its limit reached, a firewall rule), which is how a
+   * PostgreSQL cancel request, sent on a connection of its own, gets lost while the statement it
+   * targets goes on.
    */
   public synchronized void refuseNew() {
     requireOpen();
@@ -118,7 +127,9 @@ public final class FaultProxy implements AutoCloseable {
     LOG.info("{}: refusing new connections (port {}), open ones pass", name, port);
   }
 
-  /** Forwards everything late by {@code latency}, in both directions, on open and new connections. */
+  /**
+   * Forwards everything late by {@code latency}, in both directions, on open and new connections.
+   */
   public synchronized void delay(Duration latency) {
     requireOpen();
     Objects.requireNonNull(latency, "latency");
@@ -139,7 +150,10 @@ public final class FaultProxy implements AutoCloseable {
     LOG.info("{}: black-holing", name);
   }
 
-  /** Back to passing everything through at once; resets connections whose streams the black hole broke. */
+  /**
+   * Back to passing everything through at once; resets connections whose streams the black hole
+   * broke.
+   */
   public synchronized void restore() {
     requireOpen();
     reopenIfCut();
@@ -270,62 +284,68 @@ public final class FaultProxy implements AutoCloseable {
     /** Reads and drops whatever the client sends until the connection goes away. */
     void swallow() throws IOException {
       var in = client.getInputStream();
-      start(() -> {
-        var buffer = new byte[8192];
-        try {
-          while (in.read(buffer) >= 0) {
-            // swallowed
-          }
-        } catch (IOException ignored) {
-          // connection closed
-        }
-        close(false);
-      }, "swallow");
+      start(
+          () -> {
+            var buffer = new byte[8192];
+            try {
+              while (in.read(buffer) >= 0) {
+                // swallowed
+              }
+            } catch (IOException ignored) {
+              // connection closed
+            }
+            close(false);
+          },
+          "swallow");
     }
 
     private void pump(InputStream in, OutputStream out, String direction) {
       BlockingQueue<Chunk> queue = new LinkedBlockingQueue<>();
-      start(() -> {
-        var buffer = new byte[16384];
-        try {
-          int n;
-          while ((n = in.read(buffer)) >= 0) {
-            var current = mode;
-            if (current == Mode.BLACKHOLE) {
-              broken = true;
-              continue;
+      start(
+          () -> {
+            var buffer = new byte[16384];
+            try {
+              int n;
+              while ((n = in.read(buffer)) >= 0) {
+                var current = mode;
+                if (current == Mode.BLACKHOLE) {
+                  broken = true;
+                  continue;
+                }
+                var due = System.nanoTime() + (current == Mode.DELAY ? delayNanos : 0);
+                queue.put(new Chunk(Arrays.copyOf(buffer, n), due));
+              }
+            } catch (IOException ignored) {
+              // peer went away
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
             }
-            var due = System.nanoTime() + (current == Mode.DELAY ? delayNanos : 0);
-            queue.put(new Chunk(Arrays.copyOf(buffer, n), due));
-          }
-        } catch (IOException ignored) {
-          // peer went away
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        queue.add(Chunk.END);
-      }, direction + "-read");
-      start(() -> {
-        try {
-          while (true) {
-            var chunk = queue.take();
-            if (chunk.isEnd()) {
-              break;
+            queue.add(Chunk.END);
+          },
+          direction + "-read");
+      start(
+          () -> {
+            try {
+              while (true) {
+                var chunk = queue.take();
+                if (chunk.isEnd()) {
+                  break;
+                }
+                var wait = chunk.due - System.nanoTime();
+                if (wait > 0) {
+                  Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                out.write(chunk.bytes);
+                out.flush();
+              }
+            } catch (IOException ignored) {
+              // peer went away
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
             }
-            var wait = chunk.due - System.nanoTime();
-            if (wait > 0) {
-              Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-            }
-            out.write(chunk.bytes);
-            out.flush();
-          }
-        } catch (IOException ignored) {
-          // peer went away
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        close(false);
-      }, direction + "-write");
+            close(false);
+          },
+          direction + "-write");
     }
 
     private void start(Runnable task, String role) {
@@ -345,7 +365,10 @@ public final class FaultProxy implements AutoCloseable {
     }
   }
 
-  /** Bytes read and when they are due; a class, not a record: it holds an array and is compared by identity. */
+  /**
+   * Bytes read and when they are due; a class, not a record: it holds an array and is compared by
+   * identity.
+   */
   private static final class Chunk {
     static final Chunk END = new Chunk(new byte[0], 0);
     final byte[] bytes;

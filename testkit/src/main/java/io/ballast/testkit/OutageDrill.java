@@ -13,9 +13,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Runs a steady load of calls from several threads, takes a server away for a while, brings it back, and
- * records every call: how long callers waited while it was down, and how long after it came back the calls
- * succeeded again. Used by outage tests and by the benchmark that reports the recovery figure.
+ * Runs a steady load of calls from several threads, takes a server away for a while, brings it
+ * back, and records every call: how long callers waited while it was down, and how long after it
+ * came back the calls succeeded again. Used by outage tests and by the benchmark that reports the
+ * recovery figure.
  *
  * <pre>{@code
  * var result = OutageDrill.builder(() -> db.fetchValue("select 1"))
@@ -25,7 +26,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }</pre>
  */
 public final class OutageDrill {
-  /** One call: when it started and ended ({@link System#nanoTime()}) and its failure, or {@code null}. */
+  /**
+   * One call: when it started and ended ({@link System#nanoTime()}) and its failure, or {@code
+   * null}.
+   */
   public record Call(long start, long end, Throwable failure) {
     public long nanos() {
       return end - start;
@@ -66,42 +70,50 @@ public final class OutageDrill {
     return this;
   }
 
-  /** The first part of the outage, left out of {@link Result#whileDown()}: the time to notice it. */
+  /**
+   * The first part of the outage, left out of {@link Result#whileDown()}: the time to notice it.
+   */
   public OutageDrill settle(Duration settle) {
     this.settle = settle;
     return this;
   }
 
-  /** The longest the load goes on after {@code start} returns, waiting for every thread to succeed again. */
+  /**
+   * The longest the load goes on after {@code start} returns, waiting for every thread to succeed
+   * again.
+   */
   public OutageDrill maxAfter(Duration maxAfter) {
     this.maxAfter = maxAfter;
     return this;
   }
 
   /**
-   * Runs the load, calls {@code stop}, waits {@link #down}, calls {@code start} (which returns once the server
-   * accepts connections), and goes on until every call has succeeded for a second or {@link #maxAfter} passed.
+   * Runs the load, calls {@code stop}, waits {@link #down}, calls {@code start} (which returns once
+   * the server accepts connections), and goes on until every call has succeeded for a second or
+   * {@link #maxAfter} passed.
    */
   public Result run(Runnable stop, Runnable start) throws InterruptedException {
     var calls = new ConcurrentLinkedQueue<Call>();
     var done = new AtomicBoolean();
     var executor = Executors.newFixedThreadPool(threads);
     for (int i = 0; i < threads; i++) {
-      executor.execute(() -> {
-        while (!done.get()) {
-          var t0 = System.nanoTime();
-          Throwable failure = null;
-          try {
-            call.call();
-          } catch (Throwable e) {
-            failure = e;
-          }
-          calls.add(new Call(t0, System.nanoTime(), failure));
-          if (failure != null) {
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // a caller that tries again soon
-          }
-        }
-      });
+      executor.execute(
+          () -> {
+            while (!done.get()) {
+              var t0 = System.nanoTime();
+              Throwable failure = null;
+              try {
+                call.call();
+              } catch (Throwable e) {
+                failure = e;
+              }
+              calls.add(new Call(t0, System.nanoTime(), failure));
+              if (failure != null) {
+                java.util.concurrent.locks.LockSupport.parkNanos(
+                    1_000_000); // a caller that tries again soon
+              }
+            }
+          });
     }
     long stopAt;
     long upAt;
@@ -116,9 +128,11 @@ public final class OutageDrill {
       while (System.nanoTime() < deadline) {
         pause(Duration.ofMillis(100));
         var now = System.nanoTime();
-        var lastFailure = calls.stream().filter(c -> c.failure() != null).mapToLong(Call::end).max().orElse(0);
+        var lastFailure =
+            calls.stream().filter(c -> c.failure() != null).mapToLong(Call::end).max().orElse(0);
         if (lastFailure < upAt || now - lastFailure > steadyAfter.toNanos()) {
-          if (calls.stream().anyMatch(c -> c.failure() == null && c.start() > lastFailure && c.start() > upAt)) {
+          if (calls.stream()
+              .anyMatch(c -> c.failure() == null && c.start() > lastFailure && c.start() > upAt)) {
             break;
           }
         }
@@ -139,15 +153,24 @@ public final class OutageDrill {
 
   /** What the drill recorded. */
   public record Result(List<Call> calls, long stoppedAt, long upAt, long settleNanos) {
-    /** From the server accepting connections again to the end of the last failed call (zero if none failed). */
+    /**
+     * From the server accepting connections again to the end of the last failed call (zero if none
+     * failed).
+     */
     public Duration recovery() {
-      var last = calls.stream().filter(c -> c.failure() != null && c.end() > upAt).mapToLong(Call::end).max();
+      var last =
+          calls.stream()
+              .filter(c -> c.failure() != null && c.end() > upAt)
+              .mapToLong(Call::end)
+              .max();
       return Duration.ofNanos(last.isPresent() ? last.getAsLong() - upAt : 0);
     }
 
     /** Calls that started after the outage settled and ended before the server came back. */
     public List<Call> whileDown() {
-      return calls.stream().filter(c -> c.start() > stoppedAt + settleNanos && c.end() < upAt).toList();
+      return calls.stream()
+          .filter(c -> c.start() > stoppedAt + settleNanos && c.end() < upAt)
+          .toList();
     }
 
     /** Every call that overlapped the outage (from the stop to the recovery). */
@@ -167,7 +190,8 @@ public final class OutageDrill {
         return Duration.ZERO;
       }
       var sorted = calls.stream().mapToLong(Call::nanos).sorted().toArray();
-      return Duration.ofNanos(sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)]);
+      return Duration.ofNanos(
+          sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)]);
     }
 
     /** Calls that succeeded after the server came back. */
@@ -178,10 +202,16 @@ public final class OutageDrill {
     /** One line with the figures, for logs and reports. */
     public String summary() {
       var down = whileDown();
-      return String.format(Locale.ROOT, "recovery %d ms after the server accepted connections; while down: %d calls, "
+      return String.format(
+          Locale.ROOT,
+          "recovery %d ms after the server accepted connections; while down: %d calls, "
               + "p50 %.1f ms, p99 %.1f ms; longest wait during the outage %d ms; %d calls in all",
-          recovery().toMillis(), down.size(), quantile(down, 0.5).toNanos() / 1e6,
-          quantile(down, 0.99).toNanos() / 1e6, longestWait().toMillis(), calls.size());
+          recovery().toMillis(),
+          down.size(),
+          quantile(down, 0.5).toNanos() / 1e6,
+          quantile(down, 0.99).toNanos() / 1e6,
+          longestWait().toMillis(),
+          calls.size());
     }
   }
 }

@@ -23,9 +23,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A real PgBouncer (the machine's {@code pgbouncer}, Debian package {@code pgbouncer}) in front of a test
- * database, on a free loopback port, in the pool mode and with the server pool size a test asks for. Started
- * by {@link Builder#start()}, stopped by {@link #close()}; as root it runs as {@code nobody} (PgBouncer refuses root).
+ * A real PgBouncer (the machine's {@code pgbouncer}, Debian package {@code pgbouncer}) in front of
+ * a test database, on a free loopback port, in the pool mode and with the server pool size a test
+ * asks for. Started by {@link Builder#start()}, stopped by {@link #close()}; as root it runs as
+ * {@code nobody} (PgBouncer refuses root).
  *
  * <pre>{@code
  * try (var bouncer = PgBouncer.builder(PG).poolMode(PgBouncer.PoolMode.TRANSACTION).poolSize(4)
@@ -34,20 +35,27 @@ import java.util.stream.Stream;
  * }
  * }</pre>
  *
- * <p>When {@code pgbouncer} is not installed, {@link Builder#start()} fails naming the package: a test never
- * skips for it.
+ * <p>When {@code pgbouncer} is not installed, {@link Builder#start()} fails naming the package: a
+ * test never skips for it.
  */
 public final class PgBouncer implements AutoCloseable {
   /** How PgBouncer hands server connections to clients. */
   public enum PoolMode {
     /** A server connection per client session (safe for everything). */
     SESSION,
-    /** A server connection per transaction: session state (prepared statements, SET) does not carry over. */
+    /**
+     * A server connection per transaction: session state (prepared statements, SET) does not carry
+     * over.
+     */
     TRANSACTION
   }
 
-  private static final List<Path> LOCATIONS = List.of(Path.of("/usr/sbin/pgbouncer"), Path.of("/usr/bin/pgbouncer"),
-      Path.of("/usr/local/bin/pgbouncer"), Path.of("/usr/local/sbin/pgbouncer"));
+  private static final List<Path> LOCATIONS =
+      List.of(
+          Path.of("/usr/sbin/pgbouncer"),
+          Path.of("/usr/bin/pgbouncer"),
+          Path.of("/usr/local/bin/pgbouncer"),
+          Path.of("/usr/local/sbin/pgbouncer"));
 
   private final Process process;
   private final Path dir;
@@ -76,8 +84,9 @@ public final class PgBouncer implements AutoCloseable {
 
   /** {@code postgresql://user:password@127.0.0.1:<port>/<database>}, user and password encoded. */
   public String databaseUrl(String user, String password) {
-    var userInfo = URLEncoder.encode(user, StandardCharsets.UTF_8)
-        + (password == null ? "" : ":" + URLEncoder.encode(password, StandardCharsets.UTF_8));
+    var userInfo =
+        URLEncoder.encode(user, StandardCharsets.UTF_8)
+            + (password == null ? "" : ":" + URLEncoder.encode(password, StandardCharsets.UTF_8));
     return "postgresql://" + userInfo + "@" + host() + ":" + port + "/" + database;
   }
 
@@ -116,7 +125,10 @@ public final class PgBouncer implements AutoCloseable {
     }
   }
 
-  /** Stops PgBouncer at once (SIGTERM: client and server connections are closed) and removes its files. */
+  /**
+   * Stops PgBouncer at once (SIGTERM: client and server connections are closed) and removes its
+   * files.
+   */
   @Override
   public void close() {
     process.destroy();
@@ -150,8 +162,9 @@ public final class PgBouncer implements AutoCloseable {
         }
       }
     }
-    throw new IllegalStateException("pgbouncer is not installed: install the Debian package 'pgbouncer' "
-        + "(apt-get install pgbouncer; the README's test command does it when run as root)");
+    throw new IllegalStateException(
+        "pgbouncer is not installed: install the Debian package 'pgbouncer' "
+            + "(apt-get install pgbouncer; the README's test command does it when run as root)");
   }
 
   /** Options of a bouncer; {@link #start()} launches it. */
@@ -177,7 +190,10 @@ public final class PgBouncer implements AutoCloseable {
       return this;
     }
 
-    /** A user the bouncer lets in and logs into the server with (the administrative user is always there). */
+    /**
+     * A user the bouncer lets in and logs into the server with (the administrative user is always
+     * there).
+     */
     public Builder user(String name, String password) {
       users.put(name, password);
       return this;
@@ -190,43 +206,60 @@ public final class PgBouncer implements AutoCloseable {
         var dir = Files.createTempDirectory("ballast-pgbouncer-");
         var port = Ports.free();
         var auth = new StringBuilder();
-        users.forEach((user, password) -> auth.append('"').append(user.replace("\"", "\"\"")).append("\" \"")
-            .append(password == null ? "" : password.replace("\"", "\"\"")).append("\"\n"));
+        users.forEach(
+            (user, password) ->
+                auth.append('"')
+                    .append(user.replace("\"", "\"\""))
+                    .append("\" \"")
+                    .append(password == null ? "" : password.replace("\"", "\"\""))
+                    .append("\"\n"));
         Files.writeString(dir.resolve("users.txt"), auth);
-        var ini = String.join("\n",
-            "[databases]",
-            pg.databaseName() + " = host=" + server.host() + " port=" + server.port() + " dbname=" + pg.databaseName(),
-            "",
-            "[pgbouncer]",
-            "listen_addr = 127.0.0.1",
-            "listen_port = " + port,
-            "unix_socket_dir =",
-            "auth_type = trust",
-            "auth_file = " + dir.resolve("users.txt"),
-            "pool_mode = " + poolMode.name().toLowerCase(java.util.Locale.ROOT),
-            "default_pool_size = " + poolSize,
-            "min_pool_size = 0",
-            "reserve_pool_size = 0",
-            "max_client_conn = 500",
-            "ignore_startup_parameters = extra_float_digits",
-            "server_reset_query = DISCARD ALL",
-            "logfile = " + dir.resolve("pgbouncer.log"),
-            "pidfile = " + dir.resolve("pgbouncer.pid"),
-            "log_connections = 0",
-            "log_disconnections = 0",
-            "");
+        var ini =
+            String.join(
+                "\n",
+                "[databases]",
+                pg.databaseName()
+                    + " = host="
+                    + server.host()
+                    + " port="
+                    + server.port()
+                    + " dbname="
+                    + pg.databaseName(),
+                "",
+                "[pgbouncer]",
+                "listen_addr = 127.0.0.1",
+                "listen_port = " + port,
+                "unix_socket_dir =",
+                "auth_type = trust",
+                "auth_file = " + dir.resolve("users.txt"),
+                "pool_mode = " + poolMode.name().toLowerCase(java.util.Locale.ROOT),
+                "default_pool_size = " + poolSize,
+                "min_pool_size = 0",
+                "reserve_pool_size = 0",
+                "max_client_conn = 500",
+                "ignore_startup_parameters = extra_float_digits",
+                "server_reset_query = DISCARD ALL",
+                "logfile = " + dir.resolve("pgbouncer.log"),
+                "pidfile = " + dir.resolve("pgbouncer.pid"),
+                "log_connections = 0",
+                "log_disconnections = 0",
+                "");
         Files.writeString(dir.resolve("pgbouncer.ini"), ini);
         var command = new ArrayList<String>(List.of(exe.toString()));
         if (EmbeddedPostgres.isRoot()) {
           Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
           for (var f : List.of("users.txt", "pgbouncer.ini")) {
-            Files.setPosixFilePermissions(dir.resolve(f), PosixFilePermissions.fromString("rw-r--r--"));
+            Files.setPosixFilePermissions(
+                dir.resolve(f), PosixFilePermissions.fromString("rw-r--r--"));
           }
           command.addAll(List.of("-u", "nobody"));
         }
         command.add(dir.resolve("pgbouncer.ini").toString());
-        var process = new ProcessBuilder(command).redirectErrorStream(true)
-            .redirectOutput(dir.resolve("stdout.log").toFile()).start();
+        var process =
+            new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("stdout.log").toFile())
+                .start();
         var bouncer = new PgBouncer(process, dir, port, pg.databaseName());
         awaitListening(bouncer, process, dir);
         return bouncer;
@@ -235,12 +268,18 @@ public final class PgBouncer implements AutoCloseable {
       }
     }
 
-    private static void awaitListening(PgBouncer bouncer, Process process, Path dir) throws IOException {
+    private static void awaitListening(PgBouncer bouncer, Process process, Path dir)
+        throws IOException {
       var deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
       while (System.nanoTime() < deadline) {
         if (!process.isAlive()) {
-          throw new IllegalStateException("pgbouncer exited at start (" + process.exitValue() + "): "
-              + Files.readString(dir.resolve("stdout.log")) + "\n" + bouncer.logTail());
+          throw new IllegalStateException(
+              "pgbouncer exited at start ("
+                  + process.exitValue()
+                  + "): "
+                  + Files.readString(dir.resolve("stdout.log"))
+                  + "\n"
+                  + bouncer.logTail());
         }
         try (var socket = new Socket()) {
           socket.connect(new InetSocketAddress(bouncer.host(), bouncer.port()), 200);
@@ -257,6 +296,5 @@ public final class PgBouncer implements AutoCloseable {
       bouncer.close();
       throw new IllegalStateException("pgbouncer did not listen within 20 s: " + bouncer.logTail());
     }
-
   }
 }

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
- * Gives a test class its own, freshly created database on a real PostgreSQL ({@link PostgresServer#shared()}),
- * dropped after the class with every role the class created.
+ * Gives a test class its own, freshly created database on a real PostgreSQL ({@link
+ * PostgresServer#shared()}), dropped after the class with every role the class created.
  *
  * <pre>{@code
  * class OrdersTest {
@@ -28,8 +28,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  * }
  * }</pre>
  *
- * <p>Register it in a {@code static} field: the database lives for the whole class. Thread-safe after
- * {@code beforeAll}.
+ * <p>Register it in a {@code static} field: the database lives for the whole class. Thread-safe
+ * after {@code beforeAll}.
  */
 public final class PostgresExtension implements BeforeAllCallback, AfterAllCallback {
   private final List<String> roles = new ArrayList<>();
@@ -45,9 +45,15 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
     }
     server = PostgresServer.shared();
     suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    var base = context.getRequiredTestClass().getSimpleName().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
+    var base =
+        context
+            .getRequiredTestClass()
+            .getSimpleName()
+            .toLowerCase(Locale.ROOT)
+            .replaceAll("[^a-z0-9]", "");
     database = "t_" + base.substring(0, Math.min(base.length(), 40)) + "_" + suffix;
-    try (var c = server.connectToMaintenanceDatabase(); var s = c.createStatement()) {
+    try (var c = server.connectToMaintenanceDatabase();
+        var s = c.createStatement()) {
       s.execute("CREATE DATABASE " + database);
     }
   }
@@ -60,7 +66,8 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
     if (!server.isRunning()) {
       server.start(); // a test stopped the shared server and failed before restarting it
     }
-    try (var c = server.connectToMaintenanceDatabase(); var s = c.createStatement()) {
+    try (var c = server.connectToMaintenanceDatabase();
+        var s = c.createStatement()) {
       s.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
       for (var role : roles) {
         s.execute("DROP ROLE IF EXISTS " + role);
@@ -97,11 +104,16 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
     return requireStarted().superuserPassword();
   }
 
-  /** This class's database as a {@code postgresql://} URL, in the form {@code DATABASE_URL} takes. */
+  /**
+   * This class's database as a {@code postgresql://} URL, in the form {@code DATABASE_URL} takes.
+   */
   public String databaseUrl() {
     var s = requireStarted();
-    var userInfo = URLEncoder.encode(s.superuser(), StandardCharsets.UTF_8)
-        + (s.superuserPassword() == null ? "" : ":" + URLEncoder.encode(s.superuserPassword(), StandardCharsets.UTF_8));
+    var userInfo =
+        URLEncoder.encode(s.superuser(), StandardCharsets.UTF_8)
+            + (s.superuserPassword() == null
+                ? ""
+                : ":" + URLEncoder.encode(s.superuserPassword(), StandardCharsets.UTF_8));
     return "postgresql://" + userInfo + "@" + s.host() + ":" + s.port() + "/" + database;
   }
 
@@ -126,7 +138,8 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
 
   /** Runs each statement on this class's database as the administrative user. */
   public void execute(String... statements) throws SQLException {
-    try (var c = connect(); var s = c.createStatement()) {
+    try (var c = connect();
+        var s = c.createStatement()) {
       for (var sql : statements) {
         s.execute(sql);
       }
@@ -134,24 +147,31 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
   }
 
   /**
-   * Creates a login role that may connect to this class's database and create objects in its {@code public}
-   * schema, and is none of superuser, CREATEROLE, CREATEDB or BYPASSRLS (the application role row-level
-   * security needs).
+   * Creates a login role that may connect to this class's database and create objects in its {@code
+   * public} schema, and is none of superuser, CREATEROLE, CREATEDB or BYPASSRLS (the application
+   * role row-level security needs).
    *
-   * @param name       the role's base name; the created role is {@code name_<suffix>}
+   * @param name the role's base name; the created role is {@code name_<suffix>}
    * @param attributes extra {@code CREATE ROLE} attributes, e.g. {@code "BYPASSRLS"}
    */
   public synchronized TestRole createRole(String name, String... attributes) throws SQLException {
     requireStarted();
     if (!name.matches("[a-z][a-z0-9_]{0,30}")) {
-      throw new IllegalArgumentException("role name must match [a-z][a-z0-9_]{0,30}, but was " + name);
+      throw new IllegalArgumentException(
+          "role name must match [a-z][a-z0-9_]{0,30}, but was " + name);
     }
     var role = name + "_" + suffix;
     var password = UUID.randomUUID().toString();
     var extra = attributes.length == 0 ? "" : " " + String.join(" ", attributes);
-    try (var c = server.connectToMaintenanceDatabase(); var s = c.createStatement()) {
-      s.execute("CREATE ROLE " + role + " LOGIN PASSWORD '" + password
-          + "' NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS" + extra);
+    try (var c = server.connectToMaintenanceDatabase();
+        var s = c.createStatement()) {
+      s.execute(
+          "CREATE ROLE "
+              + role
+              + " LOGIN PASSWORD '"
+              + password
+              + "' NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"
+              + extra);
       s.execute("GRANT CONNECT, TEMPORARY ON DATABASE " + database + " TO " + role);
     }
     roles.add(role);
@@ -161,8 +181,9 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
 
   private PostgresServer requireStarted() {
     if (database == null) {
-      throw new IllegalStateException("PostgresExtension is not active: register it with @RegisterExtension on a "
-          + "static field and use it from test methods or @BeforeAll");
+      throw new IllegalStateException(
+          "PostgresExtension is not active: register it with @RegisterExtension on a "
+              + "static field and use it from test methods or @BeforeAll");
     }
     return server;
   }

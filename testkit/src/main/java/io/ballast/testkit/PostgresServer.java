@@ -9,12 +9,12 @@ import java.sql.SQLException;
 import java.util.Properties;
 
 /**
- * The PostgreSQL server the tests of this JVM run against: the one named by {@code BALLAST_TEST_PG_URL}
- * (system property {@code ballast.test.pg.url} wins) or, when that is unset, an embedded PostgreSQL 16
- * started on first use and stopped when the JVM exits.
+ * The PostgreSQL server the tests of this JVM run against: the one named by {@code
+ * BALLAST_TEST_PG_URL} (system property {@code ballast.test.pg.url} wins) or, when that is unset,
+ * an embedded PostgreSQL 16 started on first use and stopped when the JVM exits.
  *
- * <p>The URL may be {@code postgresql://user:pass@host:port/db}, {@code postgres://…} or
- * {@code jdbc:postgresql://host:port/db?user=…&password=…}; its user must be allowed to create databases
+ * <p>The URL may be {@code postgresql://user:pass@host:port/db}, {@code postgres://…} or {@code
+ * jdbc:postgresql://host:port/db?user=…&password=…}; its user must be allowed to create databases
  * and roles. Thread-safe.
  */
 public final class PostgresServer {
@@ -30,7 +30,12 @@ public final class PostgresServer {
   private final String password;
   private final EmbeddedPostgres embedded;
 
-  private PostgresServer(String host, int port, String maintenanceDatabase, String user, String password,
+  private PostgresServer(
+      String host,
+      int port,
+      String maintenanceDatabase,
+      String user,
+      String password,
       EmbeddedPostgres embedded) {
     this.host = host;
     this.port = port;
@@ -62,15 +67,19 @@ public final class PostgresServer {
         if (props == null) {
           throw new IllegalArgumentException(URL_VARIABLE + " is not a valid jdbc:postgresql URL");
         }
-        return new PostgresServer(props.getProperty("PGHOST", "localhost").split(",", -1)[0],
+        return new PostgresServer(
+            props.getProperty("PGHOST", "localhost").split(",", -1)[0],
             Integer.parseInt(props.getProperty("PGPORT", "5432").split(",", -1)[0]),
-            props.getProperty("PGDBNAME", "postgres"), props.getProperty("user", "postgres"),
-            props.getProperty("password"), null);
+            props.getProperty("PGDBNAME", "postgres"),
+            props.getProperty("user", "postgres"),
+            props.getProperty("password"),
+            null);
       }
       var uri = URI.create(url.replaceFirst("^postgres://", "postgresql://"));
       if (!"postgresql".equals(uri.getScheme()) || uri.getHost() == null) {
-        throw new IllegalArgumentException(URL_VARIABLE
-            + " must look like postgresql://user:pass@host:5432/postgres or jdbc:postgresql://host:5432/postgres");
+        throw new IllegalArgumentException(
+            URL_VARIABLE
+                + " must look like postgresql://user:pass@host:5432/postgres or jdbc:postgresql://host:5432/postgres");
       }
       String user = "postgres";
       String password = null;
@@ -80,11 +89,17 @@ public final class PostgresServer {
         password = parts.length > 1 ? URLDecoder.decode(parts[1], StandardCharsets.UTF_8) : null;
       }
       var path = uri.getPath() == null ? "" : uri.getPath().replaceFirst("^/", "");
-      return new PostgresServer(uri.getHost(), uri.getPort() < 0 ? 5432 : uri.getPort(),
-          path.isEmpty() ? "postgres" : path, user, password, null);
+      return new PostgresServer(
+          uri.getHost(),
+          uri.getPort() < 0 ? 5432 : uri.getPort(),
+          path.isEmpty() ? "postgres" : path,
+          user,
+          password,
+          null);
     } catch (IllegalArgumentException e) {
       // never echo the URL: it may carry a password
-      throw new IllegalArgumentException(URL_VARIABLE + " could not be parsed: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          URL_VARIABLE + " could not be parsed: " + e.getMessage(), e);
     }
   }
 
@@ -101,7 +116,10 @@ public final class PostgresServer {
     return user;
   }
 
-  /** The administrative user's password, or {@code null} when the server trusts loopback connections. */
+  /**
+   * The administrative user's password, or {@code null} when the server trusts loopback
+   * connections.
+   */
   public String superuserPassword() {
     return password;
   }
@@ -126,7 +144,9 @@ public final class PostgresServer {
     return connectAsSuperuser(maintenanceDatabase);
   }
 
-  /** Whether this server was started by the testkit (and so can be stopped and started by tests). */
+  /**
+   * Whether this server was started by the testkit (and so can be stopped and started by tests).
+   */
   public boolean isEmbedded() {
     return embedded != null;
   }
@@ -137,8 +157,8 @@ public final class PostgresServer {
   }
 
   /**
-   * Stops the embedded server (fast shutdown: connections are terminated) for an outage test. Every test
-   * class that shares the server is affected, so call {@link #start()} before the test ends.
+   * Stops the embedded server (fast shutdown: connections are terminated) for an outage test. Every
+   * test class that shares the server is affected, so call {@link #start()} before the test ends.
    *
    * @throws UnsupportedOperationException when the server is an external one
    */
@@ -153,15 +173,25 @@ public final class PostgresServer {
 
   private EmbeddedPostgres requireEmbedded(String action) {
     if (embedded == null) {
-      throw new UnsupportedOperationException("Cannot " + action + " the external PostgreSQL named by "
-          + URL_VARIABLE + "; outage tests that stop the server need the embedded one (unset " + URL_VARIABLE
-          + ") or the fault proxy");
+      throw new UnsupportedOperationException(
+          "Cannot "
+              + action
+              + " the external PostgreSQL named by "
+              + URL_VARIABLE
+              + "; outage tests that stop the server need the embedded one (unset "
+              + URL_VARIABLE
+              + ") or the fault proxy");
     }
     return embedded;
   }
 
   @Override
   public String toString() {
-    return "PostgresServer[" + host + ":" + port + (embedded != null ? ", embedded" : ", external") + "]";
+    return "PostgresServer["
+        + host
+        + ":"
+        + port
+        + (embedded != null ? ", embedded" : ", external")
+        + "]";
   }
 }

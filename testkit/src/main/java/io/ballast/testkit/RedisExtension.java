@@ -10,9 +10,9 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Gives a test class a real Redis ({@link RedisServer#shared()}) and its own key space: a key prefix
- * unique to the class. Keys under the prefix are removed (SCAN + UNLINK) after the class. Pub/sub channels
- * are server-wide: name them with {@link #key(String)} too.
+ * Gives a test class a real Redis ({@link RedisServer#shared()}) and its own key space: a key
+ * prefix unique to the class. Keys under the prefix are removed (SCAN + UNLINK) after the class.
+ * Pub/sub channels are server-wide: name them with {@link #key(String)} too.
  *
  * <pre>{@code
  * @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
@@ -80,7 +80,10 @@ public final class RedisExtension implements BeforeAllCallback, AfterAllCallback
     return server().url();
   }
 
-  /** The prefix every key and channel of this class should carry, e.g. {@code t:cachetest:1a2b3c4d:}. */
+  /**
+   * The prefix every key and channel of this class should carry, e.g. {@code
+   * t:cachetest:1a2b3c4d:}.
+   */
   public String keyPrefix() {
     requireStarted();
     return prefix;
@@ -93,8 +96,9 @@ public final class RedisExtension implements BeforeAllCallback, AfterAllCallback
 
   private void requireStarted() {
     if (prefix == null) {
-      throw new IllegalStateException("RedisExtension is not active: register it with @RegisterExtension on a "
-          + "static field and use it from test methods or @BeforeAll");
+      throw new IllegalStateException(
+          "RedisExtension is not active: register it with @RegisterExtension on a "
+              + "static field and use it from test methods or @BeforeAll");
     }
   }
 }

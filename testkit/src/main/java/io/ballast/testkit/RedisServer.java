@@ -5,10 +5,11 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 
 /**
- * The Redis server the tests of this JVM run against: the one named by {@code BALLAST_TEST_REDIS_URL}
- * (system property {@code ballast.test.redis.url} wins), or else an embedded {@code redis-server} from the
- * {@code com.github.codemonstur:embedded-redis} artifact, started on first use on a free loopback port,
- * keeping nothing on disk, and stopped when the JVM exits. Thread-safe.
+ * The Redis server the tests of this JVM run against: the one named by {@code
+ * BALLAST_TEST_REDIS_URL} (system property {@code ballast.test.redis.url} wins), or else an
+ * embedded {@code redis-server} from the {@code com.github.codemonstur:embedded-redis} artifact,
+ * started on first use on a free loopback port, keeping nothing on disk, and stopped when the JVM
+ * exits. Thread-safe.
  */
 public final class RedisServer {
   /** Environment variable naming an external server for the tests. */
@@ -37,19 +38,24 @@ public final class RedisServer {
   private static RedisServer embedded() {
     var port = Ports.free();
     try {
-      var server = redis.embedded.RedisServer.newRedisServer()
-          .port(port)
-          .bind("127.0.0.1")
-          .setting("save \"\"")
-          .setting("appendonly no")
-          .build();
+      var server =
+          redis.embedded.RedisServer.newRedisServer()
+              .port(port)
+              .bind("127.0.0.1")
+              .setting("save \"\"")
+              .setting("appendonly no")
+              .build();
       server.start();
       var result = new RedisServer(URI.create("redis://127.0.0.1:" + port), server);
-      Runtime.getRuntime().addShutdownHook(new Thread(result::stopQuietly, "ballast-embedded-redis-stop"));
+      Runtime.getRuntime()
+          .addShutdownHook(new Thread(result::stopQuietly, "ballast-embedded-redis-stop"));
       return result;
     } catch (IOException e) {
-      throw new UncheckedIOException("Could not start an embedded redis-server; set " + URL_VARIABLE
-          + " to a Redis you run instead", e);
+      throw new UncheckedIOException(
+          "Could not start an embedded redis-server; set "
+              + URL_VARIABLE
+              + " to a Redis you run instead",
+          e);
     }
   }
 
@@ -58,9 +64,11 @@ public final class RedisServer {
     try {
       uri = URI.create(url);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(URL_VARIABLE + " must look like redis://host:6379, but could not be parsed");
+      throw new IllegalArgumentException(
+          URL_VARIABLE + " must look like redis://host:6379, but could not be parsed");
     }
-    if (!("redis".equals(uri.getScheme()) || "rediss".equals(uri.getScheme())) || uri.getHost() == null) {
+    if (!("redis".equals(uri.getScheme()) || "rediss".equals(uri.getScheme()))
+        || uri.getHost() == null) {
       throw new IllegalArgumentException(URL_VARIABLE + " must look like redis://host:6379");
     }
     return new RedisServer(uri, null);
@@ -79,7 +87,9 @@ public final class RedisServer {
     return uri.getPort() < 0 ? 6379 : uri.getPort();
   }
 
-  /** Whether this server was started by the testkit (and so can be stopped and started by tests). */
+  /**
+   * Whether this server was started by the testkit (and so can be stopped and started by tests).
+   */
   public boolean isEmbedded() {
     return embedded != null;
   }
@@ -89,8 +99,9 @@ public final class RedisServer {
   }
 
   /**
-   * Stops the embedded server for an outage test; every test sharing it is affected, so call
-   * {@link #start()} before the test ends. Redis keeps nothing on disk here: its data is gone after a stop.
+   * Stops the embedded server for an outage test; every test sharing it is affected, so call {@link
+   * #start()} before the test ends. Redis keeps nothing on disk here: its data is gone after a
+   * stop.
    */
   public synchronized void stop() {
     requireEmbedded("stop");
@@ -128,13 +139,24 @@ public final class RedisServer {
 
   private void requireEmbedded(String action) {
     if (embedded == null) {
-      throw new UnsupportedOperationException("Cannot " + action + " the external Redis named by " + URL_VARIABLE
-          + "; use the fault proxy, or unset " + URL_VARIABLE + " to use the embedded server");
+      throw new UnsupportedOperationException(
+          "Cannot "
+              + action
+              + " the external Redis named by "
+              + URL_VARIABLE
+              + "; use the fault proxy, or unset "
+              + URL_VARIABLE
+              + " to use the embedded server");
     }
   }
 
   @Override
   public String toString() {
-    return "RedisServer[" + host() + ":" + port() + (embedded != null ? ", embedded" : ", external") + "]";
+    return "RedisServer["
+        + host()
+        + ":"
+        + port()
+        + (embedded != null ? ", embedded" : ", external")
+        + "]";
   }
 }

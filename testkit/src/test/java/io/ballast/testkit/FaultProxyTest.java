@@ -25,7 +25,8 @@ class FaultProxyTest {
 
   @Nested
   class WithPostgres {
-    private Connection connectThrough(FaultProxy proxy, int socketTimeoutSeconds) throws SQLException {
+    private Connection connectThrough(FaultProxy proxy, int socketTimeoutSeconds)
+        throws SQLException {
       var props = new Properties();
       props.setProperty("user", PG.username());
       if (PG.password() != null) {
@@ -34,11 +35,13 @@ class FaultProxyTest {
       props.setProperty("connectTimeout", "2");
       props.setProperty("socketTimeout", Integer.toString(socketTimeoutSeconds));
       return DriverManager.getConnection(
-          "jdbc:postgresql://" + proxy.host() + ":" + proxy.port() + "/" + PG.databaseName(), props);
+          "jdbc:postgresql://" + proxy.host() + ":" + proxy.port() + "/" + PG.databaseName(),
+          props);
     }
 
     private int selectOne(Connection c) throws SQLException {
-      try (var s = c.createStatement(); var rs = s.executeQuery("select 1")) {
+      try (var s = c.createStatement();
+          var rs = s.executeQuery("select 1")) {
         rs.next();
         return rs.getInt(1);
       }
@@ -47,7 +50,7 @@ class FaultProxyTest {
     @Test
     void passThrough_queriesWork() throws SQLException {
       try (var proxy = FaultProxy.to(PG.server().host(), PG.server().port());
-           var c = connectThrough(proxy, 10)) {
+          var c = connectThrough(proxy, 10)) {
         assertThat(proxy.mode()).isEqualTo(FaultProxy.Mode.PASS);
         assertThat(selectOne(c)).isEqualTo(1);
         assertThat(proxy.openConnections()).isEqualTo(1);
@@ -63,8 +66,10 @@ class FaultProxyTest {
         proxy.cut();
         assertThatThrownBy(() -> selectOne(before)).isInstanceOf(SQLException.class);
         assertThat(before.isValid(1)).isFalse();
-        assertThatThrownBy(() -> new Socket(proxy.host(), proxy.port()).close()).isInstanceOf(ConnectException.class);
-        assertThatThrownBy(() -> connectThrough(proxy, 10)).isInstanceOf(SQLException.class)
+        assertThatThrownBy(() -> new Socket(proxy.host(), proxy.port()).close())
+            .isInstanceOf(ConnectException.class);
+        assertThatThrownBy(() -> connectThrough(proxy, 10))
+            .isInstanceOf(SQLException.class)
             .hasRootCauseInstanceOf(ConnectException.class);
 
         proxy.restore();
@@ -78,12 +83,14 @@ class FaultProxyTest {
     @Test
     void delay_addsTheLatencyToEachRoundTrip() throws SQLException {
       try (var proxy = FaultProxy.to(PG.server().host(), PG.server().port());
-           var c = connectThrough(proxy, 10)) {
+          var c = connectThrough(proxy, 10)) {
         proxy.delay(Duration.ofMillis(300));
         var start = System.nanoTime();
         assertThat(selectOne(c)).isEqualTo(1);
-        // request and response are each held back 300 ms: the lower bound is the behaviour under test
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(600));
+        // request and response are each held back 300 ms: the lower bound is the behaviour under
+        // test
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+            .isGreaterThanOrEqualTo(Duration.ofMillis(600));
 
         proxy.restore();
         assertThat(selectOne(c)).isEqualTo(1);
@@ -95,7 +102,8 @@ class FaultProxyTest {
       try (var proxy = FaultProxy.to(PG.server().host(), PG.server().port())) {
         var c = connectThrough(proxy, 1);
         proxy.blackhole();
-        assertThatThrownBy(() -> selectOne(c)).isInstanceOf(SQLException.class)
+        assertThatThrownBy(() -> selectOne(c))
+            .isInstanceOf(SQLException.class)
             .hasMessageContaining("An I/O error occurred");
         assertThatThrownBy(() -> connectThrough(proxy, 1)).isInstanceOf(SQLException.class);
 
@@ -112,8 +120,12 @@ class FaultProxyTest {
   @Nested
   class WithRedis {
     private RedisClient clientThrough(FaultProxy proxy) {
-      var uri = RedisURI.builder().withHost(proxy.host()).withPort(proxy.port())
-          .withTimeout(Duration.ofMillis(800)).build();
+      var uri =
+          RedisURI.builder()
+              .withHost(proxy.host())
+              .withPort(proxy.port())
+              .withTimeout(Duration.ofMillis(800))
+              .build();
       return RedisClient.create(uri);
     }
 
@@ -155,7 +167,8 @@ class FaultProxyTest {
           proxy.delay(Duration.ofMillis(150));
           var start = System.nanoTime();
           assertThat(c.sync().ping()).isEqualTo("PONG");
-          assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+          assertThat(Duration.ofNanos(System.nanoTime() - start))
+              .isGreaterThanOrEqualTo(Duration.ofMillis(300));
         } finally {
           client.shutdown();
         }
@@ -169,7 +182,8 @@ class FaultProxyTest {
         try (var c = client.connect()) {
           assertThat(c.sync().ping()).isEqualTo("PONG");
           proxy.blackhole();
-          assertThatThrownBy(() -> c.sync().ping()).isInstanceOf(RedisCommandTimeoutException.class);
+          assertThatThrownBy(() -> c.sync().ping())
+              .isInstanceOf(RedisCommandTimeoutException.class);
           proxy.restore();
         } finally {
           client.shutdown();

@@ -16,9 +16,12 @@ class PostgresExtensionTest {
   @Test
   void eachClassGetsAFreshDatabaseOfItsOwn() throws SQLException {
     assertThat(PG.databaseName()).startsWith("t_postgresextensiontest_");
-    try (var c = PG.connect(); var s = c.createStatement();
-         var rs = s.executeQuery("select current_database(), count(*) from pg_tables where schemaname = 'public'"
-             + " group by 1 union all select current_database(), 0 limit 1")) {
+    try (var c = PG.connect();
+        var s = c.createStatement();
+        var rs =
+            s.executeQuery(
+                "select current_database(), count(*) from pg_tables where schemaname = 'public'"
+                    + " group by 1 union all select current_database(), 0 limit 1")) {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getString(1)).isEqualTo(PG.databaseName());
       assertThat(rs.getLong(2)).isZero();
@@ -29,9 +32,14 @@ class PostgresExtensionTest {
   void createRole_isAnUnprivilegedLoginThatCanUseTheDatabase() throws SQLException {
     var role = PG.createRole("app");
     assertThat(role.name()).startsWith("app_");
-    try (var c = PG.connect(); var s = c.createStatement();
-         var rs = s.executeQuery("select rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolcanlogin"
-             + " from pg_roles where rolname = '" + role.name() + "'")) {
+    try (var c = PG.connect();
+        var s = c.createStatement();
+        var rs =
+            s.executeQuery(
+                "select rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolcanlogin"
+                    + " from pg_roles where rolname = '"
+                    + role.name()
+                    + "'")) {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getBoolean(1)).isFalse();
       assertThat(rs.getBoolean(2)).isFalse();
@@ -40,7 +48,7 @@ class PostgresExtensionTest {
       assertThat(rs.getBoolean(5)).isTrue();
     }
     try (var c = DriverManager.getConnection(role.jdbcUrl(), role.name(), role.password());
-         var s = c.createStatement()) {
+        var s = c.createStatement()) {
       s.execute("create table owned_by_app(id int)");
       try (var rs = s.executeQuery("select current_user")) {
         rs.next();
@@ -65,17 +73,21 @@ class PostgresExtensionTest {
     var role = extension.createRole("temp").name();
     extension.afterAll(context);
 
-    try (var c = PG.connect(); var s = c.createStatement()) {
-      try (var rs = s.executeQuery("select count(*) from pg_database where datname = '" + database + "'")) {
+    try (var c = PG.connect();
+        var s = c.createStatement()) {
+      try (var rs =
+          s.executeQuery("select count(*) from pg_database where datname = '" + database + "'")) {
         rs.next();
         assertThat(rs.getLong(1)).isZero();
       }
-      try (var rs = s.executeQuery("select count(*) from pg_roles where rolname = '" + role + "'")) {
+      try (var rs =
+          s.executeQuery("select count(*) from pg_roles where rolname = '" + role + "'")) {
         rs.next();
         assertThat(rs.getLong(1)).isZero();
       }
     }
-    assertThatThrownBy(extension::jdbcUrl).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(extension::jdbcUrl)
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("PostgresExtension is not active");
   }
 
@@ -87,12 +99,15 @@ class PostgresExtensionTest {
   }
 
   static ExtensionContext contextFor(Class<?> testClass) {
-    return (ExtensionContext) Proxy.newProxyInstance(ExtensionContext.class.getClassLoader(),
-        new Class<?>[] {ExtensionContext.class}, (proxy, method, args) -> {
-          if (method.getName().equals("getRequiredTestClass")) {
-            return testClass;
-          }
-          throw new UnsupportedOperationException(method.getName());
-        });
+    return (ExtensionContext)
+        Proxy.newProxyInstance(
+            ExtensionContext.class.getClassLoader(),
+            new Class<?>[] {ExtensionContext.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("getRequiredTestClass")) {
+                return testClass;
+              }
+              throw new UnsupportedOperationException(method.getName());
+            });
   }
 }

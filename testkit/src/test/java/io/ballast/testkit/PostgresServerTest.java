@@ -13,7 +13,9 @@ class PostgresServerTest {
 
   @Test
   void embeddedServer_stopsAndStartsOnTheSamePortKeepingItsData() throws SQLException {
-    assumeTrue(PG.server().isEmbedded(), "stopping needs the embedded server; BALLAST_TEST_PG_URL names an external one");
+    assumeTrue(
+        PG.server().isEmbedded(),
+        "stopping needs the embedded server; BALLAST_TEST_PG_URL names an external one");
     PG.execute("create table survivor(id int)", "insert into survivor values (42)");
     var port = PG.server().port();
 
@@ -26,7 +28,9 @@ class PostgresServerTest {
     }
 
     assertThat(PG.server().port()).isEqualTo(port);
-    try (var c = PG.connect(); var s = c.createStatement(); var rs = s.executeQuery("select id from survivor")) {
+    try (var c = PG.connect();
+        var s = c.createStatement();
+        var rs = s.executeQuery("select id from survivor")) {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getInt(1)).isEqualTo(42);
     }

@@ -2,20 +2,21 @@ package io.ballast.core.admin;
 
 import com.codahale.metrics.MetricRegistry;
 import com.google.inject.AbstractModule;
+import com.google.inject.Provider;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import io.ballast.core.Extensions;
-import com.google.inject.Provider;
 import io.ballast.core.HealthRegistry;
 import io.ballast.core.Lifecycle;
 import io.ballast.core.monitor.QueryMonitor;
 import java.util.Objects;
 
 /**
- * The admin HTTP server: health, query statistics and Prometheus metrics (see {@link AdminServer}). Binds
- * {@link AdminSettings} and {@link AdminServer}, and adds the server to the lifecycle (started first, phase
- * {@code PHASE_ADMIN}, so liveness answers during migrations; readiness is {@code STARTING} until every service
- * has started). Needs {@code CoreModule}. Opens no port until the lifecycle starts.
+ * The admin HTTP server: health, query statistics and Prometheus metrics (see {@link AdminServer}).
+ * Binds {@link AdminSettings} and {@link AdminServer}, and adds the server to the lifecycle
+ * (started first, phase {@code PHASE_ADMIN}, so liveness answers during migrations; readiness is
+ * {@code STARTING} until every service has started). Needs {@code CoreModule}. Opens no port until
+ * the lifecycle starts.
  *
  * <pre>{@code
  * Ballast.start(new CoreModule(CoreSettings.fromEnv()), new PoolModule(PoolSettings.fromEnv()),
@@ -37,7 +38,10 @@ public final class AdminModule extends AbstractModule {
 
   @Provides
   @Singleton
-  AdminServer adminServer(HealthRegistry health, QueryMonitor monitor, MetricRegistry metrics,
+  AdminServer adminServer(
+      HealthRegistry health,
+      QueryMonitor monitor,
+      MetricRegistry metrics,
       Provider<Lifecycle> lifecycle) {
     return new AdminServer(settings, health, monitor, metrics, lifecycle);
   }

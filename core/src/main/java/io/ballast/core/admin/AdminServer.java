@@ -4,12 +4,12 @@ import com.codahale.metrics.MetricRegistry;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import com.google.inject.Provider;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import com.google.inject.Provider;
 import io.ballast.core.HealthRegistry;
-import io.ballast.core.Lifecycle;
 import io.ballast.core.HealthReport;
+import io.ballast.core.Lifecycle;
 import io.ballast.core.Managed;
 import io.ballast.core.ProbeKind;
 import io.ballast.core.monitor.QueryMonitor;
@@ -33,12 +33,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin HTTP server (JDK {@code HttpServer}, no servlet container), started first by the lifecycle
- * (phase {@code PHASE_ADMIN}) so that {@code /health/live} answers while the rest starts; until every service has
- * started, the other health endpoints answer 503 with {@code "status": "STARTING"} and the service being
- * started (a migration, say). Every body is JSON except {@code /metrics}; health endpoints answer 200 when
- * healthy and 503 when not, naming each check and why it failed. A check that still serves with less (the
- * cache without Redis) is {@code DEGRADED}: the status says so, the answer stays 200.
+ * The admin HTTP server (JDK {@code HttpServer}, no servlet container), started first by the
+ * lifecycle (phase {@code PHASE_ADMIN}) so that {@code /health/live} answers while the rest starts;
+ * until every service has started, the other health endpoints answer 503 with {@code "status":
+ * "STARTING"} and the service being started (a migration, say). Every body is JSON except {@code
+ * /metrics}; health endpoints answer 200 when healthy and 503 when not, naming each check and why
+ * it failed. A check that still serves with less (the cache without Redis) is {@code DEGRADED}: the
+ * status says so, the answer stays 200.
  *
  * <table>
  *   <caption>Endpoints</caption>
@@ -53,8 +54,8 @@ import org.slf4j.LoggerFactory;
  *       format, through the official Prometheus client</td></tr>
  * </table>
  *
- * <p>Bound to 127.0.0.1 unless configured otherwise; with a token, every request needs
- * {@code Authorization: Bearer <token>}.
+ * <p>Bound to 127.0.0.1 unless configured otherwise; with a token, every request needs {@code
+ * Authorization: Bearer <token>}.
  */
 public final class AdminServer implements Managed {
   private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
@@ -63,8 +64,10 @@ public final class AdminServer implements Managed {
   private final HealthRegistry health;
   private final QueryMonitor monitor;
   private final MetricRegistry metrics;
-  private final ObjectMapper json = new ObjectMapper().registerModule(new JavaTimeModule())
-      .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+  private final ObjectMapper json =
+      new ObjectMapper()
+          .registerModule(new JavaTimeModule())
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
   private final PrometheusTextFormatWriter prometheusWriter = PrometheusTextFormatWriter.create();
   private PrometheusRegistry prometheus;
   private HttpServer server;
@@ -72,7 +75,11 @@ public final class AdminServer implements Managed {
 
   private final Provider<Lifecycle> lifecycle;
 
-  AdminServer(AdminSettings settings, HealthRegistry health, QueryMonitor monitor, MetricRegistry metrics,
+  AdminServer(
+      AdminSettings settings,
+      HealthRegistry health,
+      QueryMonitor monitor,
+      MetricRegistry metrics,
       Provider<Lifecycle> lifecycle) {
     this.lifecycle = lifecycle;
     this.settings = settings;
@@ -109,15 +116,21 @@ public final class AdminServer implements Managed {
     prometheus.register(new DropwizardExports(metrics));
     JvmMetrics.builder().register(prometheus);
     server = HttpServer.create(new InetSocketAddress(settings.bind(), settings.port()), 32);
-    executor = Executors.newFixedThreadPool(4, r -> {
-      var t = new Thread(r, "ballast-admin");
-      t.setDaemon(true);
-      return t;
-    });
+    executor =
+        Executors.newFixedThreadPool(
+            4,
+            r -> {
+              var t = new Thread(r, "ballast-admin");
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(executor);
     server.createContext("/", this::handle);
     server.start();
-    LOG.info("Admin server listening on http://{}:{}{}", settings.bind(), port(),
+    LOG.info(
+        "Admin server listening on http://{}:{}{}",
+        settings.bind(),
+        port(),
         settings.token() == null ? "" : " (bearer token required)");
   }
 
@@ -145,7 +158,9 @@ public final class AdminServer implements Managed {
       }
       var path = exchange.getRequestURI().getPath().replaceAll("/+$", "");
       var state = lifecycle.get().state();
-      if (state == Lifecycle.State.STARTING && path.startsWith("/health") && !path.equals("/health/live")) {
+      if (state == Lifecycle.State.STARTING
+          && path.startsWith("/health")
+          && !path.equals("/health/live")) {
         starting(exchange);
         return;
       }
@@ -153,20 +168,40 @@ public final class AdminServer implements Managed {
         case "/health", "/health/ready" -> health(exchange, health.run(ProbeKind.READY));
         case "/health/live" -> health(exchange, health.run(ProbeKind.LIVE));
         case "/health/deep" -> health(exchange, health.run(ProbeKind.DEEP));
-        case "/health/db" -> health(exchange, health.run(ProbeKind.DEEP, named("db", "pool", "migrations", "indexes")));
-        case "/health/cache" -> scoped(exchange, named("cache", "redis"), "the cache module is not installed");
+        case "/health/db" ->
+            health(
+                exchange, health.run(ProbeKind.DEEP, named("db", "pool", "migrations", "indexes")));
+        case "/health/cache" ->
+            scoped(exchange, named("cache", "redis"), "the cache module is not installed");
         case "/health/queries" -> queries(exchange);
         case "/metrics" -> metrics(exchange);
-        default -> send(exchange, 404, Map.of("error", "no endpoint " + path, "endpoints", List.of("/health",
-            "/health/live", "/health/ready", "/health/deep", "/health/db", "/health/cache", "/health/queries",
-            "/metrics")));
+        default ->
+            send(
+                exchange,
+                404,
+                Map.of(
+                    "error",
+                    "no endpoint " + path,
+                    "endpoints",
+                    List.of(
+                        "/health",
+                        "/health/live",
+                        "/health/ready",
+                        "/health/deep",
+                        "/health/db",
+                        "/health/cache",
+                        "/health/queries",
+                        "/metrics")));
       }
     } catch (RuntimeException e) {
       LOG.warn("Admin request {} failed", exchange.getRequestURI().getPath(), e);
     }
   }
 
-  /** Readiness (and every check but liveness) while the other services start: 503, naming the one starting. */
+  /**
+   * Readiness (and every check but liveness) while the other services start: 503, naming the one
+   * starting.
+   */
   private void starting(HttpExchange exchange) throws IOException {
     var body = new LinkedHashMap<String, Object>();
     body.put("status", "STARTING");
@@ -181,7 +216,8 @@ public final class AdminServer implements Managed {
     }
     var header = exchange.getRequestHeaders().getFirst("Authorization");
     var expected = ("Bearer " + settings.token()).getBytes(StandardCharsets.UTF_8);
-    return header != null && MessageDigest.isEqual(expected, header.getBytes(StandardCharsets.UTF_8));
+    return header != null
+        && MessageDigest.isEqual(expected, header.getBytes(StandardCharsets.UTF_8));
   }
 
   private static Predicate<String> named(String... prefixes) {
@@ -195,7 +231,8 @@ public final class AdminServer implements Managed {
     };
   }
 
-  private void scoped(HttpExchange exchange, Predicate<String> names, String whenNone) throws IOException {
+  private void scoped(HttpExchange exchange, Predicate<String> names, String whenNone)
+      throws IOException {
     if (health.names().stream().noneMatch(names)) {
       send(exchange, 404, Map.of("error", "no such checks: " + whenNone));
       return;

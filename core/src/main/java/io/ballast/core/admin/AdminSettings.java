@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
 
 /**
  * Settings of the admin HTTP server. Immutable; build with {@link #defaults()}, {@link #builder()},
- * {@link #fromEnv()}, {@link #fromEnv(Map)}, or {@link #toBuilder()} / {@link #from(AdminSettings)}.
+ * {@link #fromEnv()}, {@link #fromEnv(Map)}, or {@link #toBuilder()} / {@link
+ * #from(AdminSettings)}.
  *
  * <table>
  *   <caption>Environment</caption>
@@ -22,17 +23,33 @@ import java.util.regex.Pattern;
  */
 public final class AdminSettings {
   /** Whether the admin server runs. */
-  public static final Setting<Boolean> ENABLED = Setting.bool("admin_enabled").variable("BALLAST_ADMIN_ENABLED")
-      .defaultValue(true).build();
+  public static final Setting<Boolean> ENABLED =
+      Setting.bool("admin_enabled").variable("BALLAST_ADMIN_ENABLED").defaultValue(true).build();
+
   /** The port; 0 picks any free one. */
-  public static final Setting<Integer> PORT = Setting.integer("admin_port", 0, 65535).variable("BALLAST_ADMIN_PORT")
-      .defaultValue(8081).build();
+  public static final Setting<Integer> PORT =
+      Setting.integer("admin_port", 0, 65535)
+          .variable("BALLAST_ADMIN_PORT")
+          .defaultValue(8081)
+          .build();
+
   /** The address to listen on. */
-  public static final Setting<String> BIND = Setting.text("admin_bind", Pattern.compile("\\S+"),
-      "an address such as 127.0.0.1").variable("BALLAST_ADMIN_BIND").defaultValue("127.0.0.1").build();
+  public static final Setting<String> BIND =
+      Setting.text("admin_bind", Pattern.compile("\\S+"), "an address such as 127.0.0.1")
+          .variable("BALLAST_ADMIN_BIND")
+          .defaultValue("127.0.0.1")
+          .build();
+
   /** The bearer token every request must carry. */
-  public static final Setting<String> TOKEN = Setting.text("admin_token", Pattern.compile(".{16,}", Pattern.DOTALL),
-      "at least 16 characters long").variable("BALLAST_ADMIN_TOKEN").secret().build();
+  public static final Setting<String> TOKEN =
+      Setting.text(
+              "admin_token",
+              Pattern.compile(".{16,}", Pattern.DOTALL),
+              "at least 16 characters long")
+          .variable("BALLAST_ADMIN_TOKEN")
+          .secret()
+          .build();
+
   /** The variable of {@link #ENABLED}, as logs mention it. */
   public static final String ENABLED_VARIABLE = ENABLED.variable();
 
@@ -62,7 +79,9 @@ public final class AdminSettings {
     return b;
   }
 
-  /** The settings from the process environment, like every other settings class's {@code fromEnv()}. */
+  /**
+   * The settings from the process environment, like every other settings class's {@code fromEnv()}.
+   */
   public static AdminSettings fromEnv() {
     return fromEnv(System::getenv);
   }
@@ -81,7 +100,9 @@ public final class AdminSettings {
     return values.get(ENABLED);
   }
 
-  /** The configured port; 0 means any free port (see {@code AdminServer.port()} for the one bound). */
+  /**
+   * The configured port; 0 means any free port (see {@code AdminServer.port()} for the one bound).
+   */
   public int port() {
     return values.get(PORT);
   }
@@ -97,8 +118,14 @@ public final class AdminSettings {
 
   @Override
   public String toString() {
-    return "AdminSettings{enabled=" + enabled() + ", bind=" + bind() + ", port=" + port()
-        + (token() == null ? "" : ", token=****") + "}";
+    return "AdminSettings{enabled="
+        + enabled()
+        + ", bind="
+        + bind()
+        + ", port="
+        + port()
+        + (token() == null ? "" : ", token=****")
+        + "}";
   }
 
   /** Builder of {@link AdminSettings}. */
@@ -119,7 +146,9 @@ public final class AdminSettings {
       return this;
     }
 
-    /** The address to listen on; anything but loopback exposes health and metrics to the network. */
+    /**
+     * The address to listen on; anything but loopback exposes health and metrics to the network.
+     */
     public Builder bind(String address) {
       values.set(BIND, address);
       return this;

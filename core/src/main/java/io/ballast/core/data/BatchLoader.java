@@ -18,13 +18,14 @@ import org.jooq.Table;
 import org.jooq.impl.DSL;
 
 /**
- * Coalesces lookups by key, DataLoader style: {@link #load} only queues the key and returns a future;
- * {@link #dispatch()} loads every queued key with one {@code WHERE key = ANY(?)} query per batch of at most
- * {@code maxBatchSize} keys (a full batch is sent at once). So 100 callers asking for 100 customers cost
- * {@code ceil(100 / maxBatchSize)} queries instead of 100.
+ * Coalesces lookups by key, DataLoader style: {@link #load} only queues the key and returns a
+ * future; {@link #dispatch()} loads every queued key with one {@code WHERE key = ANY(?)} query per
+ * batch of at most {@code maxBatchSize} keys (a full batch is sent at once). So 100 callers asking
+ * for 100 customers cost {@code ceil(100 / maxBatchSize)} queries instead of 100.
  *
- * <p>Create one loader per unit of work (a request, a job): it remembers what it loaded, so a key asked for
- * twice is loaded once and every caller sees the same value. Keys with no row complete as empty. Thread-safe.
+ * <p>Create one loader per unit of work (a request, a job): it remembers what it loaded, so a key
+ * asked for twice is loaded once and every caller sees the same value. Keys with no row complete as
+ * empty. Thread-safe.
  *
  * <pre>{@code
  * var customers = BatchLoader.of(db, CUSTOMERS, CUSTOMERS_ID, r -> r.get(NAME), 500);
@@ -47,7 +48,12 @@ public final class BatchLoader<K, V> {
   private final Map<K, CompletableFuture<Optional<V>>> queued = new LinkedHashMap<>();
   private final AtomicInteger queries = new AtomicInteger();
 
-  private BatchLoader(DSLContext db, Table<?> table, Field<K> key, RecordMapper<Record, V> mapper, int maxBatchSize) {
+  private BatchLoader(
+      DSLContext db,
+      Table<?> table,
+      Field<K> key,
+      RecordMapper<Record, V> mapper,
+      int maxBatchSize) {
     this.db = db;
     this.table = table;
     this.key = key;
@@ -60,19 +66,27 @@ public final class BatchLoader<K, V> {
    *
    * @param maxBatchSize keys per query, 1 to 10 000
    */
-  public static <K, V> BatchLoader<K, V> of(DSLContext db, Table<?> table, Field<K> key, RecordMapper<Record, V> mapper,
+  public static <K, V> BatchLoader<K, V> of(
+      DSLContext db,
+      Table<?> table,
+      Field<K> key,
+      RecordMapper<Record, V> mapper,
       int maxBatchSize) {
     Objects.requireNonNull(db, "db");
     Objects.requireNonNull(table, "table");
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(mapper, "mapper");
     if (maxBatchSize < 1 || maxBatchSize > 10_000) {
-      throw new IllegalArgumentException("maxBatchSize must be between 1 and 10000, but was " + maxBatchSize);
+      throw new IllegalArgumentException(
+          "maxBatchSize must be between 1 and 10000, but was " + maxBatchSize);
     }
     return new BatchLoader<>(db, table, key, mapper, maxBatchSize);
   }
 
-  /** Queues {@code id}; the future completes at the next {@link #dispatch()} (or at once if already loaded). */
+  /**
+   * Queues {@code id}; the future completes at the next {@link #dispatch()} (or at once if already
+   * loaded).
+   */
   public CompletableFuture<Optional<V>> load(K id) {
     Objects.requireNonNull(id, "id");
     List<K> full = null;
@@ -95,7 +109,10 @@ public final class BatchLoader<K, V> {
     return future;
   }
 
-  /** Loads {@code ids} (queued with anything else pending), and returns their values in the same order. */
+  /**
+   * Loads {@code ids} (queued with anything else pending), and returns their values in the same
+   * order.
+   */
   public List<Optional<V>> loadMany(List<K> ids) {
     var futures = new ArrayList<CompletableFuture<Optional<V>>>(ids.size());
     for (var id : ids) {

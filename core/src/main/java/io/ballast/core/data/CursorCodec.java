@@ -22,10 +22,10 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Encodes keyset positions as opaque, versioned, signed cursors: {@code base64url(version | values | mac)},
- * where the MAC (HMAC-SHA256, truncated to 128 bits) covers the version, the values and the identity of
- * the query the cursor was issued for. A cursor altered in any byte, or presented to another query, fails
- * verification. Immutable and thread-safe.
+ * Encodes keyset positions as opaque, versioned, signed cursors: {@code base64url(version | values
+ * | mac)}, where the MAC (HMAC-SHA256, truncated to 128 bits) covers the version, the values and
+ * the identity of the query the cursor was issued for. A cursor altered in any byte, or presented
+ * to another query, fails verification. Immutable and thread-safe.
  */
 final class CursorCodec {
   static final int VERSION = 1;
@@ -80,20 +80,22 @@ final class CursorCodec {
       throw new InvalidCursorException("cursor is malformed: too short");
     }
     if (raw[0] != VERSION) {
-      throw new InvalidCursorException("cursor version " + raw[0] + " is not supported (this version writes "
-          + VERSION + ")");
+      throw new InvalidCursorException(
+          "cursor version " + raw[0] + " is not supported (this version writes " + VERSION + ")");
     }
     var payload = Arrays.copyOf(raw, raw.length - MAC_BYTES);
     var mac = Arrays.copyOfRange(raw, raw.length - MAC_BYTES, raw.length);
     if (!MessageDigest.isEqual(mac, mac(queryIdentity, payload))) {
-      throw new InvalidCursorException("cursor is invalid: altered, signed with another key, or issued for a"
-          + " different query");
+      throw new InvalidCursorException(
+          "cursor is invalid: altered, signed with another key, or issued for a"
+              + " different query");
     }
     try (var in = new DataInputStream(new ByteArrayInputStream(payload))) {
       in.readByte();
       var count = in.readUnsignedByte();
       if (count != expectedValues) {
-        throw new InvalidCursorException("cursor holds " + count + " key values, but the keyset has " + expectedValues);
+        throw new InvalidCursorException(
+            "cursor holds " + count + " key values, but the keyset has " + expectedValues);
       }
       var values = new Object[count];
       for (int i = 0; i < count; i++) {
@@ -145,8 +147,10 @@ final class CursorCodec {
     } else if (v instanceof Boolean) {
       tag = 'B';
     } else {
-      throw new IllegalArgumentException("keyset values must be numbers, strings, UUIDs, booleans, dates or"
-          + " timestamps, but one was " + (v == null ? "null (keyset columns must be NOT NULL)" : v.getClass().getName()));
+      throw new IllegalArgumentException(
+          "keyset values must be numbers, strings, UUIDs, booleans, dates or"
+              + " timestamps, but one was "
+              + (v == null ? "null (keyset columns must be NOT NULL)" : v.getClass().getName()));
     }
     out.writeByte(tag);
     var text = v.toString().getBytes(StandardCharsets.UTF_8);

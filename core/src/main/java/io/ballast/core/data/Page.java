@@ -6,10 +6,10 @@ import java.util.Optional;
 /**
  * One page of a keyset-paginated query.
  *
- * @param items      the rows, in the keyset's order; at most the page size
+ * @param items the rows, in the keyset's order; at most the page size
  * @param nextCursor the cursor of the next page, or {@code null} when this is the last
- * @param hasMore    whether a next page exists (found by fetching one row more, never by counting)
- * @param <R>        the row type
+ * @param hasMore whether a next page exists (found by fetching one row more, never by counting)
+ * @param <R> the row type
  */
 public record Page<R>(List<R> items, String nextCursor, boolean hasMore) {
   public Page {

@@ -15,9 +15,10 @@ import org.jooq.SelectOrderByStep;
 import org.jooq.SortField;
 
 /**
- * Keyset ("seek") pagination over any jOOQ select: each page continues after the last row of the previous
- * one ({@code WHERE (created_at, id) < (?, ?)}), so page 10 000 costs what page 1 costs, unlike
- * {@code OFFSET}, and rows inserted or deleted meanwhile never make a row appear twice or go missing.
+ * Keyset ("seek") pagination over any jOOQ select: each page continues after the last row of the
+ * previous one ({@code WHERE (created_at, id) < (?, ?)}), so page 10 000 costs what page 1 costs,
+ * unlike {@code OFFSET}, and rows inserted or deleted meanwhile never make a row appear twice or go
+ * missing.
  *
  * <pre>{@code
  * Page<Record3<Long, OffsetDateTime, BigDecimal>> page = pagination.fetch(db,
@@ -27,10 +28,11 @@ import org.jooq.SortField;
  * respond(page.items(), page.nextCursor());
  * }</pre>
  *
- * <p>The keyset must be unique over the rows (end it with the primary key), its columns NOT NULL and
- * selected. Cursors are opaque and signed: a cursor altered, forged, or issued for a different query (other
- * filters, other bind values, other columns) is refused with {@link InvalidCursorException}. They stay valid
- * across restarts and instances that share {@code BALLAST_CURSOR_SECRET}. Thread-safe.
+ * <p>The keyset must be unique over the rows (end it with the primary key), its columns NOT NULL
+ * and selected. Cursors are opaque and signed: a cursor altered, forged, or issued for a different
+ * query (other filters, other bind values, other columns) is refused with {@link
+ * InvalidCursorException}. They stay valid across restarts and instances that share {@code
+ * BALLAST_CURSOR_SECRET}. Thread-safe.
  */
 public final class Pagination {
   /** The largest page a caller may ask for. */
@@ -46,10 +48,14 @@ public final class Pagination {
     this.warnOnUse = new java.util.concurrent.atomic.AtomicBoolean(randomKey);
   }
 
-  /** Signs cursors with {@code secret} (at least 32 bytes), so they survive restarts and work on every instance. */
+  /**
+   * Signs cursors with {@code secret} (at least 32 bytes), so they survive restarts and work on
+   * every instance.
+   */
   public static Pagination withSecret(byte[] secret) {
     if (secret.length < 32) {
-      throw new IllegalArgumentException("cursor secret must be at least 32 bytes, but was " + secret.length);
+      throw new IllegalArgumentException(
+          "cursor secret must be at least 32 bytes, but was " + secret.length);
     }
     return new Pagination(CursorCodec.of(secret), false);
   }
@@ -62,20 +68,26 @@ public final class Pagination {
   /**
    * Fetches the page after {@code cursor} ({@code null}: the first page).
    *
-   * @param query    the select, without ORDER BY or LIMIT
+   * @param query the select, without ORDER BY or LIMIT
    * @param pageSize rows per page, 1 to {@link #MAX_PAGE_SIZE}
-   * @param cursor   a cursor from a previous page of the same query, or {@code null}
-   * @param keyset   the order, a unique key: fields (ascending) or sort fields ({@code .desc()})
+   * @param cursor a cursor from a previous page of the same query, or {@code null}
+   * @param keyset the order, a unique key: fields (ascending) or sort fields ({@code .desc()})
    * @throws InvalidCursorException when the cursor was not issued for this query
    */
-  public <R extends Record> Page<R> fetch(DSLContext db, SelectOrderByStep<R> query, int pageSize, String cursor,
+  public <R extends Record> Page<R> fetch(
+      DSLContext db,
+      SelectOrderByStep<R> query,
+      int pageSize,
+      String cursor,
       OrderField<?>... keyset) {
     Objects.requireNonNull(query, "query");
     if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-      throw new IllegalArgumentException("pageSize must be between 1 and " + MAX_PAGE_SIZE + ", but was " + pageSize);
+      throw new IllegalArgumentException(
+          "pageSize must be between 1 and " + MAX_PAGE_SIZE + ", but was " + pageSize);
     }
     if (keyset.length == 0 || keyset.length > 255) {
-      throw new IllegalArgumentException("keyset must have 1 to 255 columns, but had " + keyset.length);
+      throw new IllegalArgumentException(
+          "keyset must have 1 to 255 columns, but had " + keyset.length);
     }
     var sorts = new SortField<?>[keyset.length];
     var fields = new Field<?>[keyset.length];
@@ -84,8 +96,9 @@ public final class Pagination {
       fields[i] = sorts[i].$field();
     }
     if (warnOnUse.compareAndSet(true, false)) {
-      LOG.warn("BALLAST_CURSOR_SECRET is not set: page cursors are signed with a random key and stop working when"
-          + " this process restarts, and on other instances. Set a secret of 32+ characters shared by all instances.");
+      LOG.warn(
+          "BALLAST_CURSOR_SECRET is not set: page cursors are signed with a random key and stop working when"
+              + " this process restarts, and on other instances. Set a secret of 32+ characters shared by all instances.");
     }
     var ordered = query.orderBy(sorts);
     var identity = identity(db.renderInlined(ordered));
@@ -109,7 +122,8 @@ public final class Pagination {
       for (int i = 0; i < fields.length; i++) {
         var field = last.field(fields[i]);
         if (field == null) {
-          throw new IllegalArgumentException("keyset column " + fields[i].getName() + " must be in the select list");
+          throw new IllegalArgumentException(
+              "keyset column " + fields[i].getName() + " must be in the select list");
         }
         values[i] = last.get(field);
       }
@@ -120,7 +134,8 @@ public final class Pagination {
 
   private static byte[] identity(String sql) {
     try {
-      return Arrays.copyOf(MessageDigest.getInstance("SHA-256").digest(sql.getBytes(StandardCharsets.UTF_8)), 16);
+      return Arrays.copyOf(
+          MessageDigest.getInstance("SHA-256").digest(sql.getBytes(StandardCharsets.UTF_8)), 16);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is not available", e);
     }

@@ -15,9 +15,9 @@ import org.jooq.Table;
 import org.jooq.impl.DSL;
 
 /**
- * {@code INSERT … ON CONFLICT (…) DO UPDATE} in one statement, instead of find-then-write (which costs two
- * round trips per row and races with other writers). The conflict target and the updated columns are always
- * explicit. Immutable; build once and reuse.
+ * {@code INSERT … ON CONFLICT (…) DO UPDATE} in one statement, instead of find-then-write (which
+ * costs two round trips per row and races with other writers). The conflict target and the updated
+ * columns are always explicit. Immutable; build once and reuse.
  *
  * <pre>{@code
  * var upsert = Upsert.into(ACCOUNTS).onConflict(ACCOUNTS_ID).updating(NAME, BALANCE);
@@ -28,16 +28,17 @@ import org.jooq.impl.DSL;
  * Upsert.into(HITS).onConflict(PAGE).set(COUNT, HITS.COUNT.plus(DSL.excluded(COUNT)));
  * }</pre>
  *
- * <p>{@link #all} removes rows repeating a conflict key (the last one wins; PostgreSQL refuses to update one
- * row twice in a statement), writes in conflict-key order (so concurrent batch writers lock rows in the same
- * order and cannot deadlock), and splits the rows into statements of at most {@link #MAX_ROWS_PER_STATEMENT}
- * rows and 65 535 bind values.
+ * <p>{@link #all} removes rows repeating a conflict key (the last one wins; PostgreSQL refuses to
+ * update one row twice in a statement), writes in conflict-key order (so concurrent batch writers
+ * lock rows in the same order and cannot deadlock), and splits the rows into statements of at most
+ * {@link #MAX_ROWS_PER_STATEMENT} rows and 65 535 bind values.
  *
  * @param <R> the table's record type
  */
 public final class Upsert<R extends Record> {
   /** Rows per multi-row statement at most. */
   public static final int MAX_ROWS_PER_STATEMENT = 1_000;
+
   private static final int MAX_BIND_VALUES = 65_535;
 
   private final Table<R> table;
@@ -57,14 +58,21 @@ public final class Upsert<R extends Record> {
 
   /** Inserts {@code row} or updates the row it conflicts with; returns the row as stored. */
   public Record one(DSLContext db, Record row) {
-    var insert = db.insertInto(table, row.fields()).values(row.intoArray()).onConflict(conflict).doUpdate().set(updates);
-    // "returning *" as a plain result query: the row's columns then come from the result set itself, so the
+    var insert =
+        db.insertInto(table, row.fields())
+            .values(row.intoArray())
+            .onConflict(conflict)
+            .doUpdate()
+            .set(updates);
+    // "returning *" as a plain result query: the row's columns then come from the result set
+    // itself, so the
     // whole stored row (defaults included) comes back even for tables declared without their fields
     return db.fetchOne(DSL.resultQuery("{0} returning *", insert));
   }
 
   /**
-   * Upserts {@code rows} (all with the same fields) in a few multi-row statements inside one transaction.
+   * Upserts {@code rows} (all with the same fields) in a few multi-row statements inside one
+   * transaction.
    *
    * @return the number of rows inserted or updated
    */
@@ -81,7 +89,8 @@ public final class Upsert<R extends Record> {
     var unique = new LinkedHashMap<List<Object>, Object[]>();
     for (var row : rows) {
       if (row.size() != fields.length) {
-        throw new IllegalArgumentException("all rows must have the same fields as the first: " + Arrays.toString(fields));
+        throw new IllegalArgumentException(
+            "all rows must have the same fields as the first: " + Arrays.toString(fields));
       }
       var values = row.intoArray();
       var key = new ArrayList<>(keyIndexes.length);
@@ -93,19 +102,21 @@ public final class Upsert<R extends Record> {
     }
     var ordered = new ArrayList<>(unique.entrySet());
     ordered.sort(Map.Entry.comparingByKey(Upsert::compareKeys));
-    var perStatement = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, MAX_BIND_VALUES / fields.length));
-    return db.transactionResult(cfg -> {
-      var tx = cfg.dsl();
-      int written = 0;
-      for (int from = 0; from < ordered.size(); from += perStatement) {
-        var insert = tx.insertInto(table, fields);
-        for (var e : ordered.subList(from, Math.min(ordered.size(), from + perStatement))) {
-          insert = insert.values(e.getValue());
-        }
-        written += insert.onConflict(conflict).doUpdate().set(updates).execute();
-      }
-      return written;
-    });
+    var perStatement =
+        Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, MAX_BIND_VALUES / fields.length));
+    return db.transactionResult(
+        cfg -> {
+          var tx = cfg.dsl();
+          int written = 0;
+          for (int from = 0; from < ordered.size(); from += perStatement) {
+            var insert = tx.insertInto(table, fields);
+            for (var e : ordered.subList(from, Math.min(ordered.size(), from + perStatement))) {
+              insert = insert.values(e.getValue());
+            }
+            written += insert.onConflict(conflict).doUpdate().set(updates).execute();
+          }
+          return written;
+        });
   }
 
   private static int indexOf(Field<?>[] fields, Field<?> field) {
@@ -165,9 +176,9 @@ public final class Upsert<R extends Record> {
     }
 
     /**
-     * A column set to an expression on conflict, e.g. {@code HITS.COUNT.plus(DSL.excluded(COUNT))}. Refer to the
-     * stored row through table-qualified fields (generated fields are): PostgreSQL finds a bare column name
-     * ambiguous between the table and {@code EXCLUDED}.
+     * A column set to an expression on conflict, e.g. {@code HITS.COUNT.plus(DSL.excluded(COUNT))}.
+     * Refer to the stored row through table-qualified fields (generated fields are): PostgreSQL
+     * finds a bare column name ambiguous between the table and {@code EXCLUDED}.
      */
     public <T> Builder<R> set(Field<T> column, Field<T> value) {
       updates.put(column, value);

@@ -7,9 +7,9 @@ import com.google.inject.Singleton;
 import java.util.Objects;
 
 /**
- * Binds the {@link QueryMonitor} over the given {@link MonitorSettings} and the shared {@code MetricRegistry}.
- * {@code CoreModule} installs it; an application never needs to. The monitor's constructor is not public: this is
- * the one place that builds it.
+ * Binds the {@link QueryMonitor} over the given {@link MonitorSettings} and the shared {@code
+ * MetricRegistry}. {@code CoreModule} installs it; an application never needs to. The monitor's
+ * constructor is not public: this is the one place that builds it.
  */
 public final class MonitorModule extends AbstractModule {
   private final MonitorSettings settings;

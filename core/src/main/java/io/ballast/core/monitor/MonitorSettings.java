@@ -1,8 +1,8 @@
 package io.ballast.core.monitor;
 
 import io.ballast.core.settings.AppEnv;
-import io.ballast.core.settings.SettingException;
 import io.ballast.core.settings.Setting;
+import io.ballast.core.settings.SettingException;
 import io.ballast.core.settings.SettingValues;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -32,32 +32,69 @@ import java.util.function.Function;
  */
 public final class MonitorSettings {
   /** The DEBUG threshold of the slow-query log; zero: never. */
-  public static final Setting<Duration> SLOW_QUERY_DEBUG = Setting.millis("slow_query_debug", Duration.ZERO,
-      Duration.ofHours(1)).variable("BALLAST_SLOW_QUERY_DEBUG_MS").build();
+  public static final Setting<Duration> SLOW_QUERY_DEBUG =
+      Setting.millis("slow_query_debug", Duration.ZERO, Duration.ofHours(1))
+          .variable("BALLAST_SLOW_QUERY_DEBUG_MS")
+          .build();
+
   /** The WARN threshold of the slow-query log. */
-  public static final Setting<Duration> SLOW_QUERY_WARN = Setting.millis("slow_query_warn", Duration.ofMillis(1),
-      Duration.ofHours(1)).variable("BALLAST_SLOW_QUERY_WARN_MS").defaultValue(Duration.ofSeconds(1)).build();
+  public static final Setting<Duration> SLOW_QUERY_WARN =
+      Setting.millis("slow_query_warn", Duration.ofMillis(1), Duration.ofHours(1))
+          .variable("BALLAST_SLOW_QUERY_WARN_MS")
+          .defaultValue(Duration.ofSeconds(1))
+          .build();
+
   /** Bind values in slow-query lines (development only). */
-  public static final Setting<Boolean> LOG_BIND_VALUES = Setting.bool("log_bind_values")
-      .variable("BALLAST_LOG_BIND_VALUES").defaultValue(false).build();
+  public static final Setting<Boolean> LOG_BIND_VALUES =
+      Setting.bool("log_bind_values")
+          .variable("BALLAST_LOG_BIND_VALUES")
+          .defaultValue(false)
+          .build();
+
   /** How often a fingerprint may run in one unit of work before it is reported as N+1. */
-  public static final Setting<Integer> N_PLUS_ONE_THRESHOLD = Setting.integer("n_plus_one_threshold", 2, 100_000)
-      .variable("BALLAST_N_PLUS_ONE_THRESHOLD").defaultValue(10).build();
+  public static final Setting<Integer> N_PLUS_ONE_THRESHOLD =
+      Setting.integer("n_plus_one_threshold", 2, 100_000)
+          .variable("BALLAST_N_PLUS_ONE_THRESHOLD")
+          .defaultValue(10)
+          .build();
+
   /** How much statistics history is kept. */
-  public static final Setting<Duration> QUERY_STATS_WINDOW = Setting.minutes("query_stats_window",
-      Duration.ofMinutes(1), Duration.ofDays(1)).variable("BALLAST_QUERY_STATS_WINDOW_MINUTES")
-      .deprecated("BALLAST_QUERY_STATS_WINDOW").defaultValue(Duration.ofHours(1)).build();
+  public static final Setting<Duration> QUERY_STATS_WINDOW =
+      Setting.minutes("query_stats_window", Duration.ofMinutes(1), Duration.ofDays(1))
+          .variable("BALLAST_QUERY_STATS_WINDOW_MINUTES")
+          .deprecated("BALLAST_QUERY_STATS_WINDOW")
+          .defaultValue(Duration.ofHours(1))
+          .build();
+
   /** Fingerprints itemised per statistics interval (builder only). */
-  public static final Setting<Integer> MAX_PATTERNS = Setting.integer("max_patterns", 1, 1000).defaultValue(50)
-      .build();
-  private static final Map<QueryClass, Setting<Duration>> TIMEOUTS = new EnumMap<>(QueryClass.class);
+  public static final Setting<Integer> MAX_PATTERNS =
+      Setting.integer("max_patterns", 1, 1000).defaultValue(50).build();
+
+  private static final Map<QueryClass, Setting<Duration>> TIMEOUTS =
+      new EnumMap<>(QueryClass.class);
 
   static {
-    var defaults = Map.of(QueryClass.SIMPLE, 1, QueryClass.STANDARD, 5, QueryClass.COMPLEX, 15, QueryClass.REPORT, 30);
+    var defaults =
+        Map.of(
+            QueryClass.SIMPLE,
+            1,
+            QueryClass.STANDARD,
+            5,
+            QueryClass.COMPLEX,
+            15,
+            QueryClass.REPORT,
+            30);
     for (var c : QueryClass.values()) {
-      TIMEOUTS.put(c, Setting.seconds("query_timeout_" + c.name().toLowerCase(Locale.ROOT), Duration.ofSeconds(1),
-          Duration.ofHours(1)).variable("BALLAST_QUERY_TIMEOUT_" + c.name() + "_SECONDS")
-          .deprecated("BALLAST_QUERY_TIMEOUT_" + c.name()).defaultValue(Duration.ofSeconds(defaults.get(c))).build());
+      TIMEOUTS.put(
+          c,
+          Setting.seconds(
+                  "query_timeout_" + c.name().toLowerCase(Locale.ROOT),
+                  Duration.ofSeconds(1),
+                  Duration.ofHours(1))
+              .variable("BALLAST_QUERY_TIMEOUT_" + c.name() + "_SECONDS")
+              .deprecated("BALLAST_QUERY_TIMEOUT_" + c.name())
+              .defaultValue(Duration.ofSeconds(defaults.get(c)))
+              .build());
     }
   }
 
@@ -102,7 +139,13 @@ public final class MonitorSettings {
   /** From {@code env}; used by {@code CoreSettings.fromEnv}. */
   public static MonitorSettings fromEnv(AppEnv appEnv, Function<String, String> env) {
     var b = builder(appEnv);
-    b.values.read(env, SLOW_QUERY_DEBUG, SLOW_QUERY_WARN, LOG_BIND_VALUES, N_PLUS_ONE_THRESHOLD, QUERY_STATS_WINDOW);
+    b.values.read(
+        env,
+        SLOW_QUERY_DEBUG,
+        SLOW_QUERY_WARN,
+        LOG_BIND_VALUES,
+        N_PLUS_ONE_THRESHOLD,
+        QUERY_STATS_WINDOW);
     for (var c : QueryClass.values()) {
       b.values.read(env, TIMEOUTS.get(c));
     }
@@ -152,9 +195,19 @@ public final class MonitorSettings {
     for (var c : QueryClass.values()) {
       timeouts.put(c, timeout(c));
     }
-    return "MonitorSettings{slowDebug=" + SLOW_QUERY_DEBUG.show(slowDebug()) + ", slowWarn="
-        + SLOW_QUERY_WARN.show(slowWarn()) + ", logBindValues=" + logBindValues() + ", nPlusOneThreshold="
-        + nPlusOneThreshold() + ", window=" + QUERY_STATS_WINDOW.show(window()) + ", timeouts=" + timeouts + "}";
+    return "MonitorSettings{slowDebug="
+        + SLOW_QUERY_DEBUG.show(slowDebug())
+        + ", slowWarn="
+        + SLOW_QUERY_WARN.show(slowWarn())
+        + ", logBindValues="
+        + logBindValues()
+        + ", nPlusOneThreshold="
+        + nPlusOneThreshold()
+        + ", window="
+        + QUERY_STATS_WINDOW.show(window())
+        + ", timeouts="
+        + timeouts
+        + "}";
   }
 
   /** Builder of {@link MonitorSettings}. */
@@ -164,11 +217,15 @@ public final class MonitorSettings {
 
     private Builder(AppEnv appEnv) {
       this.appEnv = appEnv;
-      values.setDefault(SLOW_QUERY_DEBUG, appEnv == AppEnv.DEVELOPMENT ? Duration.ofMillis(100) : Duration.ZERO,
+      values.setDefault(
+          SLOW_QUERY_DEBUG,
+          appEnv == AppEnv.DEVELOPMENT ? Duration.ofMillis(100) : Duration.ZERO,
           "default for " + appEnv.id());
     }
 
-    /** DEBUG threshold of the slow-query log: 0 (never) to 1 h; 100 ms in development, 0 elsewhere. */
+    /**
+     * DEBUG threshold of the slow-query log: 0 (never) to 1 h; 100 ms in development, 0 elsewhere.
+     */
     public Builder slowDebug(Duration threshold) {
       values.set(SLOW_QUERY_DEBUG, threshold);
       return this;
@@ -180,7 +237,9 @@ public final class MonitorSettings {
       return this;
     }
 
-    /** Bind values in slow-query lines: personal data in logs, so development only. Default false. */
+    /**
+     * Bind values in slow-query lines: personal data in logs, so development only. Default false.
+     */
     public Builder logBindValues(boolean log) {
       values.set(LOG_BIND_VALUES, log);
       return this;
@@ -217,8 +276,11 @@ public final class MonitorSettings {
      */
     public MonitorSettings build() {
       if (values.get(LOG_BIND_VALUES) && appEnv != AppEnv.DEVELOPMENT) {
-        throw new SettingException(LOG_BIND_VALUES.name(), "be false outside development (bind values are "
-            + "personal data)", true, values.source(LOG_BIND_VALUES));
+        throw new SettingException(
+            LOG_BIND_VALUES.name(),
+            "be false outside development (bind values are " + "personal data)",
+            true,
+            values.source(LOG_BIND_VALUES));
       }
       return new MonitorSettings(this);
     }

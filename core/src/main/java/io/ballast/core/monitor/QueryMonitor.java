@@ -22,15 +22,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Watches every statement that goes through Ballast's {@code DSLContext}: times it, applies its timeout,
- * keeps windowed statistics per fingerprint, logs slow statements, and reports N+1 patterns. Bound by
- * {@code CoreModule}, whose jOOQ configuration runs its listener after every contributed one. Thread-safe.
+ * Watches every statement that goes through Ballast's {@code DSLContext}: times it, applies its
+ * timeout, keeps windowed statistics per fingerprint, logs slow statements, and reports N+1
+ * patterns. Bound by {@code CoreModule}, whose jOOQ configuration runs its listener after every
+ * contributed one. Thread-safe.
  *
  * <h2>Timeouts</h2>
- * Each statement gets the timeout of its {@link QueryClass}; a watchdog thread cancels it when it runs over
- * ({@code Statement.cancel()}: the driver sends PostgreSQL a cancel request), so nothing keeps running on the
- * server and the connection stays usable; no session setting is changed, so it is safe behind PgBouncer. The
- * caller gets a {@link QueryTimeoutException}. Timeouts are enforced to within about 50 ms. Override for a block of work:
+ *
+ * Each statement gets the timeout of its {@link QueryClass}; a watchdog thread cancels it when it
+ * runs over ({@code Statement.cancel()}: the driver sends PostgreSQL a cancel request), so nothing
+ * keeps running on the server and the connection stays usable; no session setting is changed, so it
+ * is safe behind PgBouncer. The caller gets a {@link QueryTimeoutException}. Timeouts are enforced
+ * to within about 50 ms. Override for a block of work:
+ *
  * <pre>{@code
  * try (var scope = monitor.withTimeout(QueryClass.REPORT)) {
  *   db.fetch(monthlyRevenue);
@@ -38,8 +42,9 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <h2>N+1</h2>
- * Inside one transaction, or one {@link #unitOfWork()}, a fingerprint executed more than
- * {@link MonitorSettings#nPlusOneThreshold()} times is reported once, with its count.
+ *
+ * Inside one transaction, or one {@link #unitOfWork()}, a fingerprint executed more than {@link
+ * MonitorSettings#nPlusOneThreshold()} times is reported once, with its count.
  */
 public final class QueryMonitor {
   private static final Logger LOG = LoggerFactory.getLogger(QueryMonitor.class);
@@ -62,17 +67,28 @@ public final class QueryMonitor {
   private final Counter nPlusOneCounter;
   private final WindowedTimer allTimer;
   private final Map<String, WindowedTimer> patternTimers = new ConcurrentHashMap<>();
-  /** Per rendered SQL string: its fingerprint, class and timer, so the hot path does one map lookup. */
+
+  /**
+   * Per rendered SQL string: its fingerprint, class and timer, so the hot path does one map lookup.
+   */
   private final Map<String, Shape> shapes = new ConcurrentHashMap<>();
+
   private final Deque<SlowQuery> recentSlow = new ArrayDeque<>();
   private final Deque<NPlusOne> recentNPlusOne = new ArrayDeque<>();
-  @SuppressWarnings("ThreadLocalUsage") // per monitor: an application has one, tests several side by side
+
+  @SuppressWarnings(
+      "ThreadLocalUsage") // per monitor: an application has one, tests several side by side
   private final ThreadLocal<Deque<TimeoutOverride>> overrides = new ThreadLocal<>();
 
-  /** A timeout set for a block of work: a class's, or an explicit duration ({@code queryClass} null). */
+  /**
+   * A timeout set for a block of work: a class's, or an explicit duration ({@code queryClass}
+   * null).
+   */
   private record TimeoutOverride(Duration limit, QueryClass queryClass) {}
+
   @SuppressWarnings("ThreadLocalUsage") // per monitor, as above
   private final ThreadLocal<UnitOfWork> units = new ThreadLocal<>();
+
   private final Watchdog watchdog = new Watchdog();
   private final Listener listener = new Listener();
   private final UnitListener unitListener = new UnitListener();
@@ -80,24 +96,28 @@ public final class QueryMonitor {
   /**
    * A slow statement, for the admin server.
    *
-   * @param at          when it finished
+   * @param at when it finished
    * @param fingerprint its shape
-   * @param millis      how long it took
-   * @param rows        rows returned or affected (-1 when unknown)
-   * @param queryClass  its timeout class
+   * @param millis how long it took
+   * @param rows rows returned or affected (-1 when unknown)
+   * @param queryClass its timeout class
    */
-  public record SlowQuery(Instant at, String fingerprint, double millis, int rows, QueryClass queryClass) {}
+  public record SlowQuery(
+      Instant at, String fingerprint, double millis, int rows, QueryClass queryClass) {}
 
   /**
    * An N+1 pattern seen in one transaction or unit of work.
    *
-   * @param at          when it crossed the threshold
+   * @param at when it crossed the threshold
    * @param fingerprint the statement repeated
-   * @param count       executions when reported
+   * @param count executions when reported
    */
   public record NPlusOne(Instant at, String fingerprint, int count) {}
 
-  /** A scope that ends with {@link #close()}; use with try-with-resources, on the thread that opened it. */
+  /**
+   * A scope that ends with {@link #close()}; use with try-with-resources, on the thread that opened
+   * it.
+   */
   public interface Scope extends AutoCloseable {
     @Override
     void close();
@@ -107,17 +127,22 @@ public final class QueryMonitor {
     this(settings, metrics, System::nanoTime);
   }
 
-  QueryMonitor(MonitorSettings settings, MetricRegistry metrics, java.util.function.LongSupplier clock) {
+  QueryMonitor(
+      MonitorSettings settings, MetricRegistry metrics, java.util.function.LongSupplier clock) {
     this.settings = settings;
     this.metrics = metrics;
     this.stats = new WindowedStats(settings.window(), settings.maxPatterns(), clock);
     this.slowWarnNanos = settings.slowWarn().toNanos();
-    this.slowDebugNanos = settings.slowDebug().isZero() ? Long.MAX_VALUE : settings.slowDebug().toNanos();
+    this.slowDebugNanos =
+        settings.slowDebug().isZero() ? Long.MAX_VALUE : settings.slowDebug().toNanos();
     this.slowCounter = metrics.counter("ballast.core.queries.slow");
     this.failedCounter = metrics.counter("ballast.core.queries.failed");
     this.timeoutCounter = metrics.counter("ballast.core.queries.timeouts");
     this.nPlusOneCounter = metrics.counter("ballast.core.queries.n_plus_one");
-    this.allTimer = (WindowedTimer) metrics.timer("ballast.core.queries.all", () -> new WindowedTimer(() -> stats.window(null)));
+    this.allTimer =
+        (WindowedTimer)
+            metrics.timer(
+                "ballast.core.queries.all", () -> new WindowedTimer(() -> stats.window(null)));
   }
 
   /** The statistics over the window: totals, percentiles, top patterns by time and by count. */
@@ -149,12 +174,13 @@ public final class QueryMonitor {
   }
 
   /**
-   * Statements on this thread use {@code limit} (whole seconds, at least 1) until the scope closes; a timeout
-   * then names no query class.
+   * Statements on this thread use {@code limit} (whole seconds, at least 1) until the scope closes;
+   * a timeout then names no query class.
    */
   public Scope withTimeout(Duration limit) {
     if (limit.compareTo(Duration.ofSeconds(1)) < 0) {
-      throw new IllegalArgumentException("a query timeout must be at least 1 s, but was " + limit.toMillis() + " ms");
+      throw new IllegalArgumentException(
+          "a query timeout must be at least 1 s, but was " + limit.toMillis() + " ms");
     }
     return push(new TimeoutOverride(limit, null));
   }
@@ -175,7 +201,9 @@ public final class QueryMonitor {
     };
   }
 
-  /** Opens a unit of work on this thread for N+1 detection (transactions open one by themselves). */
+  /**
+   * Opens a unit of work on this thread for N+1 detection (transactions open one by themselves).
+   */
   public Scope unitOfWork() {
     var existing = units.get();
     if (existing != null) {
@@ -193,7 +221,10 @@ public final class QueryMonitor {
     }
   }
 
-  /** Stops the timeout watchdog's thread (the lifecycle does it at stop); statements after that restart it. */
+  /**
+   * Stops the timeout watchdog's thread (the lifecycle does it at stop); statements after that
+   * restart it.
+   */
   public void stopWatchdog() {
     watchdog.stop();
   }
@@ -208,7 +239,8 @@ public final class QueryMonitor {
     return () -> unitListener;
   }
 
-  private record Shape(String fingerprint, QueryClass queryClass, Duration limit, WindowedTimer timer) {}
+  private record Shape(
+      String fingerprint, QueryClass queryClass, Duration limit, WindowedTimer timer) {}
 
   private static final int SHAPES_LIMIT = 10_000;
 
@@ -217,7 +249,9 @@ public final class QueryMonitor {
     if (shape == null) {
       var fingerprint = SqlFingerprint.of(sql);
       var queryClass = QueryClass.of(fingerprint);
-      shape = new Shape(fingerprint, queryClass, settings.timeout(queryClass), patternTimer(fingerprint));
+      shape =
+          new Shape(
+              fingerprint, queryClass, settings.timeout(queryClass), patternTimer(fingerprint));
       if (shapes.size() >= SHAPES_LIMIT) {
         shapes.clear(); // flat memory however many distinct statements arrive
       }
@@ -230,8 +264,14 @@ public final class QueryMonitor {
     var timer = patternTimers.get(fingerprint);
     if (timer == null && patternTimers.size() < settings.maxPatterns()) {
       var id = String.format(Locale.ROOT, "%08x", fingerprint.hashCode());
-      timer = patternTimers.computeIfAbsent(fingerprint, fp -> (WindowedTimer) metrics.timer(
-          MetricRegistry.name("ballast.core.queries.pattern", id), () -> new WindowedTimer(() -> stats.window(fp))));
+      timer =
+          patternTimers.computeIfAbsent(
+              fingerprint,
+              fp ->
+                  (WindowedTimer)
+                      metrics.timer(
+                          MetricRegistry.name("ballast.core.queries.pattern", id),
+                          () -> new WindowedTimer(() -> stats.window(fp))));
     }
     return timer;
   }
@@ -262,15 +302,23 @@ public final class QueryMonitor {
     if (slow || halfLimit) {
       if (slow) {
         slowCounter.inc();
-        remember(recentSlow, new SlowQuery(Instant.now(), fingerprint, nanos / 1e6, rows, queryClass));
+        remember(
+            recentSlow, new SlowQuery(Instant.now(), fingerprint, nanos / 1e6, rows, queryClass));
       }
       if (LOG.isWarnEnabled()) {
-        LOG.warn("{}: {} ms, {} rows, class {}{}: {}{}", slow ? "Slow query" : "Query near its timeout",
-            nanos / 1_000_000, rows, queryClass == null ? "override" : queryClass.name().toLowerCase(Locale.ROOT),
-            limit == null ? "" : " (timeout " + limit.toSeconds() + " s)", fingerprint, binds(ctx));
+        LOG.warn(
+            "{}: {} ms, {} rows, class {}{}: {}{}",
+            slow ? "Slow query" : "Query near its timeout",
+            nanos / 1_000_000,
+            rows,
+            queryClass == null ? "override" : queryClass.name().toLowerCase(Locale.ROOT),
+            limit == null ? "" : " (timeout " + limit.toSeconds() + " s)",
+            fingerprint,
+            binds(ctx));
       }
     } else if (nanos > slowDebugNanos && LOG.isDebugEnabled()) {
-      LOG.debug("Slow query: {} ms, {} rows: {}{}", nanos / 1_000_000, rows, fingerprint, binds(ctx));
+      LOG.debug(
+          "Slow query: {} ms, {} rows: {}{}", nanos / 1_000_000, rows, fingerprint, binds(ctx));
     }
     var unit = units.get();
     if (unit != null) {
@@ -278,8 +326,11 @@ public final class QueryMonitor {
       if (count == settings.nPlusOneThreshold() + 1) {
         nPlusOneCounter.inc();
         remember(recentNPlusOne, new NPlusOne(Instant.now(), fingerprint, count));
-        LOG.warn("N+1 suspected: the same statement ran {} times in one {}: {}", count,
-            unit.transactional ? "transaction" : "unit of work", fingerprint);
+        LOG.warn(
+            "N+1 suspected: the same statement ran {} times in one {}: {}",
+            count,
+            unit.transactional ? "transaction" : "unit of work",
+            fingerprint);
       }
     }
   }
@@ -305,7 +356,8 @@ public final class QueryMonitor {
 
     @Override
     public void prepareEnd(ExecuteContext ctx) {
-      var sql = ctx.sql() != null ? ctx.sql() : ctx.batchSQL().length > 0 ? ctx.batchSQL()[0] : "batch";
+      var sql =
+          ctx.sql() != null ? ctx.sql() : ctx.batchSQL().length > 0 ? ctx.batchSQL()[0] : "batch";
       var shape = shape(sql);
       var stack = overrides.get();
       QueryClass queryClass = null;
@@ -348,16 +400,22 @@ public final class QueryMonitor {
       }
       var e = ctx.sqlException();
       var limit = (Duration) ctx.data(LIMIT);
-      if (e != null && "57014".equals(e.getSQLState()) && limit != null && running != null && running.cancelled) {
+      if (e != null
+          && "57014".equals(e.getSQLState())
+          && limit != null
+          && running != null
+          && running.cancelled) {
         timeoutCounter.inc();
-        ctx.exception(new QueryTimeoutException(((Shape) ctx.data(SHAPE)).fingerprint(), (QueryClass) ctx.data(CLASS),
-            limit, e));
+        ctx.exception(
+            new QueryTimeoutException(
+                ((Shape) ctx.data(SHAPE)).fingerprint(), (QueryClass) ctx.data(CLASS), limit, e));
       }
     }
 
     @Override
     public void end(ExecuteContext ctx) {
-      // not "recordEnd": ExecuteListener has a callback of that name, which an inner class would call instead
+      // not "recordEnd": ExecuteListener has a callback of that name, which an inner class would
+      // call instead
       recordExecution(ctx);
     }
   }
@@ -394,11 +452,20 @@ public final class QueryMonitor {
     boolean transactional;
   }
 
-  /** Fingerprints with a Dropwizard timer, each named {@code ballast.core.queries.pattern.<hash>}. */
+  /**
+   * Fingerprints with a Dropwizard timer, each named {@code ballast.core.queries.pattern.<hash>}.
+   */
   public Map<String, String> patternMetricNames() {
     var names = new HashMap<String, String>();
-    patternTimers.keySet().forEach(fp -> names.put(fp, MetricRegistry.name("ballast.core.queries.pattern",
-        String.format(Locale.ROOT, "%08x", fp.hashCode()))));
+    patternTimers
+        .keySet()
+        .forEach(
+            fp ->
+                names.put(
+                    fp,
+                    MetricRegistry.name(
+                        "ballast.core.queries.pattern",
+                        String.format(Locale.ROOT, "%08x", fp.hashCode()))));
     return names;
   }
 }

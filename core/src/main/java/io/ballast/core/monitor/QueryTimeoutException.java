@@ -4,8 +4,9 @@ import java.time.Duration;
 import org.jooq.exception.DataAccessException;
 
 /**
- * A statement ran past its timeout and was cancelled on the server (nothing of it keeps running, and the
- * connection is usable again). The message names the fingerprint, the class and the limit, never literals.
+ * A statement ran past its timeout and was cancelled on the server (nothing of it keeps running,
+ * and the connection is usable again). The message names the fingerprint, the class and the limit,
+ * never literals.
  */
 public final class QueryTimeoutException extends DataAccessException {
   private static final long serialVersionUID = 1L;
@@ -14,9 +15,17 @@ public final class QueryTimeoutException extends DataAccessException {
   private final QueryClass queryClass;
   private final transient Duration limit;
 
-  QueryTimeoutException(String fingerprint, QueryClass queryClass, Duration limit, Throwable cause) {
-    super("Query cancelled after its " + limit.toSeconds() + " s timeout (class "
-        + (queryClass == null ? "override" : queryClass.name().toLowerCase(java.util.Locale.ROOT)) + "): " + fingerprint,
+  QueryTimeoutException(
+      String fingerprint, QueryClass queryClass, Duration limit, Throwable cause) {
+    super(
+        "Query cancelled after its "
+            + limit.toSeconds()
+            + " s timeout (class "
+            + (queryClass == null
+                ? "override"
+                : queryClass.name().toLowerCase(java.util.Locale.ROOT))
+            + "): "
+            + fingerprint,
         cause);
     this.fingerprint = fingerprint;
     this.queryClass = queryClass;

@@ -5,14 +5,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
- * The shape of a SQL statement, with everything that varies between executions taken out: comments dropped,
- * string and number literals and bind markers ({@code ?}, {@code $1}) replaced by {@code ?}, IN-lists and
- * multi-row VALUES of any length folded into one, whitespace collapsed, lower case. So
- * {@code SELECT * FROM t WHERE id IN (?, ?)} and {@code select * from t where id in (1, 2, 3, 4)} are one
- * pattern: {@code select * from t where id in (?...)}.
+ * The shape of a SQL statement, with everything that varies between executions taken out: comments
+ * dropped, string and number literals and bind markers ({@code ?}, {@code $1}) replaced by {@code
+ * ?}, IN-lists and multi-row VALUES of any length folded into one, whitespace collapsed, lower
+ * case. So {@code SELECT * FROM t WHERE id IN (?, ?)} and {@code select * from t where id in (1, 2,
+ * 3, 4)} are one pattern: {@code select * from t where id in (?...)}.
  *
- * <p>A fingerprint never holds a literal, so it is safe to log and to serve. Thread-safe; recent results are
- * cached.
+ * <p>A fingerprint never holds a literal, so it is safe to log and to serve. Thread-safe; recent
+ * results are cached.
  */
 final class SqlFingerprint {
   private static final int CACHE_LIMIT = 10_000;
@@ -22,11 +22,14 @@ final class SqlFingerprint {
   private static final Pattern BLOCK_COMMENT = Pattern.compile("/\\*.*?\\*/", Pattern.DOTALL);
   private static final Pattern STRING = Pattern.compile("(?:[eE])?'(?:[^']|'')*'");
   private static final Pattern DOLLAR_PARAM = Pattern.compile("\\$\\d+");
-  private static final Pattern NUMBER = Pattern.compile("(?<![\\w\"$.])-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?(?![\\w\"])");
+  private static final Pattern NUMBER =
+      Pattern.compile("(?<![\\w\"$.])-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?(?![\\w\"])");
   private static final Pattern WHITESPACE = Pattern.compile("\\s+");
   private static final Pattern SPACE_IN_PARENS = Pattern.compile("\\(\\s+|\\s+\\)");
   private static final Pattern IN_LIST = Pattern.compile("\\bin \\(\\?(?:, ?\\?)*\\)");
-  private static final Pattern VALUES_ROWS = Pattern.compile("(\\((?:\\?|default|null)(?:, ?(?:\\?|default|null))*\\))(?:, ?\\((?:\\?|default|null)(?:, ?(?:\\?|default|null))*\\))+");
+  private static final Pattern VALUES_ROWS =
+      Pattern.compile(
+          "(\\((?:\\?|default|null)(?:, ?(?:\\?|default|null))*\\))(?:, ?\\((?:\\?|default|null)(?:, ?(?:\\?|default|null))*\\))+");
   private static final Pattern CAST = Pattern.compile("\\?::[a-z0-9_ \\[\\]\"]+?(?=[,) ]|$)");
 
   private SqlFingerprint() {}

@@ -1,9 +1,9 @@
 package io.ballast.core.monitor;
 
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -11,23 +11,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Cancels statements that run past their deadline. Statements register when they start and leave when they
- * end; one daemon thread sweeps the running ones every {@value #SWEEP_MILLIS} ms and cancels the late ones:
- * first through {@link Statement#cancel()}, which makes the driver send PostgreSQL a cancel request, then again
- * and again (after {@value #FIRST_RESEND_MILLIS} ms, doubling up to {@value #MAX_RESEND_MILLIS} ms) until the
- * statement ends. A cancel request can be lost on the way: PgBouncer drops one for a client that is still
- * queued for a server connection, and a cancel that reaches the server between two statements does nothing.
+ * Cancels statements that run past their deadline. Statements register when they start and leave
+ * when they end; one daemon thread sweeps the running ones every {@value #SWEEP_MILLIS} ms and
+ * cancels the late ones: first through {@link Statement#cancel()}, which makes the driver send
+ * PostgreSQL a cancel request, then again and again (after {@value #FIRST_RESEND_MILLIS} ms,
+ * doubling up to {@value #MAX_RESEND_MILLIS} ms) until the statement ends. A cancel request can be
+ * lost on the way: PgBouncer drops one for a client that is still queued for a server connection,
+ * and a cancel that reaches the server between two statements does nothing.
  *
- * <p>Why not JDBC's {@code setQueryTimeout}: pgjdbc implements it with a {@code java.util.Timer} shared by all
- * connections, scheduling and cancelling a task per statement under one lock, which every thread contends on
- * (measured: about 15 % of lookup throughput on 4 threads). Registering here is two operations on a
- * concurrent map.
+ * <p>Why not JDBC's {@code setQueryTimeout}: pgjdbc implements it with a {@code java.util.Timer}
+ * shared by all connections, scheduling and cancelling a task per statement under one lock, which
+ * every thread contends on (measured: about 15 % of lookup throughput on 4 threads). Registering
+ * here is two operations on a concurrent map.
  *
- * <p>Re-sending: pgjdbc's {@code Statement.cancel()} sends one request per execution (it returns at once
- * after the first), so later requests go through the connection's own {@code PGConnection.cancelQuery()}.
- * A request is sent only while the statement is registered, and {@link #done} waits for a request being sent,
- * so a cancel never outlives its statement into the connection's next one (PostgreSQL ignores a cancel that
- * arrives while the backend waits for its next command).
+ * <p>Re-sending: pgjdbc's {@code Statement.cancel()} sends one request per execution (it returns at
+ * once after the first), so later requests go through the connection's own {@code
+ * PGConnection.cancelQuery()}. A request is sent only while the statement is registered, and {@link
+ * #done} waits for a request being sent, so a cancel never outlives its statement into the
+ * connection's next one (PostgreSQL ignores a cancel that arrives while the backend waits for its
+ * next command).
  */
 final class Watchdog {
   static final long SWEEP_MILLIS = 50;
@@ -75,7 +77,8 @@ final class Watchdog {
 
   void done(Running entry) {
     running.remove(entry);
-    // Before its deadline no cancel can be under way (the sweep checks registration under the entry's lock and
+    // Before its deadline no cancel can be under way (the sweep checks registration under the
+    // entry's lock and
     // the entry is gone); after it, wait for a request being sent.
     if (entry.cancelled || System.nanoTime() - entry.deadline > 0) {
       synchronized (entry) {
@@ -125,11 +128,14 @@ final class Watchdog {
         LOG.debug("Could not cancel a statement past its timeout: {}", e.toString());
       }
       entry.requests++;
-      entry.resendNanos = entry.resendNanos == 0 ? TimeUnit.MILLISECONDS.toNanos(FIRST_RESEND_MILLIS)
-          : Math.min(entry.resendNanos * 2, TimeUnit.MILLISECONDS.toNanos(MAX_RESEND_MILLIS));
+      entry.resendNanos =
+          entry.resendNanos == 0
+              ? TimeUnit.MILLISECONDS.toNanos(FIRST_RESEND_MILLIS)
+              : Math.min(entry.resendNanos * 2, TimeUnit.MILLISECONDS.toNanos(MAX_RESEND_MILLIS));
       entry.nextCancel = now + entry.resendNanos;
       if (entry.requests == 2) {
-        LOG.debug("A statement past its timeout is still running after a cancel request; sending more");
+        LOG.debug(
+            "A statement past its timeout is still running after a cancel request; sending more");
       }
     }
   }
@@ -141,7 +147,9 @@ final class Watchdog {
   private static void cancelOnConnection(Statement statement) throws SQLException {
     try {
       if (pgCancel == null) {
-        var type = Class.forName("org.postgresql.PGConnection", false, statement.getClass().getClassLoader());
+        var type =
+            Class.forName(
+                "org.postgresql.PGConnection", false, statement.getClass().getClassLoader());
         pgCancel = type.getMethod("cancelQuery");
         pgConnection = type;
       }

@@ -13,11 +13,12 @@ import org.HdrHistogram.AtomicHistogram;
 import org.HdrHistogram.Histogram;
 
 /**
- * Execution statistics over a sliding window, in flat memory: the window is split into
- * {@value #INTERVALS} intervals, each holding an HdrHistogram (2 significant digits: percentiles accurate
- * to 1 %) for each of at most {@code maxPatterns} fingerprints, and one for the executions of any further
- * fingerprints (counted as untracked). The overall figures are the merge of all of them, computed when read,
- * so an execution is recorded once. Expired intervals are reused. Recording is lock-free.
+ * Execution statistics over a sliding window, in flat memory: the window is split into {@value
+ * #INTERVALS} intervals, each holding an HdrHistogram (2 significant digits: percentiles accurate
+ * to 1 %) for each of at most {@code maxPatterns} fingerprints, and one for the executions of any
+ * further fingerprints (counted as untracked). The overall figures are the merge of all of them,
+ * computed when read, so an execution is recorded once. Expired intervals are reused. Recording is
+ * lock-free.
  */
 final class WindowedStats {
   static final int INTERVALS = 12;
@@ -37,7 +38,9 @@ final class WindowedStats {
     this.startedAt = nanoClock.getAsLong();
   }
 
-  /** Records one execution in its fingerprint's bucket; the overall figures are derived when read. */
+  /**
+   * Records one execution in its fingerprint's bucket; the overall figures are derived when read.
+   */
   void record(String fingerprint, long nanos, boolean slow, boolean failed) {
     var interval = current();
     var bucket = interval.patterns.get(fingerprint);
@@ -76,26 +79,49 @@ final class WindowedStats {
       if (interval == null || interval.index <= currentIndex - INTERVALS) {
         continue;
       }
-      interval.patterns.forEach((fingerprint, bucket) -> {
-        overall.add(bucket);
-        patterns.computeIfAbsent(fingerprint, k -> new Merged()).add(bucket);
-      });
+      interval.patterns.forEach(
+          (fingerprint, bucket) -> {
+            overall.add(bucket);
+            patterns.computeIfAbsent(fingerprint, k -> new Merged()).add(bucket);
+          });
     }
     var untracked = patterns.containsKey(OTHER) ? patterns.remove(OTHER).count : 0;
     var list = new ArrayList<QueryStatistics.PatternStatistics>();
-    patterns.forEach((fingerprint, m) -> list.add(new QueryStatistics.PatternStatistics(fingerprint, m.count,
-        m.totalNanos / 1e6, m.slow, m.failed, m.latency())));
-    var byTime = list.stream().sorted(Comparator.comparingDouble(QueryStatistics.PatternStatistics::totalMillis)
-        .reversed()).limit(top).toList();
-    var byCount = list.stream().sorted(Comparator.comparingLong(QueryStatistics.PatternStatistics::count)
-        .reversed()).limit(top).toList();
+    patterns.forEach(
+        (fingerprint, m) ->
+            list.add(
+                new QueryStatistics.PatternStatistics(
+                    fingerprint, m.count, m.totalNanos / 1e6, m.slow, m.failed, m.latency())));
+    var byTime =
+        list.stream()
+            .sorted(
+                Comparator.comparingDouble(QueryStatistics.PatternStatistics::totalMillis)
+                    .reversed())
+            .limit(top)
+            .toList();
+    var byCount =
+        list.stream()
+            .sorted(Comparator.comparingLong(QueryStatistics.PatternStatistics::count).reversed())
+            .limit(top)
+            .toList();
     var windowNanos = intervalNanos * INTERVALS;
     var covered = Math.max(1, Math.min(windowNanos, now - startedAt));
-    return new QueryStatistics(Duration.ofNanos(windowNanos), overall.count, overall.slow, overall.failed,
-        overall.count / (covered / 1e9), overall.latency(), byTime, byCount, untracked);
+    return new QueryStatistics(
+        Duration.ofNanos(windowNanos),
+        overall.count,
+        overall.slow,
+        overall.failed,
+        overall.count / (covered / 1e9),
+        overall.latency(),
+        byTime,
+        byCount,
+        untracked);
   }
 
-  /** The window's durations, in microseconds, of {@code fingerprint} or, for {@code null}, of everything. */
+  /**
+   * The window's durations, in microseconds, of {@code fingerprint} or, for {@code null}, of
+   * everything.
+   */
   Histogram window(String fingerprint) {
     var now = clock.getAsLong();
     var currentIndex = Math.floorDiv(now - startedAt, intervalNanos);
@@ -174,9 +200,12 @@ final class WindowedStats {
       if (count == 0) {
         return new QueryStatistics.Latency(0, 0, 0, 0, 0);
       }
-      return new QueryStatistics.Latency(micros.getValueAtPercentile(50) / 1000.0,
-          micros.getValueAtPercentile(95) / 1000.0, micros.getValueAtPercentile(99) / 1000.0,
-          totalNanos / 1e6 / count, maxNanos / 1e6);
+      return new QueryStatistics.Latency(
+          micros.getValueAtPercentile(50) / 1000.0,
+          micros.getValueAtPercentile(95) / 1000.0,
+          micros.getValueAtPercentile(99) / 1000.0,
+          totalNanos / 1e6 / count,
+          maxNanos / 1e6);
     }
   }
 }

@@ -11,10 +11,11 @@ import java.util.function.Supplier;
 import org.HdrHistogram.Histogram;
 
 /**
- * A Dropwizard {@link Timer} that is a view of the query monitor's own windowed HdrHistograms: recording is
- * one {@link LongAdder} increment (the monotonic count), and the snapshot (percentiles over the monitor's
- * window) is computed only when a reporter or the Prometheus endpoint reads it. This keeps Dropwizard's
- * reservoirs, which update a sorted sample map on every call, off the query path.
+ * A Dropwizard {@link Timer} that is a view of the query monitor's own windowed HdrHistograms:
+ * recording is one {@link LongAdder} increment (the monotonic count), and the snapshot (percentiles
+ * over the monitor's window) is computed only when a reporter or the Prometheus endpoint reads it.
+ * This keeps Dropwizard's reservoirs, which update a sorted sample map on every call, off the query
+ * path.
  */
 final class WindowedTimer extends Timer {
   private final LongAdder count = new LongAdder();
@@ -63,7 +64,9 @@ final class WindowedTimer extends Timer {
     return 0;
   }
 
-  /** A snapshot in nanoseconds, as Dropwizard timers report, over a histogram kept in microseconds. */
+  /**
+   * A snapshot in nanoseconds, as Dropwizard timers report, over a histogram kept in microseconds.
+   */
   private static final class HdrSnapshot extends Snapshot {
     private final Histogram micros;
 
@@ -115,7 +118,8 @@ final class WindowedTimer extends Timer {
 
     @Override
     public void dump(OutputStream output) {
-      try (var out = new PrintWriter(new java.io.OutputStreamWriter(output, StandardCharsets.UTF_8))) {
+      try (var out =
+          new PrintWriter(new java.io.OutputStreamWriter(output, StandardCharsets.UTF_8))) {
         for (var v : getValues()) {
           out.println(v);
         }

@@ -1,16 +1,17 @@
 package io.ballast.core.settings;
 
-import io.ballast.core.settings.Checks;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
- * The environment a service runs in, from {@code APP_ENV}. It picks defaults (pool size, timeouts, log
- * thresholds); every default it picks can still be set explicitly.
+ * The environment a service runs in, from {@code APP_ENV}. It picks defaults (pool size, timeouts,
+ * log thresholds); every default it picks can still be set explicitly.
  */
 public enum AppEnv {
-  DEVELOPMENT, STAGING, PRODUCTION;
+  DEVELOPMENT,
+  STAGING,
+  PRODUCTION;
 
   /** The environment variable that names the environment. */
   public static final String VARIABLE = "APP_ENV";
@@ -32,8 +33,11 @@ public enum AppEnv {
         return env;
       }
     }
-    throw new SettingException(VARIABLE, "be one of "
-        + Arrays.stream(values()).map(AppEnv::id).collect(Collectors.joining(", ")), value, source);
+    throw new SettingException(
+        VARIABLE,
+        "be one of " + Arrays.stream(values()).map(AppEnv::id).collect(Collectors.joining(", ")),
+        value,
+        source);
   }
 
   /** {@code APP_ENV} from {@code env}, or {@link #DEVELOPMENT} when it is unset or blank. */

@@ -4,9 +4,10 @@ import java.time.Duration;
 import java.util.function.Function;
 
 /**
- * Range checks for values that are not environment settings of their own (a cache region's TTL, a pool's port
- * given to a builder), in the same message shape as {@link Setting}'s: {@code <name> must <rule>, but was <value>
- * (from <source>)}. Settings read from the environment are declared as {@link Setting}s instead.
+ * Range checks for values that are not environment settings of their own (a cache region's TTL, a
+ * pool's port given to a builder), in the same message shape as {@link Setting}'s: {@code <name>
+ * must <rule>, but was <value> (from <source>)}. Settings read from the environment are declared as
+ * {@link Setting}s instead.
  */
 public final class Checks {
   /** The source name for values given through a settings builder. */
@@ -22,7 +23,8 @@ public final class Checks {
 
   /** Parses a whole number in {@code [min, max]}. */
   public static int parseInt(String setting, String raw, int min, int max, String source) {
-    var value = parseWhole(setting, raw, "be a whole number between " + min + " and " + max, source);
+    var value =
+        parseWhole(setting, raw, "be a whole number between " + min + " and " + max, source);
     return requireBetween(setting, value, min, max, source);
   }
 
@@ -44,20 +46,25 @@ public final class Checks {
 
   /** Parses whole seconds in {@code [min, max]}. */
   public static Duration parseSeconds(String setting, String raw, int min, int max, String source) {
-    var value = parseWhole(setting, raw, "be a whole number of seconds between " + min + " and " + max, source);
+    var value =
+        parseWhole(
+            setting, raw, "be a whole number of seconds between " + min + " and " + max, source);
     if (value < min || value > max) {
-      throw new SettingException(setting, "be between " + min + " and " + max + " seconds", value, source);
+      throw new SettingException(
+          setting, "be between " + min + " and " + max + " seconds", value, source);
     }
     return Duration.ofSeconds(value);
   }
 
   /** Checks {@code value} is in {@code [min, max]}. */
-  public static Duration requireBetween(String setting, Duration value, Duration min, Duration max, String source) {
+  public static Duration requireBetween(
+      String setting, Duration value, Duration min, Duration max, String source) {
     if (value == null) {
       throw new SettingException(setting, "be set", null, source);
     }
     if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-      throw new SettingException(setting, "be between " + human(min) + " and " + human(max), human(value), source);
+      throw new SettingException(
+          setting, "be between " + human(min) + " and " + human(max), human(value), source);
     }
     return value;
   }
@@ -74,7 +81,10 @@ public final class Checks {
     throw new SettingException(setting, "be true or false", raw, source);
   }
 
-  /** {@code 10s}, {@code 250ms}, {@code 2m}, {@code 1h}, {@code 30d}: the way durations are printed in settings and messages. */
+  /**
+   * {@code 10s}, {@code 250ms}, {@code 2m}, {@code 1h}, {@code 30d}: the way durations are printed
+   * in settings and messages.
+   */
   public static String human(Duration d) {
     if (d.isNegative()) {
       return "-" + human(d.negated());

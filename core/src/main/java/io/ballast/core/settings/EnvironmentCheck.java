@@ -7,25 +7,34 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Finds environment variables that look like Ballast settings but are none: {@code BALLAST_*}, {@code DB_*},
- * {@code REDIS_*} and {@code CACHE_*} names that no declared {@link Setting} answers to and that are within two
- * edits of one that does ({@code DB_CONECTION_LIMIT} → {@code DB_CONNECTION_LIMIT}). A variable that is close to
- * nothing is left alone: it may be another program's. The lifecycle logs what this finds at start.
+ * Finds environment variables that look like Ballast settings but are none: {@code BALLAST_*},
+ * {@code DB_*}, {@code REDIS_*} and {@code CACHE_*} names that no declared {@link Setting} answers
+ * to and that are within two edits of one that does ({@code DB_CONECTION_LIMIT} → {@code
+ * DB_CONNECTION_LIMIT}). A variable that is close to nothing is left alone: it may be another
+ * program's. The lifecycle logs what this finds at start.
  */
 public final class EnvironmentCheck {
   private static final List<String> PREFIXES = List.of("BALLAST_", "DB_", "REDIS_", "CACHE_");
+
   /**
-   * Variables read outside {@link Setting} declarations: the URLs, the profile, the test kit's and benchmarks'
-   * servers.
+   * Variables read outside {@link Setting} declarations: the URLs, the profile, the test kit's and
+   * benchmarks' servers.
    */
-  private static final Set<String> OTHERS = Set.of("DATABASE_URL", "REDIS_URL", "APP_ENV",
-      "BALLAST_TEST_PG_URL", "BALLAST_TEST_REDIS_URL", "BALLAST_BENCH_PG_URL", "BALLAST_BENCH_REDIS_URL");
+  private static final Set<String> OTHERS =
+      Set.of(
+          "DATABASE_URL",
+          "REDIS_URL",
+          "APP_ENV",
+          "BALLAST_TEST_PG_URL",
+          "BALLAST_TEST_REDIS_URL",
+          "BALLAST_BENCH_PG_URL",
+          "BALLAST_BENCH_REDIS_URL");
 
   private EnvironmentCheck() {}
 
   /**
-   * One line per mistyped variable in {@code env}, e.g. {@code DB_CONECTION_LIMIT is not a Ballast setting; did
-   * you mean DB_CONNECTION_LIMIT?}, against {@code known} names.
+   * One line per mistyped variable in {@code env}, e.g. {@code DB_CONECTION_LIMIT is not a Ballast
+   * setting; did you mean DB_CONNECTION_LIMIT?}, against {@code known} names.
    */
   public static List<String> mistyped(Map<String, String> env, Set<String> known) {
     var all = new TreeSet<>(known);
@@ -67,7 +76,8 @@ public final class EnvironmentCheck {
       current[0] = i;
       for (int j = 1; j <= b.length(); j++) {
         var cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        current[j] = Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+        current[j] =
+            Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
       }
       var swap = previous;
       previous = current;

@@ -13,11 +13,11 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * One setting, declared once: its name in messages, its environment variable (whose name carries the unit) and
- * the older names it still answers to, how a value is parsed and checked, how it is shown, its default, and
- * whether it is secret. Both {@code fromEnv} and a settings builder go through the same declaration
- * ({@link SettingValues#read} and {@link SettingValues#set}), so the rule, the range and the message are written
- * once and read the same whatever the source.
+ * One setting, declared once: its name in messages, its environment variable (whose name carries
+ * the unit) and the older names it still answers to, how a value is parsed and checked, how it is
+ * shown, its default, and whether it is secret. Both {@code fromEnv} and a settings builder go
+ * through the same declaration ({@link SettingValues#read} and {@link SettingValues#set}), so the
+ * rule, the range and the message are written once and read the same whatever the source.
  *
  * <pre>{@code
  * static final Setting<Duration> GRACE = Setting.seconds("shutdown_grace", Duration.ZERO, Duration.ofMinutes(10))
@@ -25,8 +25,8 @@ import java.util.stream.Collectors;
  *     .defaultValue(Duration.ofSeconds(10)).build();
  * }</pre>
  *
- * <p>Every message has the form {@code <name> must <rule>, but was <value> (from <source>)}. Immutable and
- * thread-safe.
+ * <p>Every message has the form {@code <name> must <rule>, but was <value> (from <source>)}.
+ * Immutable and thread-safe.
  *
  * @param <T> the value's type
  */
@@ -61,71 +61,104 @@ public final class Setting<T> {
 
   /** A whole number in {@code [min, max]}. */
   public static Builder<Integer> integer(String name, int min, int max) {
-    return new Builder<Integer>(name, s -> Integer.valueOf(s.trim()), "be a whole number between " + min + " and " + max)
+    return new Builder<Integer>(
+            name,
+            s -> Integer.valueOf(s.trim()),
+            "be a whole number between " + min + " and " + max)
         .check(v -> v < min || v > max ? "be between " + min + " and " + max : null);
   }
 
-  /** A duration in {@code [min, max]} whose variable is in whole seconds (its name ends in {@code _SECONDS}). */
+  /**
+   * A duration in {@code [min, max]} whose variable is in whole seconds (its name ends in {@code
+   * _SECONDS}).
+   */
   public static Builder<Duration> seconds(String name, Duration min, Duration max) {
     return durationIn(name, min, max, "seconds", Duration::ofSeconds);
   }
 
-  /** A duration in {@code [min, max]} whose variable is in milliseconds (its name ends in {@code _MS}). */
+  /**
+   * A duration in {@code [min, max]} whose variable is in milliseconds (its name ends in {@code
+   * _MS}).
+   */
   public static Builder<Duration> millis(String name, Duration min, Duration max) {
     return durationIn(name, min, max, "milliseconds", Duration::ofMillis);
   }
 
-  /** A duration in {@code [min, max]} whose variable is in whole minutes (its name ends in {@code _MINUTES}). */
+  /**
+   * A duration in {@code [min, max]} whose variable is in whole minutes (its name ends in {@code
+   * _MINUTES}).
+   */
   public static Builder<Duration> minutes(String name, Duration min, Duration max) {
     return durationIn(name, min, max, "minutes", Duration::ofMinutes);
   }
 
-  private static Builder<Duration> durationIn(String name, Duration min, Duration max, String unit,
+  private static Builder<Duration> durationIn(
+      String name,
+      Duration min,
+      Duration max,
+      String unit,
       java.util.function.LongFunction<Duration> of) {
     var range = "between " + Checks.human(min) + " and " + Checks.human(max);
-    return new Builder<Duration>(name, s -> of.apply(Long.parseLong(s.trim())),
-        "be a whole number of " + unit + ", " + range)
+    return new Builder<Duration>(
+            name,
+            s -> of.apply(Long.parseLong(s.trim())),
+            "be a whole number of " + unit + ", " + range)
         .check(v -> v.compareTo(min) < 0 || v.compareTo(max) > 0 ? "be " + range : null)
         .show(Checks::human);
   }
 
   /** {@code true} or {@code false}, in any case. */
   public static Builder<Boolean> bool(String name) {
-    return new Builder<Boolean>(name, s -> {
-      var v = s.trim();
-      if (v.equalsIgnoreCase("true")) {
-        return Boolean.TRUE;
-      }
-      if (v.equalsIgnoreCase("false")) {
-        return Boolean.FALSE;
-      }
-      throw new IllegalArgumentException(v);
-    }, "be true or false");
+    return new Builder<Boolean>(
+        name,
+        s -> {
+          var v = s.trim();
+          if (v.equalsIgnoreCase("true")) {
+            return Boolean.TRUE;
+          }
+          if (v.equalsIgnoreCase("false")) {
+            return Boolean.FALSE;
+          }
+          throw new IllegalArgumentException(v);
+        },
+        "be true or false");
   }
 
-  /** One of an enum's constants, written in lower case ({@code migrate}, {@code validate}, …), any case accepted. */
+  /**
+   * One of an enum's constants, written in lower case ({@code migrate}, {@code validate}, …), any
+   * case accepted.
+   */
   public static <E extends Enum<E>> Builder<E> oneOf(String name, Class<E> type) {
-    var names = Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT))
-        .collect(Collectors.joining(", "));
-    return new Builder<E>(name, s -> Enum.valueOf(type, s.trim().toUpperCase(Locale.ROOT)), "be one of " + names)
+    var names =
+        Arrays.stream(type.getEnumConstants())
+            .map(e -> e.name().toLowerCase(Locale.ROOT))
+            .collect(Collectors.joining(", "));
+    return new Builder<E>(
+            name, s -> Enum.valueOf(type, s.trim().toUpperCase(Locale.ROOT)), "be one of " + names)
         .show(e -> e.name().toLowerCase(Locale.ROOT));
   }
 
-  /** Text matching {@code pattern}, {@code rule} saying what that means ("a plain identifier ([a-z_]…)"). */
+  /**
+   * Text matching {@code pattern}, {@code rule} saying what that means ("a plain identifier
+   * ([a-z_]…)").
+   */
   public static Builder<String> text(String name, Pattern pattern, String rule) {
     return new Builder<String>(name, String::trim, "be " + rule)
         .check(v -> pattern.matcher(v).matches() ? null : "be " + rule);
   }
 
   /**
-   * A setting of another type: {@code parse} turns the variable's text into a value (throwing when it cannot),
-   * {@code rule} says what is allowed when it throws ("be classpath:… or filesystem:…, comma-separated").
+   * A setting of another type: {@code parse} turns the variable's text into a value (throwing when
+   * it cannot), {@code rule} says what is allowed when it throws ("be classpath:… or filesystem:…,
+   * comma-separated").
    */
   public static <T> Builder<T> of(String name, Function<String, T> parse, String rule) {
     return new Builder<>(name, parse, "be " + rule);
   }
 
-  /** Every environment variable any setting declared so far answers to, deprecated names included. */
+  /**
+   * Every environment variable any setting declared so far answers to, deprecated names included.
+   */
   public static Set<String> knownVariables() {
     return Set.copyOf(VARIABLES);
   }
@@ -135,7 +168,10 @@ public final class Setting<T> {
     return name;
   }
 
-  /** The environment variable, e.g. {@code BALLAST_SHUTDOWN_GRACE_SECONDS}, or {@code null} (builder only). */
+  /**
+   * The environment variable, e.g. {@code BALLAST_SHUTDOWN_GRACE_SECONDS}, or {@code null} (builder
+   * only).
+   */
   public String variable() {
     return variable;
   }
@@ -157,7 +193,8 @@ public final class Setting<T> {
   /**
    * Parses {@code raw} from {@code source} and checks it.
    *
-   * @throws SettingException naming this setting, the rule, the value (masked when secret) and the source
+   * @throws SettingException naming this setting, the rule, the value (masked when secret) and the
+   *     source
    */
   public T parse(String raw, String source) {
     T value;
@@ -172,7 +209,8 @@ public final class Setting<T> {
   /**
    * Checks {@code value} from {@code source}.
    *
-   * @throws SettingException naming this setting, the rule, the value (masked when secret) and the source
+   * @throws SettingException naming this setting, the rule, the value (masked when secret) and the
+   *     source
    */
   public T check(T value, String source) {
     if (value == null) {
@@ -241,13 +279,17 @@ public final class Setting<T> {
       return this;
     }
 
-    /** A further rule: returns what is allowed (to follow "must") when {@code value} breaks it, else null. */
+    /**
+     * A further rule: returns what is allowed (to follow "must") when {@code value} breaks it, else
+     * null.
+     */
     public Builder<T> check(Function<T, String> rule) {
       var previous = this.check;
-      this.check = v -> {
-        var first = previous.apply(v);
-        return first != null ? first : rule.apply(v);
-      };
+      this.check =
+          v -> {
+            var first = previous.apply(v);
+            return first != null ? first : rule.apply(v);
+          };
       return this;
     }
 

@@ -33,7 +33,8 @@ class BatchLoaderTest {
 
   @BeforeAll
   static void seed() throws SQLException {
-    PG.execute("create table customers (id bigint primary key, name text not null)",
+    PG.execute(
+        "create table customers (id bigint primary key, name text not null)",
         "insert into customers select g, 'customer ' || g from generate_series(1, 500) g");
     counter = new QueryCounter(PG.dataSource());
   }
@@ -48,7 +49,8 @@ class BatchLoaderTest {
   }
 
   @Test
-  @SuppressWarnings("FutureReturnValueIgnored") // each caller's future of its load's future, awaited below
+  @SuppressWarnings(
+      "FutureReturnValueIgnored") // each caller's future of its load's future, awaited below
   void hundredConcurrentLoads_costAtMostCeilOfHundredOverBatchQueries() throws Exception {
     var loader = loader(30);
     var callers = 100;
@@ -58,14 +60,17 @@ class BatchLoaderTest {
     try {
       for (long id = 1; id <= callers; id++) {
         var key = id;
-        futures.add(CompletableFuture.supplyAsync(() -> {
-          try {
-            barrier.await(30, TimeUnit.SECONDS);
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-          return loader.load(key);
-        }, pool));
+        futures.add(
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    barrier.await(30, TimeUnit.SECONDS);
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                  return loader.load(key);
+                },
+                pool));
       }
       var loads = new ArrayList<CompletableFuture<Optional<String>>>();
       for (var f : futures) {
@@ -87,12 +92,17 @@ class BatchLoaderTest {
   void loadMany_keepsOrder_reportsMissingAsAbsent_andLoadsDuplicatesOnce() {
     var loader = loader(100);
     var names = loader.loadMany(List.of(3L, 999L, 1L, 3L));
-    assertThat(names).containsExactly(Optional.of("customer 3"), Optional.empty(), Optional.of("customer 1"),
-        Optional.of("customer 3"));
+    assertThat(names)
+        .containsExactly(
+            Optional.of("customer 3"),
+            Optional.empty(),
+            Optional.of("customer 1"),
+            Optional.of("customer 3"));
     assertThat(counter.statements).hasSize(1);
 
     // already loaded in this unit of work: no query at all
-    assertThat(loader.loadMany(List.of(1L, 3L))).containsExactly(Optional.of("customer 1"), Optional.of("customer 3"));
+    assertThat(loader.loadMany(List.of(1L, 3L)))
+        .containsExactly(Optional.of("customer 1"), Optional.of("customer 3"));
     assertThat(counter.statements).hasSize(1);
   }
 
@@ -109,6 +119,7 @@ class BatchLoaderTest {
 
   @Test
   void batchSize_isBounded() {
-    assertThatThrownBy(() -> loader(0)).hasMessage("maxBatchSize must be between 1 and 10000, but was 0");
+    assertThatThrownBy(() -> loader(0))
+        .hasMessage("maxBatchSize must be between 1 and 10000, but was 0");
   }
 }

@@ -43,15 +43,16 @@ class PaginationTest {
 
   @BeforeAll
   static void seed() throws SQLException {
-    PG.execute("create table items (id bigserial primary key, grp int not null, label text not null)",
+    PG.execute(
+        "create table items (id bigserial primary key, grp int not null, label text not null)",
         "insert into items (grp, label) select g % 7, 'item ' || g from generate_series(1, 1000) g");
     counter = new QueryCounter(PG.dataSource());
     db = counter.db;
   }
 
-
   @Test
-  void pagesThroughEverySurvivingRowOnceInOrder_whileRowsAreInsertedAndDeleted() throws SQLException {
+  void pagesThroughEverySurvivingRowOnceInOrder_whileRowsAreInsertedAndDeleted()
+      throws SQLException {
     var before = new HashSet<>(db.select(ID).from(ITEMS).where(ID.le(1000L)).fetch(ID));
     var deleted = new HashSet<Long>();
     var seen = new ArrayList<Record3<Integer, Long, String>>();
@@ -60,13 +61,21 @@ class PaginationTest {
     int pages = 0;
     do {
       // mixed directions: grp ascending, id descending
-      var page = pagination.fetch(db, db.select(GRP, ID, LABEL).from(ITEMS).where(ID.le(5000L)), 37, cursor,
-          GRP.asc(), ID.desc());
+      var page =
+          pagination.fetch(
+              db,
+              db.select(GRP, ID, LABEL).from(ITEMS).where(ID.le(5000L)),
+              37,
+              cursor,
+              GRP.asc(),
+              ID.desc());
       seen.addAll(page.items());
       cursor = page.nextCursor();
       pages++;
-      // churn between pages: insert rows anywhere in the order, delete some seen and some unseen rows
-      PG.execute("insert into items (grp, label) select (random() * 6)::int, 'new' from generate_series(1, 5)");
+      // churn between pages: insert rows anywhere in the order, delete some seen and some unseen
+      // rows
+      PG.execute(
+          "insert into items (grp, label) select (random() * 6)::int, 'new' from generate_series(1, 5)");
       for (int i = 0; i < 3; i++) {
         var victim = 1 + (long) random.nextInt(1000);
         if (deleted.add(victim)) {
@@ -80,8 +89,10 @@ class PaginationTest {
     for (int i = 1; i < seen.size(); i++) {
       var a = seen.get(i - 1);
       var b = seen.get(i);
-      assertThat(a.get(GRP) < b.get(GRP) || (a.get(GRP).equals(b.get(GRP)) && a.get(ID) > b.get(ID)))
-          .as("row %s comes after %s in (grp asc, id desc)", b, a).isTrue();
+      assertThat(
+              a.get(GRP) < b.get(GRP) || (a.get(GRP).equals(b.get(GRP)) && a.get(ID) > b.get(ID)))
+          .as("row %s comes after %s in (grp asc, id desc)", b, a)
+          .isTrue();
     }
     var survivors = new HashSet<>(before);
     survivors.removeAll(deleted);
@@ -103,7 +114,9 @@ class PaginationTest {
       pages++;
     } while (cursor != null);
     assertThat(all).isEqualTo(db.select(ID).from(ITEMS).where(GRP.eq(3)).orderBy(ID).fetch(ID));
-    assertThat(counter.statements).hasSize(pages + 1).noneMatch(s -> s.toLowerCase(java.util.Locale.ROOT).contains("count("));
+    assertThat(counter.statements)
+        .hasSize(pages + 1)
+        .noneMatch(s -> s.toLowerCase(java.util.Locale.ROOT).contains("count("));
   }
 
   @Test
@@ -121,28 +134,46 @@ class PaginationTest {
 
     var altered = raw.clone();
     altered[4] ^= 0x01; // a digit of the key value
-    assertThatThrownBy(() -> pagination.fetch(db, db.select(ID).from(ITEMS).where(GRP.eq(1)), 5,
-        Base64.getUrlEncoder().withoutPadding().encodeToString(altered), ID))
+    assertThatThrownBy(
+            () ->
+                pagination.fetch(
+                    db,
+                    db.select(ID).from(ITEMS).where(GRP.eq(1)),
+                    5,
+                    Base64.getUrlEncoder().withoutPadding().encodeToString(altered),
+                    ID))
         .isInstanceOf(InvalidCursorException.class)
-        .hasMessage("cursor is invalid: altered, signed with another key, or issued for a different query");
+        .hasMessage(
+            "cursor is invalid: altered, signed with another key, or issued for a different query");
 
     // the same cursor presented to another query (another filter value)
-    assertThatThrownBy(() -> pagination.fetch(db, db.select(ID).from(ITEMS).where(GRP.eq(2)), 5, cursor, ID))
+    assertThatThrownBy(
+            () -> pagination.fetch(db, db.select(ID).from(ITEMS).where(GRP.eq(2)), 5, cursor, ID))
         .isInstanceOf(InvalidCursorException.class)
         .hasMessageContaining("issued for a different query");
     // signed with another key
-    var other = Pagination.withSecret("another-secret-of-at-least-32-characters".getBytes(StandardCharsets.UTF_8));
-    assertThatThrownBy(() -> other.fetch(db, db.select(ID).from(ITEMS).where(GRP.eq(1)), 5, cursor, ID))
+    var other =
+        Pagination.withSecret(
+            "another-secret-of-at-least-32-characters".getBytes(StandardCharsets.UTF_8));
+    assertThatThrownBy(
+            () -> other.fetch(db, db.select(ID).from(ITEMS).where(GRP.eq(1)), 5, cursor, ID))
         .isInstanceOf(InvalidCursorException.class);
 
-    assertThatThrownBy(() -> pagination.fetch(db, db.select(ID).from(ITEMS), 5, "not a cursor!", ID))
+    assertThatThrownBy(
+            () -> pagination.fetch(db, db.select(ID).from(ITEMS), 5, "not a cursor!", ID))
         .hasMessage("cursor is malformed: not base64url");
     assertThatThrownBy(() -> pagination.fetch(db, db.select(ID).from(ITEMS), 5, "AQE", ID))
         .hasMessage("cursor is malformed: too short");
     var future = raw.clone();
     future[0] = 9;
-    assertThatThrownBy(() -> pagination.fetch(db, db.select(ID).from(ITEMS).where(GRP.eq(1)), 5,
-        Base64.getUrlEncoder().withoutPadding().encodeToString(future), ID))
+    assertThatThrownBy(
+            () ->
+                pagination.fetch(
+                    db,
+                    db.select(ID).from(ITEMS).where(GRP.eq(1)),
+                    5,
+                    Base64.getUrlEncoder().withoutPadding().encodeToString(future),
+                    ID))
         .hasMessage("cursor version 9 is not supported (this version writes 1)");
   }
 
@@ -162,43 +193,56 @@ class PaginationTest {
     List<Long> firstPage;
     try (var app = start(settings)) {
       var appDb = app.get(DSLContext.class);
-      var page = app.get(Pagination.class).fetch(appDb, appDb.select(ID).from(ITEMS).where(GRP.eq(5)), 20, null, ID);
+      var page =
+          app.get(Pagination.class)
+              .fetch(appDb, appDb.select(ID).from(ITEMS).where(GRP.eq(5)), 20, null, ID);
       cursor = page.nextCursor();
       firstPage = page.items().stream().map(r -> r.get(ID)).toList();
     }
     try (var app = start(settings)) {
       var appDb = app.get(DSLContext.class);
-      var page = app.get(Pagination.class).fetch(appDb, appDb.select(ID).from(ITEMS).where(GRP.eq(5)), 20, cursor, ID);
+      var page =
+          app.get(Pagination.class)
+              .fetch(appDb, appDb.select(ID).from(ITEMS).where(GRP.eq(5)), 20, cursor, ID);
       assertThat(page.items().get(0).get(ID)).isGreaterThan(firstPage.get(firstPage.size() - 1));
     }
     // without a secret, a restart invalidates cursors (with a clear error, not wrong data)
     String randomKeyCursor;
     try (var app = start(CoreSettings.defaults())) {
       var appDb = app.get(DSLContext.class);
-      randomKeyCursor = app.get(Pagination.class).fetch(appDb, appDb.select(ID).from(ITEMS), 20, null, ID).nextCursor();
+      randomKeyCursor =
+          app.get(Pagination.class)
+              .fetch(appDb, appDb.select(ID).from(ITEMS), 20, null, ID)
+              .nextCursor();
     }
     try (var app = start(CoreSettings.defaults())) {
       var appDb = app.get(DSLContext.class);
-      assertThatThrownBy(() -> app.get(Pagination.class).fetch(appDb, appDb.select(ID).from(ITEMS), 20,
-          randomKeyCursor, ID)).isInstanceOf(InvalidCursorException.class);
+      assertThatThrownBy(
+              () ->
+                  app.get(Pagination.class)
+                      .fetch(appDb, appDb.select(ID).from(ITEMS), 20, randomKeyCursor, ID))
+          .isInstanceOf(InvalidCursorException.class);
     }
   }
 
   @Test
   void cursorSecret_mustBeLongEnough_andIsNeverPrinted() {
     assertThatThrownBy(() -> CoreSettings.builder().cursorSecret("short"))
-        .hasMessage("cursor_secret must be at least 32 characters long, but was a value of 5 characters (from builder)");
-    assertThat(CoreSettings.builder().cursorSecret(SECRET).build().toString()).doesNotContain(SECRET)
+        .hasMessage(
+            "cursor_secret must be at least 32 characters long, but was a value of 5 characters (from builder)");
+    assertThat(CoreSettings.builder().cursorSecret(SECRET).build().toString())
+        .doesNotContain(SECRET)
         .contains("cursorSecret=****");
   }
 
   private static Ballast start(CoreSettings settings) {
-    return Ballast.start(new CoreModule(settings), new AbstractModule() {
-      @Override
-      protected void configure() {
-        bind(DataSource.class).toInstance(PG.dataSource());
-      }
-    });
+    return Ballast.start(
+        new CoreModule(settings),
+        new AbstractModule() {
+          @Override
+          protected void configure() {
+            bind(DataSource.class).toInstance(PG.dataSource());
+          }
+        });
   }
-
 }

@@ -7,8 +7,8 @@ import org.jooq.DSLContext;
 import org.jooq.ExecuteContext;
 import org.jooq.ExecuteListener;
 import org.jooq.SQLDialect;
-import org.jooq.impl.DefaultConfiguration;
 import org.jooq.impl.DSL;
+import org.jooq.impl.DefaultConfiguration;
 
 /** A DSLContext on a real database that records every statement it sends. */
 final class QueryCounter {
@@ -16,13 +16,19 @@ final class QueryCounter {
   final DSLContext db;
 
   QueryCounter(DataSource dataSource) {
-    db = DSL.using(new DefaultConfiguration().set(dataSource).set(SQLDialect.POSTGRES)
-        .set(() -> new ExecuteListener() {
-          @Override
-          public void executeStart(ExecuteContext ctx) {
-            statements.add(ctx.sql());
-          }
-        }));
+    db =
+        DSL.using(
+            new DefaultConfiguration()
+                .set(dataSource)
+                .set(SQLDialect.POSTGRES)
+                .set(
+                    () ->
+                        new ExecuteListener() {
+                          @Override
+                          public void executeStart(ExecuteContext ctx) {
+                            statements.add(ctx.sql());
+                          }
+                        }));
   }
 
   long count(String prefix) {

@@ -37,8 +37,9 @@ class UpsertTest {
 
   @BeforeAll
   static void schema() throws SQLException {
-    PG.execute("create table accounts (id bigint primary key, email text not null, balance int not null,"
-        + " hits int not null default 0)");
+    PG.execute(
+        "create table accounts (id bigint primary key, email text not null, balance int not null,"
+            + " hits int not null default 0)");
     counter = new QueryCounter(PG.dataSource());
   }
 
@@ -80,7 +81,8 @@ class UpsertTest {
     rows.add(row(7, "seven-again@example.com", 777)); // repeats a key: the later row wins
     assertThat(upsert.all(counter.db, rows)).isEqualTo(5000);
     assertThat(counter.count("insert")).isEqualTo(5); // 1 000 rows per statement
-    assertThat(counter.db.fetchValue(DSL.select(EMAIL).from(ACCOUNTS).where(ID.eq(7L)))).isEqualTo("seven-again@example.com");
+    assertThat(counter.db.fetchValue(DSL.select(EMAIL).from(ACCOUNTS).where(ID.eq(7L))))
+        .isEqualTo("seven-again@example.com");
 
     // a second pass updates them all
     rows.replaceAll(r -> row(r.get(ID), r.get(EMAIL), r.get(BALANCE) + 1));
@@ -92,8 +94,12 @@ class UpsertTest {
   @Test
   void concurrentWriters_onTheSameKeys_neitherLoseUpdatesNorDeadlock() throws Exception {
     var storedHits = field(name("accounts", "hits"), Integer.class);
-    var upsert = Upsert.into(ACCOUNTS).onConflict(ID).updating(EMAIL).set(HITS, storedHits.plus(DSL.excluded(HITS)))
-        .build();
+    var upsert =
+        Upsert.into(ACCOUNTS)
+            .onConflict(ID)
+            .updating(EMAIL)
+            .set(HITS, storedHits.plus(DSL.excluded(HITS)))
+            .build();
     var writers = 4;
     var rounds = 15;
     var keys = 300;
@@ -103,27 +109,30 @@ class UpsertTest {
       var done = new ArrayList<CompletableFuture<Void>>();
       for (int w = 0; w < writers; w++) {
         var seed = w;
-        done.add(CompletableFuture.runAsync(() -> {
-          var random = new Random(seed);
-          try {
-            barrier.await(30, TimeUnit.SECONDS);
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-          for (int round = 0; round < rounds; round++) {
-            var rows = new ArrayList<Record>();
-            for (long id = 1; id <= keys; id++) {
-              var r = counter.db.newRecord(ID, EMAIL, BALANCE, HITS);
-              r.set(ID, id);
-              r.set(EMAIL, "w" + seed + "@example.com");
-              r.set(BALANCE, 0);
-              r.set(HITS, 1);
-              rows.add(r);
-            }
-            Collections.shuffle(rows, random); // every writer in a different order
-            upsert.all(counter.db, rows);
-          }
-        }, pool));
+        done.add(
+            CompletableFuture.runAsync(
+                () -> {
+                  var random = new Random(seed);
+                  try {
+                    barrier.await(30, TimeUnit.SECONDS);
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                  for (int round = 0; round < rounds; round++) {
+                    var rows = new ArrayList<Record>();
+                    for (long id = 1; id <= keys; id++) {
+                      var r = counter.db.newRecord(ID, EMAIL, BALANCE, HITS);
+                      r.set(ID, id);
+                      r.set(EMAIL, "w" + seed + "@example.com");
+                      r.set(BALANCE, 0);
+                      r.set(HITS, 1);
+                      rows.add(r);
+                    }
+                    Collections.shuffle(rows, random); // every writer in a different order
+                    upsert.all(counter.db, rows);
+                  }
+                },
+                pool));
       }
       for (var f : done) {
         f.get(120, TimeUnit.SECONDS);

@@ -9,7 +9,9 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** The statistics engine on recorded durations (no I/O: the monitor's own tests run real queries). */
+/**
+ * The statistics engine on recorded durations (no I/O: the monitor's own tests run real queries).
+ */
 class WindowedStatsTest {
   private final AtomicLong now = new AtomicLong(1_000_000_000L);
   private final WindowedStats stats = new WindowedStats(Duration.ofHours(1), 50, now::get);
@@ -35,7 +37,8 @@ class WindowedStatsTest {
     assertThat(overall.p95()).isCloseTo(exact(sorted, 95), within(exact(sorted, 95) * 0.05));
     assertThat(overall.p99()).isCloseTo(exact(sorted, 99), within(exact(sorted, 99) * 0.05));
     assertThat(overall.max()).isEqualTo(sorted[sorted.length - 1] / 1e6);
-    assertThat(overall.mean()).isCloseTo(Arrays.stream(durations).average().orElseThrow() / 1e6, within(1e-6));
+    assertThat(overall.mean())
+        .isCloseTo(Arrays.stream(durations).average().orElseThrow() / 1e6, within(1e-6));
   }
 
   @Test
@@ -51,9 +54,11 @@ class WindowedStatsTest {
     assertThat(s.total()).isEqualTo(106);
     assertThat(s.slow()).isEqualTo(5);
     assertThat(s.failed()).isEqualTo(1);
-    assertThat(s.topByTime()).extracting(QueryStatistics.PatternStatistics::fingerprint)
+    assertThat(s.topByTime())
+        .extracting(QueryStatistics.PatternStatistics::fingerprint)
         .containsExactly("select slow", "select fast");
-    assertThat(s.topByCount()).extracting(QueryStatistics.PatternStatistics::fingerprint)
+    assertThat(s.topByCount())
+        .extracting(QueryStatistics.PatternStatistics::fingerprint)
         .containsExactly("select fast", "select slow");
     assertThat(s.topByCount().get(0).count()).isEqualTo(100);
   }
@@ -78,6 +83,8 @@ class WindowedStatsTest {
     now.addAndGet(Duration.ofMinutes(35).toNanos());
     var s = stats.snapshot(10);
     assertThat(s.total()).isEqualTo(1);
-    assertThat(s.topByCount()).extracting(QueryStatistics.PatternStatistics::fingerprint).containsExactly("select new");
+    assertThat(s.topByCount())
+        .extracting(QueryStatistics.PatternStatistics::fingerprint)
+        .containsExactly("select new");
   }
 }
