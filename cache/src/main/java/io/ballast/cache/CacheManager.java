@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +39,6 @@ import org.slf4j.LoggerFactory;
 final class CacheManager implements Caches, Managed, LocalTier.SyncState {
   private static final Logger LOG = LoggerFactory.getLogger(CacheManager.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
-  private static final int MAX_PENDING = 10_000;
 
   final CacheSettings settings;
   final RemoteStore remote; // null: L1 only
@@ -52,7 +50,7 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
   final Timer deliveryDelay;
   private final Map<String, TwoLevelRegion<?>> regions = new LinkedHashMap<>();
   private final Cache<String, Counter> localCounters;
-  private final ConcurrentLinkedDeque<Pending> pending = new ConcurrentLinkedDeque<>();
+  private final ReplayQueue pending = new ReplayQueue();
   private static final long SWEEP_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
   private long lastSweep = System.nanoTime();
   private ScheduledExecutorService scheduler;
@@ -284,35 +282,9 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
     return publish(Invalidation.Kind.KEYS, region, Invalidation.encodeKeys(keys), regionErrors);
   }
 
-  /**
-   * An invalidation that could not reach Redis, to replay (delete and publish) once Redis is back,
-   * so other instances and L2 do not keep the old value.
-   */
-  record Pending(TwoLevelRegion<?> region, Invalidation.Kind kind, String argument, int attempts) {
-    /** Replays it: L2, L1 again, then the other instances. {@code region} is null for a pattern. */
-    boolean replay(CacheManager manager) {
-      return region == null ? manager.replayPattern(argument) : region.replay(kind, argument);
-    }
-
-    String regionName() {
-      return region == null ? "*" : region.name();
-    }
-  }
-
+  /** An invalidation that could not reach Redis, replayed (L2, L1, the others) once it answers. */
   void remember(TwoLevelRegion<?> region, Invalidation.Kind kind, String argument) {
-    pending.addLast(new Pending(region, kind, argument, 0));
-    while (pending.size() > MAX_PENDING) {
-      var dropped = pending.pollFirst();
-      if (dropped != null) {
-        LOG.warn(
-            "More than {} invalidations wait for Redis; dropping the oldest ({} {} in region {}): other "
-                + "instances may serve it until its TTL ends",
-            MAX_PENDING,
-            dropped.kind(),
-            dropped.argument(),
-            dropped.regionName());
-      }
-    }
+    pending.add(region, kind, argument);
   }
 
   /**
@@ -345,37 +317,17 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
     }
   }
 
-  private synchronized void replayPending() {
+  private void replayPending() {
     if (guard.isOpen()) {
       return; // maintain() retries once the guard lets calls through; refusals are not failed
       // attempts
     }
-    var replayed = 0;
-    Pending item;
-    while ((item = pending.pollFirst()) != null) {
-      if (item.replay(this)) {
-        replayed++;
-        continue;
-      }
-      // Redis failed: the rest would fail too. Count one attempt against this item and try again
-      // later.
-      if (item.attempts() + 1 < Math.max(1, settings.maxRetries())) {
-        pending.addFirst(
-            new Pending(item.region(), item.kind(), item.argument(), item.attempts() + 1));
-      } else {
-        LOG.warn(
-            "Could not replay the invalidation {} {} of region {} after {} attempts; other instances may "
-                + "serve it until its TTL ends",
-            item.kind(),
-            item.argument(),
-            item.regionName(),
-            item.attempts() + 1);
-      }
-      break;
-    }
-    if (replayed > 0) {
-      LOG.info("Replayed {} invalidations made while Redis was unreachable", replayed);
-    }
+    pending.replay(
+        item ->
+            item.region() == null
+                ? replayPattern(item.argument())
+                : item.region().replay(item.kind(), item.argument()),
+        settings.maxRetries());
   }
 
   private void schedule(Runnable task, Duration delay) {
@@ -494,7 +446,7 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
     var deleted = call(store -> store.deleteMatching(settings.namespace() + "c:" + pattern), null);
     allRegions().forEach(r -> r.dropLocalMatching(regex));
     if (deleted.isFailed() || !publish(Invalidation.Kind.PATTERN, "*", pattern, null)) {
-      pending.addLast(new Pending(null, Invalidation.Kind.PATTERN, pattern, 0));
+      pending.add(null, Invalidation.Kind.PATTERN, pattern);
     }
     return deleted.ok() ? deleted.value() : 0;
   }
