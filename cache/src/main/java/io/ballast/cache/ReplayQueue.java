@@ -17,21 +17,24 @@ final class ReplayQueue {
   private static final Logger LOG = LoggerFactory.getLogger(ReplayQueue.class);
 
   /**
-   * An invalidation to replay.
+   * An invalidation to replay. It stays at the head of the queue while it is being sent, so {@link
+   * #size()} counts it until it has reached Redis or been given up.
    *
    * @param region the region, or {@code null} for a pattern (which spans regions)
-   * @param attempts replays tried so far
    */
-  record Item(TwoLevelRegion<?> region, Invalidation.Kind kind, String argument, int attempts) {
+  record Item(TwoLevelRegion<?> region, Invalidation.Kind kind, String argument) {
     String regionName() {
       return region == null ? "*" : region.name();
     }
   }
 
+  /** Failed attempts of the head item; touched only inside {@link #replay}. */
+  private int headAttempts;
+
   private final ConcurrentLinkedDeque<Item> items = new ConcurrentLinkedDeque<>();
 
   void add(TwoLevelRegion<?> region, Invalidation.Kind kind, String argument) {
-    items.addLast(new Item(region, kind, argument, 0));
+    items.addLast(new Item(region, kind, argument));
     while (items.size() > MAX) {
       var dropped = items.pollFirst();
       if (dropped != null) {
@@ -56,21 +59,24 @@ final class ReplayQueue {
   synchronized int replay(Predicate<Item> replay, int maxAttempts) {
     var replayed = 0;
     Item item;
-    while ((item = items.pollFirst()) != null) {
+    while ((item = items.peekFirst()) != null) {
       if (replay.test(item)) {
+        items.removeFirstOccurrence(item);
+        headAttempts = 0;
         replayed++;
         continue;
       }
-      if (item.attempts() + 1 < Math.max(1, maxAttempts)) {
-        items.addFirst(new Item(item.region(), item.kind(), item.argument(), item.attempts() + 1));
-      } else {
+      headAttempts++;
+      if (headAttempts >= Math.max(1, maxAttempts)) {
+        items.removeFirstOccurrence(item);
         LOG.warn(
             "Could not replay the invalidation {} {} of region {} after {} attempts; other instances may "
                 + "serve it until its TTL ends",
             item.kind(),
             item.argument(),
             item.regionName(),
-            item.attempts() + 1);
+            headAttempts);
+        headAttempts = 0;
       }
       break;
     }

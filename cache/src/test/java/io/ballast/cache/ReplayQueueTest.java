@@ -38,6 +38,35 @@ class ReplayQueueTest {
   }
 
   @Test
+  void whileAnItemIsBeingSent_itIsStillCounted() {
+    queue.add(null, Invalidation.Kind.PATTERN, "a:*");
+    queue.add(null, Invalidation.Kind.PATTERN, "b:*");
+    var sizesDuringSend = new ArrayList<Integer>();
+    queue.replay(
+        item -> {
+          sizesDuringSend.add(queue.size());
+          return false;
+        },
+        3);
+    assertThat(sizesDuringSend).as("pending while the head is in flight").containsExactly(2);
+    assertThat(queue.size()).isEqualTo(2);
+  }
+
+  @Test
+  void attemptsAreCountedPerItem_theNextHeadStartsAfresh() {
+    queue.add(null, Invalidation.Kind.PATTERN, "a:*");
+    queue.add(null, Invalidation.Kind.PATTERN, "b:*");
+    assertThat(queue.replay(item -> false, 3)).isZero();
+    assertThat(queue.replay(item -> false, 3)).isZero();
+    // a goes through on its third attempt; b then fails once in the same pass
+    assertThat(queue.replay(item -> item.argument().equals("a:*"), 3)).isEqualTo(1);
+    assertThat(queue.replay(item -> false, 3)).isZero();
+    assertThat(queue.size()).as("b has failed twice of its own three attempts").isEqualTo(1);
+    assertThat(queue.replay(item -> false, 3)).isZero();
+    assertThat(queue.isEmpty()).isTrue();
+  }
+
+  @Test
   void beyondItsBound_theOldestIsDropped() {
     for (int i = 0; i <= ReplayQueue.MAX; i++) {
       queue.add(null, Invalidation.Kind.PATTERN, "k" + i);
