@@ -63,6 +63,12 @@ class RedisOutageTest {
       thread.start();
     }
 
+    /** Waits (through the testkit's {@code Await}) until {@code n} more reads have completed. */
+    void awaitMoreReads(String what, long n) {
+      var target = reads.get() + n;
+      Instances.await(what, () -> reads.get() >= target);
+    }
+
     void finish() {
       stop.set(true);
       try {
@@ -79,7 +85,8 @@ class RedisOutageTest {
   }
 
   private void outage(Runnable fault) throws Exception {
-    var cutInstance = instances.start(instances.settings(proxiedUrl()).build());
+    var ticker = new FakeTicker();
+    var cutInstance = instances.start(instances.settings(proxiedUrl()).ticker(ticker).build());
     var other = instances.start();
     var x = cutInstance.region(versions());
     var y = other.region(versions());
@@ -103,8 +110,9 @@ class RedisOutageTest {
       database.set(2);
       y.invalidate("k");
       var readsBefore = reader.reads.get();
-      Thread.sleep(
-          1500); // longer than the degraded TTL (1s): the reader keeps going on L1 and the loader
+      // past the degraded TTL (1s): the reader goes on, from L1 and then from the loader
+      ticker.advance(Duration.ofMillis(1500));
+      reader.awaitMoreReads("reads during the outage, past the degraded TTL", 11);
       assertThat(reader.reads.get())
           .as("reads made during the outage")
           .isGreaterThan(readsBefore + 10);
@@ -113,7 +121,7 @@ class RedisOutageTest {
       Instances.await("resynced", cutInstance::redisAvailable);
       afterResync.set(true);
       assertThat(x.get("k", k -> database.get())).isEqualTo(2L);
-      Thread.sleep(200);
+      reader.awaitMoreReads("reads after the resync", 50);
       assertThat(reader.errors).as("exceptions seen by callers").isEmpty();
     }
     assertThat(staleAfterResync).as("old values served after the resync").isEmpty();
@@ -147,7 +155,8 @@ class RedisOutageTest {
 
   @Test
   void whileDisconnected_l1EntriesLiveNoLongerThanTheDegradedTtl() throws Exception {
-    var manager = instances.start(instances.settings(proxiedUrl()).build());
+    var ticker = new FakeTicker();
+    var manager = instances.start(instances.settings(proxiedUrl()).ticker(ticker).build());
     var region = manager.region(versions());
     var database = new AtomicLong(1);
     region.get("k", k -> database.get());
@@ -155,7 +164,7 @@ class RedisOutageTest {
     Instances.await("noticed", () -> !manager.redisAvailable());
     database.set(2);
     assertThat(region.get("k", k -> database.get())).as("young enough to serve").isEqualTo(1L);
-    Thread.sleep(1100);
+    ticker.advance(Duration.ofMillis(1100));
     assertThat(region.get("k", k -> database.get()))
         .as("older than the degraded TTL")
         .isEqualTo(2L);
@@ -211,10 +220,10 @@ class RedisOutageTest {
     try (var reader = new Reader(region, database, v -> {})) {
       server.stop();
       Instances.await("noticed", () -> !manager.redisAvailable());
-      Thread.sleep(500);
+      reader.awaitMoreReads("reads while Redis is stopped", 10);
       server.start();
       Instances.await("recovered", manager::redisAvailable);
-      Thread.sleep(100);
+      reader.awaitMoreReads("reads after the recovery", 10);
       reader.finish();
       assertThat(reader.errors).isEmpty();
       assertThat(reader.reads.get()).isPositive();
