@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
  * wait is logged with the holder, liveness answers meanwhile, and the whole wait is bounded.
  */
 class LockWaitTest {
+  /** A literal in the holder's statement; it must never reach a log. */
+  static final String HOLDER_LITERAL = "card-4111-secret";
+
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
   @RegisterExtension final MigrationFixture db = new MigrationFixture(PG);
 
@@ -54,12 +57,15 @@ class LockWaitTest {
     try (var s = holder.createStatement()) {
       s.execute("set search_path = " + db.schema);
       holder.setAutoCommit(false);
-      s.execute(
-          "update orders set note = 'held' where id = 1"); // an application transaction left open
       try (var rs = s.executeQuery("select pg_backend_pid()")) {
         rs.next();
         holderPid = rs.getInt(1);
       }
+      // last, so pg_stat_activity shows it as the holder's query
+      s.execute(
+          "update orders set note = '"
+              + HOLDER_LITERAL
+              + "' where id = 1"); // an application transaction left open
     }
   }
 
@@ -105,6 +111,9 @@ class LockWaitTest {
                       && e.getFormattedMessage()
                           .contains("is waiting for older transactions to end")
                       && e.getFormattedMessage().contains("pid " + holderPid + " (user "));
+      assertThat(logs.list)
+          .as("the holder's query (and its literals) is never logged")
+          .noneMatch(e -> e.getFormattedMessage().contains(HOLDER_LITERAL));
       var http = HttpClient.newHttpClient();
       var live =
           http.send(
@@ -182,5 +191,8 @@ class LockWaitTest {
             "start-up waits at most 3 s (BALLAST_MIGRATIONS_LOCK_TIMEOUT_SECONDS)");
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(15));
     assertThat(logged("is waiting for a lock on orders held by pid " + holderPid)).isTrue();
+    assertThat(logs.list)
+        .as("the holder's query (and its literals) is never logged")
+        .noneMatch(e -> e.getFormattedMessage().contains(HOLDER_LITERAL));
   }
 }
