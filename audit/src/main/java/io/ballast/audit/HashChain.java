@@ -10,6 +10,7 @@ import java.util.HexFormat;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.jooq.DSLContext;
+import org.jooq.Record;
 import org.jooq.impl.DSL;
 import org.jooq.impl.SQLDataType;
 
@@ -65,10 +66,7 @@ final class HashChain {
     return db.transactionResult(
         cfg -> {
           var tx = cfg.dsl();
-          var state =
-              tx.fetchOne(
-                  "select last_txid, last_id, last_seq, last_hash, key_id from ballast_audit.chain_state "
-                      + "where id = 1 for update skip locked");
+          var state = chainState(tx, "for update skip locked");
           if (state == null) {
             return 0; // another instance is sealing
           }
@@ -137,6 +135,14 @@ final class HashChain {
         });
   }
 
+  /** The chain's one state row, read under {@code lock} (a locking clause); null if skipped. */
+  private static Record chainState(DSLContext tx, String lock) {
+    return tx.fetchOne(
+        "select last_txid, last_id, last_seq, last_hash, key_id from ballast_audit.chain_state "
+            + "where id = 1 "
+            + lock);
+  }
+
   /** Walks the whole chain; see {@link AuditLog#verify()}. */
   ChainVerification verify(DSLContext db) {
     return db.transactionResult(
@@ -144,10 +150,7 @@ final class HashChain {
           var tx = cfg.dsl();
           // a share lock on the state row: sealers skip while the chain is being read, so it cannot
           // grow meanwhile
-          var state =
-              tx.fetchOne(
-                  "select last_txid, last_id, last_seq, last_hash, key_id from ballast_audit.chain_state "
-                      + "where id = 1 for share");
+          var state = chainState(tx, "for share");
           var stateKey = state.get("key_id", String.class);
           long unsealed =
               tx.fetchOne(
