@@ -57,8 +57,8 @@ final class CacheCheck implements ProbeCheck {
     if (problem == null && manager.guard.isOpen()) {
       problem = "Redis guard is " + manager.guard.state();
     }
-    if (problem == null && !manager.synced()) {
-      problem = "invalidation subscription not live (" + manager.lostReason() + ")";
+    if (problem == null && !manager.bus.synced()) {
+      problem = "invalidation subscription not live (" + manager.bus.lostReason() + ")";
     }
     details.put("regions", regions);
     if (problem != null) {

@@ -3,7 +3,6 @@ package io.ballast.cache;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
-import com.codahale.metrics.Timer;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
@@ -12,16 +11,14 @@ import com.google.inject.Singleton;
 import io.ballast.core.Managed;
 import io.ballast.core.RedisGuard;
 import io.ballast.core.settings.Checks;
+import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -31,12 +28,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link Caches} of both modules: the regions, the invalidation channel and its resync,
- * counters, and invalidations waiting to be replayed after an outage; calls to the {@link
- * RemoteStore} go through the {@link RedisGateway}. Starts in phase {@link Managed#PHASE_CACHE}.
+ * The {@link Caches} of both modules: the regions, counters, and invalidations waiting to be
+ * replayed after an outage. Calls to the {@link RemoteStore} go through the {@link RedisGateway};
+ * other instances' invalidations arrive through the {@link InvalidationBus}. Starts in phase {@link
+ * Managed#PHASE_CACHE}.
  */
 @Singleton
-final class CacheManager implements Caches, Managed, LocalTier.SyncState {
+final class CacheManager implements Caches, Managed {
   private static final Logger LOG = LoggerFactory.getLogger(CacheManager.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
 
@@ -44,21 +42,14 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
   final RemoteStore remote; // null: L1 only
   final RedisGuard guard;
   final MetricRegistry metrics;
-  final String instanceId = UUID.randomUUID().toString().substring(0, 12);
-  final String channel;
   final RedisGateway gateway;
-  final Timer deliveryDelay;
+  final InvalidationBus bus;
   private final Map<String, TwoLevelRegion<?>> regions = new LinkedHashMap<>();
   private final Cache<String, Counter> localCounters;
   private final ReplayQueue pending = new ReplayQueue();
   private static final long SWEEP_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
   private long lastSweep = System.nanoTime();
   private ScheduledExecutorService scheduler;
-
-  /** Whether every invalidation published by other instances is known to have arrived. */
-  private volatile boolean synced;
-
-  private volatile String lostReason = "not connected yet";
 
   @Inject
   CacheManager(
@@ -70,11 +61,16 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
     this.remote = remote.orElse(null);
     this.guard = guard;
     this.metrics = metrics;
-    this.synced = this.remote == null;
-    this.channel = settings.namespace() + "invalidations";
     this.gateway = new RedisGateway(this.remote, guard, metrics);
-    this.deliveryDelay =
-        metrics.timer(MetricRegistry.name("ballast", "cache", "invalidation", "delivery"));
+    this.bus =
+        new InvalidationBus(
+            this.remote,
+            gateway,
+            settings.namespace() + "invalidations",
+            settings.degradedTtl(),
+            Clock.systemUTC(),
+            metrics,
+            () -> !gateway.isOpen());
     metrics.gauge(
         MetricRegistry.name("ballast", "cache", "redis", "available"),
         () -> () -> redisAvailable() ? 1 : 0);
@@ -129,7 +125,7 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
     var unused =
         scheduler.scheduleWithFixedDelay(this::maintain, every, every, TimeUnit.MILLISECONDS);
     if (remote != null) {
-      remote.subscribe(channel, new Invalidations());
+      bus.subscribe(new Receiver());
       remote.open();
       LOG.info(
           "Cache started: L1 + Redis {} (namespace {}, command timeout {}, degraded TTL {})",
@@ -207,20 +203,11 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
 
   @Override
   public boolean redisAvailable() {
-    return remote != null && gateway.isOpen() && synced && !guard.isOpen() && remote.connected();
-  }
-
-  /**
-   * Whether L1 entries are trusted for their full TTL (every invalidation is known to have
-   * arrived).
-   */
-  @Override
-  public boolean synced() {
-    return synced;
-  }
-
-  String lostReason() {
-    return lostReason;
+    return remote != null
+        && gateway.isOpen()
+        && bus.synced()
+        && !guard.isOpen()
+        && remote.connected();
   }
 
   /**
@@ -261,26 +248,7 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
     return settings.namespace() + "l:" + region + ":" + key;
   }
 
-  // ---------------------------------------------------------------- invalidation messages
-
-  /** Publishes an invalidation for other instances; {@code false} if it could not reach Redis. */
-  boolean publish(Invalidation.Kind kind, String region, String argument, Meter regionErrors) {
-    var sentAt = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
-    var message = new Invalidation(instanceId, kind, region, sentAt, argument).encode();
-    return run(store -> store.publish(channel, message), regionErrors);
-  }
-
-  /**
-   * Publishes one message telling other instances to drop {@code keys} of {@code region} (a {@code
-   * putAll}): one round trip whatever the number of keys. {@code false} if it could not reach
-   * Redis.
-   */
-  boolean publishKeys(String region, Collection<String> keys, Meter regionErrors) {
-    if (keys.size() == 1) {
-      return publish(Invalidation.Kind.KEY, region, keys.iterator().next(), regionErrors);
-    }
-    return publish(Invalidation.Kind.KEYS, region, Invalidation.encodeKeys(keys), regionErrors);
-  }
+  // ---------------------------------------------------------------- invalidations
 
   /** An invalidation that could not reach Redis, replayed (L2, L1, the others) once it answers. */
   void remember(TwoLevelRegion<?> region, Invalidation.Kind kind, String argument) {
@@ -341,18 +309,10 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
     return pending.size();
   }
 
-  /** Receives other instances' invalidations and the subscription's state. */
-  private final class Invalidations implements RemoteStore.Subscriber {
+  /** Applies other instances' invalidations to this instance's regions. */
+  private final class Receiver implements InvalidationBus.Receiver {
     @Override
-    public void onMessage(String message) {
-      var invalidation = Invalidation.decode(message);
-      if (invalidation == null) {
-        LOG.warn("Ignoring a malformed invalidation message on {}", channel);
-        return;
-      }
-      if (invalidation.instance().equals(instanceId)) {
-        return;
-      }
+    public void apply(Invalidation invalidation) {
       switch (invalidation.kind()) {
         case PATTERN -> {
           var regex = RedisGlob.toRegex(invalidation.argument());
@@ -372,44 +332,16 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
           }
         }
       }
-      // recorded once applied, so the count says which invalidations have taken effect here
-      var delay = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()) - invalidation.sentAt();
-      deliveryDelay.update(
-          Math.max(0, invalidation.sentAt() == 0 ? 0 : delay), TimeUnit.MICROSECONDS);
     }
 
     @Override
-    public void onSubscribed() {
-      // Whatever was published while we could not hear it is unknown: drop every L1 entry before
-      // trusting L1.
+    public void resync() {
       allRegions().forEach(TwoLevelRegion::dropLocalAll);
-      var was = synced;
-      synced = true;
-      if (!was) {
-        LOG.info(
-            "Cache invalidations subscribed on {}{}",
-            channel,
-            lostReason.equals("not connected yet")
-                ? ""
-                : "; L1 dropped to resync after: " + lostReason);
-      }
-      schedule(CacheManager.this::replayPending, Duration.ZERO);
     }
 
     @Override
-    public void onLost(String reason) {
-      if (!gateway.isOpen()) {
-        return; // stopping: the connections close on purpose
-      }
-      lostReason = reason;
-      if (synced) {
-        synced = false;
-        LOG.warn(
-            "Cache invalidations may be missed ({}): L1 entries older than {} are not served until the "
-                + "subscription is back",
-            reason,
-            Checks.human(settings.degradedTtl()));
-      }
+    public void synced() {
+      schedule(CacheManager.this::replayPending, Duration.ZERO);
     }
   }
 
@@ -445,7 +377,7 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
     // reason
     var deleted = call(store -> store.deleteMatching(settings.namespace() + "c:" + pattern), null);
     allRegions().forEach(r -> r.dropLocalMatching(regex));
-    if (deleted.isFailed() || !publish(Invalidation.Kind.PATTERN, "*", pattern, null)) {
+    if (deleted.isFailed() || !bus.publish(Invalidation.Kind.PATTERN, "*", pattern, null)) {
       pending.add(null, Invalidation.Kind.PATTERN, pattern);
     }
     return deleted.ok() ? deleted.value() : 0;
@@ -458,7 +390,7 @@ final class CacheManager implements Caches, Managed, LocalTier.SyncState {
     }
     var regex = RedisGlob.toRegex(pattern);
     allRegions().forEach(r -> r.dropLocalMatching(regex));
-    return publish(Invalidation.Kind.PATTERN, "*", pattern, null);
+    return bus.publish(Invalidation.Kind.PATTERN, "*", pattern, null);
   }
 
   private static final class Counter {

@@ -3,6 +3,7 @@ package io.ballast.cache;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongFunction;
 import java.util.function.ToLongFunction;
 
@@ -15,8 +16,8 @@ import java.util.function.ToLongFunction;
  * @param <T> what a load gives
  */
 final class SingleFlight<T> {
-  /** A load in progress and the key's stamp when it began. */
-  private record Flight<T>(CompletableFuture<T> result, long stamp) {}
+  /** A load in progress, the key's stamp when it began, and how many callers joined it. */
+  private record Flight<T>(CompletableFuture<T> result, long stamp, AtomicInteger joined) {}
 
   private final ConcurrentHashMap<String, Flight<T>> inflight = new ConcurrentHashMap<>();
 
@@ -30,12 +31,13 @@ final class SingleFlight<T> {
   T load(String key, ToLongFunction<String> stamp, LongFunction<T> load) {
     Flight<T> mine;
     while (true) {
-      mine = new Flight<>(new CompletableFuture<>(), stamp.applyAsLong(key));
+      mine = new Flight<>(new CompletableFuture<>(), stamp.applyAsLong(key), new AtomicInteger());
       var theirs = inflight.putIfAbsent(key, mine);
       if (theirs == null) {
         break;
       }
       if (theirs.stamp() == mine.stamp()) {
+        theirs.joined().incrementAndGet();
         return join(theirs.result());
       }
       // That load began before an invalidation of the key: its result may be the old value. Take
@@ -59,6 +61,12 @@ final class SingleFlight<T> {
   /** Loads in progress now. */
   int inFlight() {
     return inflight.size();
+  }
+
+  /** Callers that joined the load of {@code key} in progress now (0 if none is). */
+  int joined(String key) {
+    var flight = inflight.get(key);
+    return flight == null ? 0 : flight.joined().get();
   }
 
   private static <T> T join(CompletableFuture<T> future) {

@@ -99,7 +99,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
             l1TtlNanos,
             negativeTtlNanos,
             manager.settings.ticker(),
-            manager,
+            manager.bus,
             manager.degradedTtlNanos());
     var metrics = manager.metrics;
     var prefix = MetricRegistry.name("ballast", "cache", name);
@@ -187,6 +187,11 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     return (V) loaded.value();
   }
 
+  /** Callers in this instance waiting for the load of {@code key} in progress (0 if none is). */
+  int waitingForLoad(String key) {
+    return flights.joined(key);
+  }
+
   /** L2, then (under the cross-instance lock when enabled) the loader; fills what missed. */
   private LocalTier.Entry loadThrough(
       String key, Function<String, ? extends V> loader, String[] tags, long e0) {
@@ -245,6 +250,12 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     }
     if (Boolean.TRUE.equals(acquired.value())) {
       try {
+        // the previous holder may have stored its result between our L2 miss and our lock
+        var stored = readRemote(key);
+        if (stored != null) {
+          fillL1(key, stored, e0);
+          return stored;
+        }
         return loadAndStore(key, loader, tags, e0);
       } finally {
         manager.run(store -> store.deleteIfEquals(lockKey, token), errors);
@@ -447,7 +458,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     // Other instances drop their L1 copies (one message for all the keys); if Redis missed the
     // write or the
     // message, replay an invalidation of each key later.
-    if (!stored || !manager.publishKeys(name, entries.keySet(), errors)) {
+    if (!stored || !manager.bus.publishKeys(name, entries.keySet(), errors)) {
       for (var key : entries.keySet()) {
         manager.remember(this, Invalidation.Kind.KEY, key);
       }
@@ -493,7 +504,8 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     var remoteDone = manager.remote == null || applyRemote(kind, argument);
     hooks.betweenInvalidationSteps(kind, argument);
     dropLocal(kind, argument);
-    if (manager.remote != null && !(remoteDone && manager.publish(kind, name, argument, errors))) {
+    if (manager.remote != null
+        && !(remoteDone && manager.bus.publish(kind, name, argument, errors))) {
       manager.remember(this, kind, argument);
     }
   }
@@ -508,7 +520,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
       return false;
     }
     dropLocal(kind, argument);
-    return manager.publish(kind, name, argument, errors);
+    return manager.bus.publish(kind, name, argument, errors);
   }
 
   /** Applies an invalidation to L2; {@code false} if Redis could not be reached. */

@@ -60,14 +60,14 @@ class CrossInstanceTest {
     }
     try {
       for (long round = 1; round <= 300; round++) {
-        var delivered = readers.stream().map(m -> m.deliveryDelay.getCount()).toList();
+        var delivered = readers.stream().map(m -> m.bus.deliveryDelay().getCount()).toList();
         database.set(
             round); // the write to the database, then the invalidation, as an application does it
         a.invalidate("k");
         for (int i = 0; i < readers.size(); i++) {
           var m = readers.get(i);
           var before = delivered.get(i);
-          Instances.await("delivery", () -> m.deliveryDelay.getCount() > before);
+          Instances.await("delivery", () -> m.bus.deliveryDelay().getCount() > before);
         }
         for (var region : regions) {
           var seen = region.get("k", k -> database.get());
@@ -82,10 +82,10 @@ class CrossInstanceTest {
       pool.awaitTermination(10, TimeUnit.SECONDS);
     }
     assertThat(errors).isEmpty();
-    var delay = readers.get(0).deliveryDelay.getSnapshot();
+    var delay = readers.get(0).bus.deliveryDelay().getSnapshot();
     LOG.info(
         "Invalidation delivery delay over {} messages: mean {} µs, median {} µs, p99 {} µs, max {} µs",
-        readers.get(0).deliveryDelay.getCount(),
+        readers.get(0).bus.deliveryDelay().getCount(),
         Math.round(delay.getMean() / 1000),
         Math.round(delay.getMedian() / 1000),
         Math.round(delay.get99thPercentile() / 1000),
@@ -97,14 +97,20 @@ class CrossInstanceTest {
   void messagesFromTheInstanceItself_areIgnored() {
     var a = instances.start();
     var b = instances.start();
+    var onB = b.region(versions());
     a.region(versions()).put("k", 1L);
-    b.region(versions()).put("k", 2L);
+    onB.put("k", 2L);
     Instances.await(
         "each heard the other",
-        () -> a.deliveryDelay.getCount() == 1 && b.deliveryDelay.getCount() == 1);
-    CrossInstanceTest.sleep(100);
-    assertThat(a.deliveryDelay.getCount()).as("a's own message is not applied by a").isEqualTo(1);
-    assertThat(b.deliveryDelay.getCount()).isEqualTo(1);
+        () -> a.bus.deliveryDelay().getCount() == 1 && b.bus.deliveryDelay().getCount() == 1);
+    // messages arrive in publication order: once b's marker reached a, a's own put has been
+    // delivered to a too, and must not have been applied
+    onB.put("marker", 3L);
+    Instances.await("a heard the marker", () -> a.bus.deliveryDelay().getCount() >= 2);
+    assertThat(a.bus.deliveryDelay().getCount())
+        .as("a's own message is not applied by a")
+        .isEqualTo(2);
+    assertThat(b.bus.deliveryDelay().getCount()).isEqualTo(1);
   }
 
   @Test
@@ -119,7 +125,7 @@ class CrossInstanceTest {
                     "hot",
                     k -> {
                       loads.incrementAndGet();
-                      sleep(200);
+                      awaitWaiting(region, k, 63);
                       return 42L;
                     }));
     assertThat(loads).hasValue(1);
@@ -139,16 +145,15 @@ class CrossInstanceTest {
                     "bad",
                     k -> {
                       loads.incrementAndGet();
-                      sleep(100);
+                      awaitWaiting(region, k, 15);
                       throw new IllegalStateException("database said no");
                     });
               } catch (IllegalStateException e) {
                 return e.getMessage();
               }
             });
-    assertThat(outcomes).containsOnly("database said no");
-    assertThat(loads.get())
-        .isBetween(1, 2); // one flight; a straggler arriving after it ended may start another
+    assertThat(outcomes).hasSize(16).containsOnly("database said no");
+    assertThat(loads).hasValue(1);
     assertThat(region.get("bad", k -> 7L)).isEqualTo(7L);
   }
 
@@ -163,7 +168,8 @@ class CrossInstanceTest {
                     instances.start(settings),
                     instances.start(settings)),
                 "shared-with-lock",
-                loads))
+                loads,
+                true))
         .containsOnly(7L);
     assertThat(loads).hasValue(1);
   }
@@ -174,26 +180,45 @@ class CrossInstanceTest {
     missTogether(
         List.of(instances.start(), instances.start(), instances.start()),
         "shared-without-lock",
-        loads);
+        loads,
+        false);
     assertThat(loads).hasValue(3);
   }
 
+  /**
+   * 12 callers, 4 on each instance, miss {@code key} together. A load returns only once every other
+   * caller of its instance (or, with {@code everyInstance}, of every instance) waits for a load:
+   * the callers cannot arrive one after another and each find the value stored.
+   */
   private static List<Object> missTogether(
-      List<CacheManager> managers, String key, AtomicInteger loads) throws Exception {
-    var regions = managers.stream().map(m -> m.region(versions())).toList();
+      List<CacheManager> managers, String key, AtomicInteger loads, boolean everyInstance)
+      throws Exception {
+    var regions = managers.stream().map(m -> (TwoLevelRegion<Long>) m.region(versions())).toList();
     var next = new AtomicInteger();
     return runTogether(
         12,
-        () ->
-            regions
-                .get(next.getAndIncrement() % regions.size())
-                .get(
-                    key,
-                    k -> {
-                      loads.incrementAndGet();
-                      sleep(300);
-                      return 7L;
-                    }));
+        () -> {
+          var region = regions.get(next.getAndIncrement() % regions.size());
+          return region.get(
+              key,
+              k -> {
+                loads.incrementAndGet();
+                if (everyInstance) {
+                  Instances.await(
+                      "every instance's other callers waiting",
+                      () -> regions.stream().mapToInt(r -> r.waitingForLoad(k)).sum() == 9);
+                } else {
+                  awaitWaiting(region, k, 3);
+                }
+                return 7L;
+              });
+        });
+  }
+
+  /** Holds a load until {@code n} other callers of {@code region} wait for it. */
+  private static void awaitWaiting(CacheRegion<?> region, String key, int n) {
+    var twoLevel = (TwoLevelRegion<?>) region;
+    Instances.await(n + " callers waiting for the load", () -> twoLevel.waitingForLoad(key) == n);
   }
 
   interface Task {
@@ -224,15 +249,6 @@ class CrossInstanceTest {
       return results;
     } finally {
       pool.shutdownNow();
-    }
-  }
-
-  static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
     }
   }
 }

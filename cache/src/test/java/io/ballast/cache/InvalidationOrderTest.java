@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -154,10 +155,10 @@ class InvalidationOrderTest {
     assertThat(ra.get("order:2", this::load)).isEqualTo(1L); // untagged
     db.put("order:1", 2L);
     db.put("order:2", 2L);
-    var before = b.deliveryDelay.getCount();
+    var before = b.bus.deliveryDelay().getCount();
     ra.invalidateTag("customer:7");
     assertThat(ra.get("order:1", this::load)).isEqualTo(2L);
-    Instances.await("b heard it", () -> b.deliveryDelay.getCount() > before);
+    Instances.await("b heard it", () -> b.bus.deliveryDelay().getCount() > before);
     assertThat(rb.get("order:1", this::load)).isEqualTo(2L);
     assertThat(ra.get("order:2", this::load)).as("untagged entry kept").isEqualTo(1L);
   }
@@ -192,14 +193,14 @@ class InvalidationOrderTest {
               messages.add(message);
             }
           });
-      sub.sync().subscribe(a.channel);
+      sub.sync().subscribe(a.bus.channel());
       var twos = new HashMap<String, Long>();
       entries.keySet().forEach(k -> twos.put(k, 2L));
-      var before = b.deliveryDelay.getCount();
+      var before = b.bus.deliveryDelay().getCount();
       ra.putAll(twos);
-      Instances.await("b heard it", () -> b.deliveryDelay.getCount() > before);
+      Instances.await("b heard it", () -> b.bus.deliveryDelay().getCount() > before);
       Instances.await("the listener heard it", () -> !messages.isEmpty());
-      assertThat(b.deliveryDelay.getCount() - before).as("messages b received").isEqualTo(1);
+      assertThat(b.bus.deliveryDelay().getCount() - before).as("messages b received").isEqualTo(1);
       for (var key : entries.keySet()) {
         assertThat(rb.get(key)).as(key).isEqualTo(2L);
       }
@@ -253,6 +254,7 @@ class InvalidationOrderTest {
       committed.put(k, new AtomicLong());
     }
     var stale = new CopyOnWriteArrayList<String>();
+    var foundStale = new CountDownLatch(1);
     var reads = new AtomicLong();
     var stop = new AtomicBoolean();
     var pool = Executors.newFixedThreadPool(9);
@@ -272,11 +274,6 @@ class InvalidationOrderTest {
                 }
                 committed.get(k).set(version);
                 writes.incrementAndGet();
-                try {
-                  Thread.sleep(ThreadLocalRandom.current().nextInt(3));
-                } catch (InterruptedException e) {
-                  return;
-                }
               }
             });
     for (int r = 0; r < 8; r++) {
@@ -289,15 +286,13 @@ class InvalidationOrderTest {
                   var got = region.get(k, this::load);
                   if (got < need) {
                     stale.add(k + ": read " + got + " after version " + need + " was invalidated");
+                    foundStale.countDown();
                   }
                   reads.incrementAndGet();
                 }
               });
     }
-    var deadline = System.nanoTime() + duration.toNanos();
-    while (System.nanoTime() < deadline && stale.isEmpty()) {
-      Thread.sleep(20);
-    }
+    var unusedFound = foundStale.await(duration.toMillis(), TimeUnit.MILLISECONDS);
     stop.set(true);
     pool.shutdown();
     assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();

@@ -38,10 +38,16 @@ class SingleFlightTest {
                         })));
       }
       Await.untilInFlight(flights, 1);
+      io.ballast.testkit.Await.until(
+          "the 15 others joined the load",
+          java.time.Duration.ofSeconds(10),
+          () -> flights.joined("k") == 15);
+      assertThat(flights.joined("other")).isZero();
       release.countDown();
       for (var f : results) {
         assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo("v0");
       }
+      assertThat(flights.joined("k")).as("none once the load is done").isZero();
     } finally {
       pool.shutdownNow();
     }

@@ -85,7 +85,7 @@ class TwoLevelRegionTest {
     a.put("2", new User(2, "bob"));
     // the puts' invalidations reach b asynchronously; one arriving mid-read would keep the read out
     // of L1
-    Instances.await("b heard both puts", () -> other.deliveryDelay.getCount() == 2);
+    Instances.await("b heard both puts", () -> other.bus.deliveryDelay().getCount() == 2);
     b.get("1");
     var calls = new CopyOnWriteArrayList<Set<String>>();
     var result =

@@ -2,6 +2,7 @@ package io.ballast.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ballast.testkit.Await;
 import io.ballast.testkit.PostgresExtension;
 import io.ballast.testkit.RedisExtension;
 import java.io.ByteArrayOutputStream;
@@ -168,19 +169,21 @@ class DemoTest {
     demo.start();
     try {
       var client = java.net.http.HttpClient.newHttpClient();
-      java.net.http.HttpResponse<String> response = null;
-      for (int i = 0; i < 100 && (response == null || response.statusCode() != 200); i++) {
-        try {
-          response =
-              client.send(
-                  java.net.http.HttpRequest.newBuilder(
-                          java.net.URI.create("http://127.0.0.1:" + free + "/health/ready"))
-                      .build(),
-                  java.net.http.HttpResponse.BodyHandlers.ofString());
-        } catch (java.io.IOException notYet) {
-          Thread.sleep(100);
-        }
-      }
+      var ready =
+          new java.util.concurrent.atomic.AtomicReference<java.net.http.HttpResponse<String>>();
+      Await.until(
+          "the demo's readiness probe answers 200",
+          Duration.ofSeconds(30),
+          () -> {
+            ready.set(
+                client.send(
+                    java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("http://127.0.0.1:" + free + "/health/ready"))
+                        .build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()));
+            return ready.get().statusCode() == 200;
+          });
+      var response = ready.get();
       assertThat(response).isNotNull();
       assertThat(response.statusCode()).isEqualTo(200);
       assertThat(response.body())

@@ -10,6 +10,8 @@ import io.ballast.core.ProbeKind;
 import io.ballast.testkit.PostgresExtension;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -65,47 +67,45 @@ class IndexBuildTest {
     var lastBuildInserts = new AtomicLong(-1);
     // an insert waiting to extend the table ('extend') waits for another insert, not for the build:
     // not counted
-    var sampler =
-        new Thread(
+    var sampling = PG.connect();
+    var ps =
+        sampling.prepareStatement(
+            "select (select count(*) from pg_stat_progress_create_index where relid = to_regclass(?)),"
+                + " (select count(*) from pg_stat_activity where wait_event_type = 'Lock' and wait_event <> 'extend'"
+                + " and query like 'insert into "
+                + db.schema
+                + ".events%')");
+    ps.setString(1, db.schema + ".events");
+    var sampler = Executors.newSingleThreadScheduledExecutor();
+    var unusedSamples =
+        sampler.scheduleWithFixedDelay(
             () -> {
-              try (var c = PG.connect();
-                  var ps =
-                      c.prepareStatement(
-                          "select (select count(*) from pg_stat_progress_create_index where relid = to_regclass(?)),"
-                              + " (select count(*) from pg_stat_activity where wait_event_type = 'Lock' and wait_event <> 'extend'"
-                              + " and query like 'insert into "
-                              + db.schema
-                              + ".events%')")) {
-                ps.setString(1, db.schema + ".events");
-                while (!stop.get()) {
-                  try (var rs = ps.executeQuery()) {
-                    rs.next();
-                    if (rs.getLong(1) > 0) {
-                      sawBuild.set(true);
-                      firstBuildInserts.compareAndSet(-1, inserts.get());
-                      lastBuildInserts.set(inserts.get());
-                    }
-                    if (rs.getLong(2) > 0) {
-                      blocked.incrementAndGet();
-                    }
-                  }
-                  Thread.sleep(5);
+              try (var rs = ps.executeQuery()) {
+                rs.next();
+                if (rs.getLong(1) > 0) {
+                  sawBuild.set(true);
+                  firstBuildInserts.compareAndSet(-1, inserts.get());
+                  lastBuildInserts.set(inserts.get());
+                }
+                if (rs.getLong(2) > 0) {
+                  blocked.incrementAndGet();
                 }
               } catch (SQLException e) {
                 throw new IllegalStateException(e);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
               }
             },
-            "sampler");
+            0,
+            5,
+            TimeUnit.MILLISECONDS);
     writer.start();
-    sampler.start();
     try {
       assertTimeoutPreemptively(Duration.ofMinutes(2), () -> db.start().close());
     } finally {
       stop.set(true);
       writer.join(10_000);
-      sampler.join(10_000);
+      sampler.shutdown();
+      sampler.awaitTermination(10, TimeUnit.SECONDS);
+      sampling.close();
     }
     return new Observation(
         sawBuild.get(), lastBuildInserts.get() - firstBuildInserts.get(), blocked.get());
