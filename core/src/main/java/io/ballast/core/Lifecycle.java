@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,9 +42,19 @@ public final class Lifecycle {
   private final Thread shutdownHook = new Thread(this::stopFromHook, "ballast-shutdown");
   private State state = State.NEW;
   private volatile String current;
+  private final LongSupplier nanoTime;
 
   @Inject
   Lifecycle(Set<Managed> services, CoreSettings settings) {
+    this(services, settings, System::nanoTime);
+  }
+
+  /**
+   * A lifecycle reading time from {@code nanoTime} (a {@link System#nanoTime()} stand-in): tests
+   * move it instead of waiting.
+   */
+  Lifecycle(Set<Managed> services, CoreSettings settings, LongSupplier nanoTime) {
+    this.nanoTime = nanoTime;
     var ordered = new ArrayList<>(services);
     ordered.sort(Comparator.comparingInt(Managed::phase)); // stable: ties keep binding order
     this.services = List.copyOf(ordered);
@@ -99,7 +110,7 @@ public final class Lifecycle {
     for (var line : io.ballast.core.settings.EnvironmentCheck.mistyped(System.getenv())) {
       LOG.warn(line);
     }
-    var begin = System.nanoTime();
+    var begin = nanoTime.getAsLong();
     for (var service : services) {
       if (state() != State.STARTING) {
         break; // stop() was called while starting: the rest never start
@@ -151,7 +162,9 @@ public final class Lifecycle {
       }
     }
     LOG.info(
-        "Started {} service(s) in {} ms", services.size(), (System.nanoTime() - begin) / 1_000_000);
+        "Started {} service(s) in {} ms",
+        services.size(),
+        (nanoTime.getAsLong() - begin) / 1_000_000);
   }
 
   /** Stops every started service in reverse order; calls after the first do nothing. */
@@ -183,7 +196,7 @@ public final class Lifecycle {
       }
       state = State.STOPPING;
     }
-    var deadline = System.nanoTime() + grace.toNanos();
+    var deadline = nanoTime.getAsLong() + grace.toNanos();
     while (true) {
       Managed service;
       synchronized (this) {
@@ -192,7 +205,7 @@ public final class Lifecycle {
       if (service == null) {
         break;
       }
-      var left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+      var left = Duration.ofNanos(Math.max(0, deadline - nanoTime.getAsLong()));
       try {
         LOG.debug("Stopping {} (grace left {} ms)", service.name(), left.toMillis());
         service.stop(left);

@@ -22,15 +22,15 @@ class CoreChecksTest {
     first.start();
     second.start();
     try {
-      ProbeResult result = null;
-      for (int i = 0; i < 100; i++) {
-        result = check.check();
-        if (!result.healthy()) {
-          break;
-        }
-        Thread.sleep(20);
-      }
-      assertThat(result.healthy()).isFalse();
+      var seen = new java.util.concurrent.atomic.AtomicReference<ProbeResult>();
+      io.ballast.testkit.Await.until(
+          "the deadlock is reported",
+          java.time.Duration.ofSeconds(10),
+          () -> {
+            seen.set(check.check());
+            return !seen.get().healthy();
+          });
+      var result = seen.get();
       assertThat(result.message())
           .startsWith("2 deadlocked thread(s): ")
           .contains("deadlock-first")

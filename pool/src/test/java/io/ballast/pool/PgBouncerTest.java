@@ -10,6 +10,7 @@ import io.ballast.core.monitor.QueryMonitor;
 import io.ballast.core.monitor.QueryTimeoutException;
 import io.ballast.core.settings.AppEnv;
 import io.ballast.testkit.Await;
+import io.ballast.testkit.LogCapture;
 import io.ballast.testkit.PgBouncer;
 import io.ballast.testkit.PostgresExtension;
 import java.sql.SQLException;

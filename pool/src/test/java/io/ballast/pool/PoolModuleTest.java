@@ -14,7 +14,9 @@ import io.ballast.core.HealthRegistry;
 import io.ballast.core.Lifecycle;
 import io.ballast.core.LifecycleException;
 import io.ballast.core.ProbeKind;
+import io.ballast.testkit.Await;
 import io.ballast.testkit.FaultProxy;
+import io.ballast.testkit.LogCapture;
 import io.ballast.testkit.PostgresExtension;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -216,11 +218,10 @@ class PoolModuleTest {
         proxy.restore();
         // HikariCP refills in the background with a back-off; the pool recovers without a restart
         var health = app.get(HealthRegistry.class);
-        var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!health.run(ProbeKind.READY).healthy() && System.nanoTime() < deadline) {
-          Thread.sleep(100);
-        }
-        assertThat(health.run(ProbeKind.READY).healthy()).isTrue();
+        Await.until(
+            "ready without a restart",
+            Duration.ofSeconds(10),
+            () -> health.run(ProbeKind.READY).healthy());
         assertThat(app.get(DSLContext.class).resultQuery("select 1").fetchOne(0, Integer.class))
             .isEqualTo(1);
       }

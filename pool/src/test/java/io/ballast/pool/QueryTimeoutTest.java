@@ -12,6 +12,7 @@ import io.ballast.core.monitor.QueryMonitor;
 import io.ballast.core.monitor.QueryTimeoutException;
 import io.ballast.core.settings.AppEnv;
 import io.ballast.testkit.FaultProxy;
+import io.ballast.testkit.LogCapture;
 import io.ballast.testkit.PostgresExtension;
 import java.sql.SQLException;
 import java.time.Duration;

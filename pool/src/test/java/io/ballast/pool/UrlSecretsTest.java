@@ -6,6 +6,7 @@ import io.ballast.core.Ballast;
 import io.ballast.core.CoreModule;
 import io.ballast.core.CoreSettings;
 import io.ballast.testkit.FaultProxy;
+import io.ballast.testkit.LogCapture;
 import io.ballast.testkit.PostgresExtension;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package io.ballast.pool;
+package io.ballast.core.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,9 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ballast.core.Ballast;
 import io.ballast.core.CoreModule;
 import io.ballast.core.CoreSettings;
-import io.ballast.core.admin.AdminModule;
-import io.ballast.core.admin.AdminServer;
-import io.ballast.core.admin.AdminSettings;
+import io.ballast.testkit.Await;
 import io.ballast.testkit.FaultProxy;
 import io.ballast.testkit.PostgresExtension;
 import java.io.IOException;
@@ -19,14 +17,20 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import javax.sql.DataSource;
 import org.jooq.DSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.postgresql.ds.PGSimpleDataSource;
 
-/** The admin endpoints over real HTTP, with a real database behind them. */
+/**
+ * The admin endpoints over real HTTP, with a real database behind them through a fault proxy (an
+ * unpooled driver {@link DataSource}: the endpoints are core's, whatever pool provides the
+ * connections; the pool's own checks and metrics are tested in the pool module).
+ */
 class AdminServerTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
   static final String TOKEN = "admin-token-0123456789";
@@ -40,26 +44,19 @@ class AdminServerTest {
   @BeforeAll
   static void start() {
     proxy = FaultProxy.to(PG.server().host(), PG.server().port());
-    var url =
-        "postgresql://"
-            + PG.username()
-            + "@"
-            + proxy.host()
-            + ":"
-            + proxy.port()
-            + "/"
-            + PG.databaseName();
+    var dataSource = new PGSimpleDataSource();
+    dataSource.setServerNames(new String[] {proxy.host()});
+    dataSource.setPortNumbers(new int[] {proxy.port()});
+    dataSource.setDatabaseName(PG.databaseName());
+    dataSource.setUser(PG.username());
+    dataSource.setPassword(PG.password());
+    dataSource.setConnectTimeout(2);
+    dataSource.setSocketTimeout(5);
     app =
         Ballast.start(
             new CoreModule(
                 CoreSettings.builder().healthCheckTimeout(Duration.ofSeconds(1)).build()),
-            new PoolModule(
-                PoolSettings.builder()
-                    .url(url)
-                    .connectionLimit(3)
-                    .poolTimeout(Duration.ofSeconds(5))
-                    .connectTimeout(Duration.ofSeconds(1))
-                    .build()),
+            binder -> binder.bind(DataSource.class).toInstance(dataSource),
             new AdminModule(AdminSettings.builder().port(0).token(TOKEN).build()));
     port = app.get(AdminServer.class).port();
   }
@@ -70,13 +67,13 @@ class AdminServerTest {
     proxy.close();
   }
 
-  /** After an outage test, HikariCP refills in the background: wait (bounded) until ready again. */
+  /** After an outage test, wait (bounded) until the database answers through the proxy again. */
   @BeforeEach
   void healthy() throws Exception {
-    var deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (get("/health/ready", TOKEN).statusCode() != 200 && System.nanoTime() < deadline) {
-      Thread.sleep(100);
-    }
+    Await.until(
+        "ready again",
+        Duration.ofSeconds(20),
+        () -> get("/health/ready", TOKEN).statusCode() == 200);
   }
 
   static HttpResponse<String> get(String path, String token)
@@ -101,11 +98,8 @@ class AdminServerTest {
     assertThat(ready.headers().firstValue("Content-Type")).contains("application/json");
     var body = json(ready);
     assertThat(body.get("status").asText()).isEqualTo("UP");
-    assertThat(body.get("checks").fieldNames())
-        .toIterable()
-        .containsExactly("db", "deadlocks", "pool");
+    assertThat(body.get("checks").fieldNames()).toIterable().containsExactly("db", "deadlocks");
     assertThat(body.at("/checks/db/details/latencyMs").isNumber()).isTrue();
-    assertThat(body.at("/checks/pool/details/utilisationPercent").isNumber()).isTrue();
 
     assertThat(get("/health", TOKEN).statusCode()).isEqualTo(200);
     var live = json(get("/health/live", TOKEN));
@@ -120,7 +114,7 @@ class AdminServerTest {
     var db = json(get("/health/db", TOKEN));
     assertThat(db.get("checks").fieldNames())
         .toIterable()
-        .containsExactly("db", "db.details", "db.write", "pool");
+        .containsExactly("db", "db.details", "db.write");
     var cache = get("/health/cache", TOKEN);
     assertThat(cache.statusCode()).isEqualTo(404);
     assertThat(json(cache).get("error").asText())
@@ -154,8 +148,8 @@ class AdminServerTest {
       assertThat(ready.statusCode()).isEqualTo(503);
       assertThat(json(ready).at("/checks/db/message").asText())
           .isEqualTo("timed out after 1000 ms");
-      // bounded, not a benchmark: without the time limit this request would wait for the pool (5 s)
-      // or forever
+      // bounded, not a benchmark: without the time limit this request would wait for the driver's
+      // socket timeout (5 s) or forever
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
     } finally {
       proxy.restore();
@@ -163,14 +157,13 @@ class AdminServerTest {
   }
 
   @Test
-  void metrics_arePrometheusTextWithPoolQueryAndJvmMetrics() throws Exception {
+  void metrics_arePrometheusTextWithQueryAndJvmMetrics() throws Exception {
     app.get(DSLContext.class).fetch("select 1");
     var response = get("/metrics", TOKEN);
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type").orElseThrow())
         .startsWith("text/plain; version=0.0.4");
     assertThat(response.body())
-        .contains("ballast_pool_primary_ActiveConnections")
         .contains("ballast_core_queries_all")
         .contains("ballast_core_queries_slow")
         .contains("jvm_memory_used_bytes")
