@@ -41,6 +41,7 @@ public final class ActingContext {
     return builder().userId(userId).tenantId(tenantId).build();
   }
 
+  /** A builder starting from every default. */
   public static Builder builder() {
     return new Builder();
   }
@@ -55,6 +56,7 @@ public final class ActingContext {
         .requestId(requestId);
   }
 
+  /** The acting user, or {@code null}. */
   public String userId() {
     return userId;
   }
@@ -114,31 +116,37 @@ public final class ActingContext {
 
     private Builder() {}
 
+    /** The acting user. */
     public Builder userId(String userId) {
       this.userId = check("user_id", userId);
       return this;
     }
 
+    /** The acting user's role. */
     public Builder role(String role) {
       this.role = check("role", role);
       return this;
     }
 
+    /** The tenant acted for. */
     public Builder tenantId(String tenantId) {
       this.tenantId = check("tenant_id", tenantId);
       return this;
     }
 
+    /** The client's address. */
     public Builder clientIp(String clientIp) {
       this.clientIp = check("client_ip", clientIp);
       return this;
     }
 
+    /** The request's id, to tie audit rows to logs. */
     public Builder requestId(String requestId) {
       this.requestId = check("request_id", requestId);
       return this;
     }
 
+    /** Builds the {@code ActingContext}. */
     public ActingContext build() {
       if (userId == null) {
         throw new IllegalArgumentException("user_id of an acting context must be set");

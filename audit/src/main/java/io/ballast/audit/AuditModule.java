@@ -49,6 +49,7 @@ public final class AuditModule extends AbstractModule {
 
   private final AuditSettings settings;
 
+  /** The module, with {@code settings}. */
   public AuditModule(AuditSettings settings) {
     this.settings = Objects.requireNonNull(settings, "settings");
   }

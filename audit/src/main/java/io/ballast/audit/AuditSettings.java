@@ -45,27 +45,51 @@ public final class AuditSettings {
   private static final Pattern TABLE =
       Pattern.compile("([A-Za-z_][A-Za-z0-9_$]*\\.)?[A-Za-z_][A-Za-z0-9_$]*");
 
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#key}, which gives its unit, range
+   * and default.
+   */
   public static final Setting<String> KEY =
       Setting.text(
               "audit_key", Pattern.compile(".{32,}", Pattern.DOTALL), "at least 32 characters long")
           .variable("BALLAST_AUDIT_KEY")
           .secret()
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#sealInterval}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<Duration> SEAL_INTERVAL =
       Setting.millis("audit_seal_interval", Duration.ofMillis(10), Duration.ofHours(1))
           .variable("BALLAST_AUDIT_SEAL_INTERVAL_MS")
           .defaultValue(Duration.ofSeconds(1))
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#retentionMonths}, which gives its
+   * unit, range and default.
+   */
   public static final Setting<Integer> RETENTION_MONTHS =
       Setting.integer("audit_retention_months", 0, 1200)
           .variable("BALLAST_AUDIT_RETENTION_MONTHS")
           .defaultValue(0)
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#partitionsAhead}, which gives its
+   * unit, range and default.
+   */
   public static final Setting<Integer> PARTITIONS_AHEAD =
       Setting.integer("audit_partitions_ahead", 1, 36)
           .variable("BALLAST_AUDIT_PARTITIONS_AHEAD")
           .defaultValue(2)
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#protectedTables}, which gives its
+   * unit, range and default.
+   */
   public static final Setting<Set<String>> RLS_TABLES =
       Setting.<Set<String>>of(
               "rls_tables",
@@ -80,6 +104,11 @@ public final class AuditSettings {
           .variable("BALLAST_RLS_TABLES")
           .defaultValue(Set.of())
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#rlsCheck}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<RlsCheck> RLS_CHECK =
       Setting.oneOf("rls_check", RlsCheck.class).variable("BALLAST_RLS_CHECK").build();
 
@@ -97,10 +126,12 @@ public final class AuditSettings {
     this.values = b.values.copy();
   }
 
+  /** Every default for {@code env}. */
   public static AuditSettings defaults(AppEnv env) {
     return builder(env).build();
   }
 
+  /** A builder starting from the defaults for {@code env}. */
   public static Builder builder(AppEnv env) {
     return new Builder(env);
   }
@@ -117,10 +148,15 @@ public final class AuditSettings {
     return b;
   }
 
+  /** Settings from the process environment (the variables of the class comment). */
   public static AuditSettings fromEnv() {
     return fromEnv(System::getenv);
   }
 
+  /**
+   * Settings from {@code env} (the variables of the class comment); a wrong value fails naming the
+   * variable, the value and what is allowed.
+   */
   public static AuditSettings fromEnv(Map<String, String> env) {
     return fromEnv(env::get);
   }
@@ -141,6 +177,7 @@ public final class AuditSettings {
     return tables;
   }
 
+  /** The environment the defaults were chosen for. */
   public AppEnv appEnv() {
     return appEnv;
   }
@@ -155,6 +192,7 @@ public final class AuditSettings {
     return key() != null;
   }
 
+  /** As set by {@link Builder#sealInterval}. */
   public Duration sealInterval() {
     return values.get(SEAL_INTERVAL);
   }
@@ -164,14 +202,17 @@ public final class AuditSettings {
     return values.get(RETENTION_MONTHS);
   }
 
+  /** As set by {@link Builder#partitionsAhead}. */
   public int partitionsAhead() {
     return values.get(PARTITIONS_AHEAD);
   }
 
+  /** Tables that must have row-level security, as set by {@link Builder#protectedTables}. */
   public Set<String> protectedTables() {
     return Set.copyOf(values.get(RLS_TABLES));
   }
 
+  /** As set by {@link Builder#rlsCheck}. */
   public RlsCheck rlsCheck() {
     return values.get(RLS_CHECK);
   }
@@ -258,6 +299,7 @@ public final class AuditSettings {
       return this;
     }
 
+    /** The settings; fails with a message naming the settings when they do not fit together. */
     public AuditSettings build() {
       return new AuditSettings(this);
     }

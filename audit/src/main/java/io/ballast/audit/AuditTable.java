@@ -41,14 +41,17 @@ public final class AuditTable {
     return new Builder(table);
   }
 
+  /** The audited table. */
   public String table() {
     return table;
   }
 
+  /** Columns left out of the audit rows. */
   public List<String> excluded() {
     return excluded;
   }
 
+  /** Columns whose values are replaced by a marker in the audit rows. */
   public List<String> redacted() {
     return redacted;
   }
@@ -122,6 +125,7 @@ public final class AuditTable {
       return this;
     }
 
+    /** Builds the {@code AuditTable}. */
     public AuditTable build() {
       return new AuditTable(this);
     }

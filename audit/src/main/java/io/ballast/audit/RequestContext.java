@@ -79,6 +79,7 @@ public final class RequestContext {
       this.thread = thread;
     }
 
+    /** Who is acting in this scope. */
     public ActingContext context() {
       return context;
     }

@@ -221,6 +221,7 @@ public final class RowSecurity {
       return this;
     }
 
+    /** Builds the {@code RowSecurity}. */
     public RowSecurity build() {
       if (tenantColumn == null && ownerColumn == null) {
         throw new IllegalArgumentException(

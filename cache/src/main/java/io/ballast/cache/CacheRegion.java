@@ -25,6 +25,7 @@ public interface CacheRegion<V> {
   /** The region's name, unique in the application. */
   String name();
 
+  /** The region's settings. */
   RegionSettings<V> settings();
 
   /**

@@ -43,6 +43,10 @@ import java.util.regex.Pattern;
 public final class CacheSettings {
   static final Duration MAX_TTL = Duration.ofDays(30);
 
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#redisUrl}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<String> REDIS_URL_SETTING =
       Setting.<String>of(
               "redis_url", String::trim, "a Redis URL (redis://[:password@]host:port[/db])")
@@ -51,45 +55,90 @@ public final class CacheSettings {
           .variable("REDIS_URL")
           .defaultValue("redis://127.0.0.1:6379")
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#redisEnabled}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<Boolean> REDIS_ENABLED =
       Setting.bool("redis_enabled").variable("REDIS_ENABLED").defaultValue(true).build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#connectTimeout}, which gives its
+   * unit, range and default.
+   */
   public static final Setting<Duration> CONNECT_TIMEOUT =
       Setting.millis("redis_connection_timeout", Duration.ofMillis(10), Duration.ofMinutes(1))
           .variable("REDIS_CONNECTION_TIMEOUT_MS")
           .deprecated("REDIS_CONNECTION_TIMEOUT")
           .defaultValue(Duration.ofSeconds(2))
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#commandTimeout}, which gives its
+   * unit, range and default.
+   */
   public static final Setting<Duration> COMMAND_TIMEOUT =
       Setting.millis("redis_command_timeout", Duration.ofMillis(1), Duration.ofMinutes(1))
           .variable("REDIS_COMMAND_TIMEOUT_MS")
           .deprecated("REDIS_COMMAND_TIMEOUT")
           .defaultValue(Duration.ofMillis(500))
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#maxRetries}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<Integer> MAX_RETRIES =
       Setting.integer("redis_max_retries", 0, 100)
           .variable("REDIS_MAX_RETRIES")
           .defaultValue(3)
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#retryDelay}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<Duration> RETRY_DELAY =
       Setting.millis("redis_retry_delay", Duration.ofMillis(1), Duration.ofMinutes(1))
           .variable("REDIS_RETRY_DELAY_MS")
           .deprecated("REDIS_RETRY_DELAY")
           .defaultValue(Duration.ofMillis(100))
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#reconnectDelayMax}, which gives its
+   * unit, range and default.
+   */
   public static final Setting<Duration> RECONNECT_DELAY_MAX =
       Setting.millis("redis_reconnect_delay_max", Duration.ofMillis(1), Duration.ofMinutes(5))
           .defaultValue(Duration.ofSeconds(10))
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#defaultTtl}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<Duration> TTL =
       Setting.seconds("cache_ttl", Duration.ofMillis(1), MAX_TTL)
           .variable("CACHE_TTL_SECONDS")
           .defaultValue(Duration.ofMinutes(5))
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#degradedTtl}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<Duration> DEGRADED_TTL =
       Setting.seconds("cache_degraded_ttl", Duration.ZERO, Duration.ofHours(1))
           .variable("CACHE_DEGRADED_TTL_SECONDS")
           .defaultValue(Duration.ofSeconds(10))
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#namespace}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<String> NAMESPACE =
       Setting.text(
               "cache_namespace",
@@ -98,23 +147,53 @@ public final class CacheSettings {
           .variable("CACHE_NAMESPACE")
           .defaultValue("ballast:")
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#distributedSingleFlight}, which
+   * gives its unit, range and default.
+   */
   public static final Setting<Boolean> DISTRIBUTED_SINGLE_FLIGHT =
       Setting.bool("cache_distributed_single_flight")
           .variable("CACHE_DISTRIBUTED_SINGLE_FLIGHT")
           .defaultValue(false)
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#heartbeat}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<Duration> HEARTBEAT =
       Setting.millis("cache_heartbeat", Duration.ofMillis(10), Duration.ofMinutes(1))
           .defaultValue(Duration.ofSeconds(1))
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#requestQueueSize}, which gives its
+   * unit, range and default.
+   */
   public static final Setting<Integer> REQUEST_QUEUE_SIZE =
       Setting.integer("redis_request_queue_size", 1, 1_000_000).defaultValue(10_000).build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#guardFailureThreshold}, which gives
+   * its unit, range and default.
+   */
   public static final Setting<Integer> GUARD_FAILURE_THRESHOLD =
       Setting.integer("redis_guard_failure_threshold", 1, 1000).defaultValue(5).build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#guardOpenDuration}, which gives its
+   * unit, range and default.
+   */
   public static final Setting<Duration> GUARD_OPEN_DURATION =
       Setting.millis("redis_guard_open_duration", Duration.ofMillis(1), Duration.ofMinutes(10))
           .defaultValue(Duration.ofSeconds(5))
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#lockTtl}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<Duration> LOCK_TTL =
       Setting.millis("cache_lock_ttl", Duration.ofMillis(10), Duration.ofMinutes(5))
           .defaultValue(Duration.ofSeconds(5))
@@ -136,6 +215,7 @@ public final class CacheSettings {
     return builder().build();
   }
 
+  /** A builder starting from every default. */
   public static Builder builder() {
     return new Builder();
   }
@@ -158,6 +238,10 @@ public final class CacheSettings {
     return fromEnv(System::getenv);
   }
 
+  /**
+   * Settings from {@code env} (the variables of the class comment); a wrong value fails naming the
+   * variable, the value and what is allowed.
+   */
   public static CacheSettings fromEnv(Map<String, String> env) {
     return fromEnv(env::get);
   }
@@ -192,26 +276,32 @@ public final class CacheSettings {
     return mask(redisUrl());
   }
 
+  /** Whether Redis is used at all, as set by {@link Builder#redisEnabled}. */
   public boolean redisEnabled() {
     return values.get(REDIS_ENABLED);
   }
 
+  /** As set by {@link Builder#connectTimeout}. */
   public Duration connectTimeout() {
     return values.get(CONNECT_TIMEOUT);
   }
 
+  /** As set by {@link Builder#commandTimeout}. */
   public Duration commandTimeout() {
     return values.get(COMMAND_TIMEOUT);
   }
 
+  /** As set by {@link Builder#maxRetries}. */
   public int maxRetries() {
     return values.get(MAX_RETRIES);
   }
 
+  /** As set by {@link Builder#retryDelay}. */
   public Duration retryDelay() {
     return values.get(RETRY_DELAY);
   }
 
+  /** As set by {@link Builder#reconnectDelayMax}. */
   public Duration reconnectDelayMax() {
     return values.get(RECONNECT_DELAY_MAX);
   }
@@ -253,6 +343,7 @@ public final class CacheSettings {
     return values.get(GUARD_OPEN_DURATION);
   }
 
+  /** As set by {@link Builder#distributedSingleFlight}. */
   public boolean distributedSingleFlight() {
     return values.get(DISTRIBUTED_SINGLE_FLIGHT);
   }

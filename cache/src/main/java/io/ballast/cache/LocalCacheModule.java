@@ -17,6 +17,7 @@ import java.util.Objects;
 public final class LocalCacheModule extends AbstractModule {
   private final CacheSettings settings;
 
+  /** The module, with {@code settings}. */
   public LocalCacheModule(CacheSettings settings) {
     this.settings = Objects.requireNonNull(settings, "settings");
   }

@@ -54,6 +54,8 @@ final class LocalTier {
   private final long degradedTtlNanos;
 
   /**
+   * An empty tier.
+   *
    * @param maxSize entries kept at most; 0 for none
    * @param synced whether every invalidation from other instances is known to arrive
    * @param degradedTtlNanos the oldest an entry may be and still be served while {@code synced} is

@@ -32,6 +32,7 @@ import java.util.Objects;
 public final class RedisCacheModule extends AbstractModule {
   private final CacheSettings settings;
 
+  /** The module, with {@code settings}. */
   public RedisCacheModule(CacheSettings settings) {
     this.settings = Objects.requireNonNull(settings, "settings");
   }

@@ -55,14 +55,17 @@ public final class RegionSettings<V> {
     return new Builder<>(name, type);
   }
 
+  /** The region's name, unique in a {@link Caches}. */
   public String name() {
     return name;
   }
 
+  /** The type of the values. */
   public Class<V> type() {
     return type;
   }
 
+  /** How values are turned into the bytes stored in Redis and back. */
   public CacheCodec<V> codec() {
     return codec;
   }
@@ -181,6 +184,7 @@ public final class RegionSettings<V> {
       return this;
     }
 
+    /** The settings; fails with a message naming the settings when they do not fit together. */
     public RegionSettings<V> build() {
       if (ttl != null && l1Ttl != null && l1Ttl.compareTo(ttl) > 0) {
         throw new SettingException(

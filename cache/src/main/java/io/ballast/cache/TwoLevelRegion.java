@@ -57,6 +57,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
    * act, so a race is reproduced on purpose rather than by luck. {@link #NONE} outside tests.
    */
   interface Hooks {
+    /** No hooks: what production runs. */
     Hooks NONE = new Hooks() {};
 
     /** A read has the L2 bytes of {@code key} in hand and has not filled L1 yet. */

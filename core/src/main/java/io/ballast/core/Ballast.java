@@ -45,10 +45,12 @@ public final class Ballast implements AutoCloseable {
     return app;
   }
 
+  /** The Guice injector holding every binding. */
   public Injector injector() {
     return injector;
   }
 
+  /** The lifecycle that started the services and stops them on {@link #close()}. */
   public Lifecycle lifecycle() {
     return lifecycle;
   }

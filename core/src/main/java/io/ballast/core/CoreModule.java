@@ -59,6 +59,7 @@ public final class CoreModule extends AbstractModule {
 
   private final CoreSettings settings;
 
+  /** The module, with {@code settings}. */
   public CoreModule(CoreSettings settings) {
     this.settings = Objects.requireNonNull(settings, "settings");
   }

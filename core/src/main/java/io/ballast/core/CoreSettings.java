@@ -68,6 +68,7 @@ public final class CoreSettings {
     return builder().build();
   }
 
+  /** A builder starting from every default. */
   public static Builder builder() {
     return new Builder();
   }
@@ -103,6 +104,7 @@ public final class CoreSettings {
     return b.build();
   }
 
+  /** The environment the defaults were chosen for. */
   public AppEnv appEnv() {
     return appEnv;
   }
@@ -148,6 +150,7 @@ public final class CoreSettings {
 
     private Builder() {}
 
+    /** The environment, which picks the defaults of the other settings. */
     public Builder appEnv(AppEnv appEnv) {
       this.appEnv = Objects.requireNonNull(appEnv, "appEnv");
       return this;
@@ -177,6 +180,7 @@ public final class CoreSettings {
       return this;
     }
 
+    /** The settings; fails with a message naming the settings when they do not fit together. */
     public CoreSettings build() {
       return new CoreSettings(this);
     }

@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param checks each check's outcome, in name order
  */
 public record HealthReport(ProbeKind kind, ProbeStatus status, List<Check> checks) {
+  /** Copies {@code checks}. */
   public HealthReport {
     checks = List.copyOf(checks);
   }
@@ -45,6 +46,7 @@ public record HealthReport(ProbeKind kind, ProbeStatus status, List<Check> check
       String message,
       Map<String, Object> details,
       Duration duration) {
+    /** Copies {@code details}. */
     public Check {
       details = Map.copyOf(details);
     }

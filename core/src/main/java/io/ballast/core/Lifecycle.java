@@ -28,11 +28,17 @@ public final class Lifecycle {
 
   /** Where a lifecycle is. */
   public enum State {
+    /** Created; {@link #start()} not called yet. */
     NEW,
+    /** Starting its services in phase order. */
     STARTING,
+    /** Every service started. */
     RUNNING,
+    /** Stopping its services in reverse order. */
     STOPPING,
+    /** Every started service stopped (or it was never started). */
     STOPPED,
+    /** A service failed to start; the ones started before it were stopped. */
     FAILED
   }
 
@@ -66,6 +72,7 @@ public final class Lifecycle {
     return services;
   }
 
+  /** Where the lifecycle is now. */
   public synchronized State state() {
     return state;
   }
@@ -180,9 +187,7 @@ public final class Lifecycle {
     }
   }
 
-  /**
-   * @return whether this call did the stopping
-   */
+  /** Stops the started services unless another call is doing it; whether this call did. */
   private boolean stopStarted(State end, Throwable failure) {
     synchronized (this) {
       if (state == State.STOPPING

@@ -8,6 +8,7 @@ public final class LifecycleException extends RuntimeException {
 
   private final String service;
 
+  /** {@code service} failed to start or stop, saying {@code message}, caused by {@code cause}. */
   public LifecycleException(String service, String message, Throwable cause) {
     super(message, cause);
     this.service = service;

@@ -28,6 +28,7 @@ public record MigrationSet(String name, int order, String historyTable, List<Str
   private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,30}");
   private static final Pattern TABLE = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
+  /** Checks every component; a wrong one fails naming it and what is allowed. */
   public MigrationSet {
     Objects.requireNonNull(locations, "locations");
     if (name == null || !NAME.matcher(name).matches()) {

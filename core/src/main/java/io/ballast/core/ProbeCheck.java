@@ -13,6 +13,7 @@ public interface ProbeCheck {
   /** The check's name, e.g. {@code db}; unique in the application. */
   String name();
 
+  /** The probes this check runs in (and every broader one). */
   ProbeKind kind();
 
   /** Runs the check. An exception counts as unhealthy, with its message as the reason. */

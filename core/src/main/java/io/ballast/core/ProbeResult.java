@@ -11,6 +11,7 @@ import java.util.Objects;
  * @param details extra figures for the report, e.g. pool counts; never secrets
  */
 public record ProbeResult(ProbeStatus status, String message, Map<String, Object> details) {
+  /** Checks that {@code status} and {@code message} are set; copies {@code details}. */
   public ProbeResult {
     Objects.requireNonNull(status, "status");
     Objects.requireNonNull(message, "message");
@@ -22,10 +23,12 @@ public record ProbeResult(ProbeStatus status, String message, Map<String, Object
     return status.healthy();
   }
 
+  /** A passing result. */
   public static ProbeResult healthy(String message) {
     return new ProbeResult(ProbeStatus.UP, message, Map.of());
   }
 
+  /** A passing result with figures. */
   public static ProbeResult healthy(String message, Map<String, Object> details) {
     return new ProbeResult(ProbeStatus.UP, message, details);
   }
@@ -35,10 +38,12 @@ public record ProbeResult(ProbeStatus status, String message, Map<String, Object
     return new ProbeResult(ProbeStatus.DEGRADED, message, details);
   }
 
+  /** A failing result; {@code message} says why. */
   public static ProbeResult unhealthy(String message) {
     return new ProbeResult(ProbeStatus.DOWN, message, Map.of());
   }
 
+  /** A failing result with figures; {@code message} says why. */
   public static ProbeResult unhealthy(String message, Map<String, Object> details) {
     return new ProbeResult(ProbeStatus.DOWN, message, details);
   }

@@ -11,8 +11,11 @@ package io.ballast.core;
  * </ul>
  */
 public enum ProbeStatus {
+  /** Working. */
   UP,
+  /** Still serving, with less (a cache on L1 only, a breaker half-open): healthy. */
   DEGRADED,
+  /** Not working: the probe fails. */
   DOWN;
 
   /** {@code true} for {@link #UP} and {@link #DEGRADED}. */

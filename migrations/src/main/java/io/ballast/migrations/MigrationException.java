@@ -7,10 +7,12 @@ package io.ballast.migrations;
 public final class MigrationException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** An exception saying {@code message}. */
   public MigrationException(String message) {
     super(message);
   }
 
+  /** An exception saying {@code message}, caused by {@code cause}. */
   public MigrationException(String message, Throwable cause) {
     super(message, cause);
   }

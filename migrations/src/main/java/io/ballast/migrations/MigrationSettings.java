@@ -39,11 +39,21 @@ import java.util.regex.Pattern;
  * </table>
  */
 public final class MigrationSettings {
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#mode}, which gives its unit, range
+   * and default.
+   */
   public static final Setting<MigrationMode> MODE =
       Setting.oneOf("migrations_mode", MigrationMode.class)
           .variable("BALLAST_MIGRATIONS_MODE")
           .build();
+
   private static final Pattern LOCATION = Pattern.compile("(classpath|filesystem):\\S+");
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#locations}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<List<String>> LOCATIONS =
       Setting.<List<String>>of(
               "migrations_locations",
@@ -58,6 +68,11 @@ public final class MigrationSettings {
           .variable("BALLAST_MIGRATIONS_LOCATIONS")
           .defaultValue(List.of("classpath:db/migration"))
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#historyTable}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<String> TABLE =
       Setting.text(
               "migrations_table",
@@ -66,17 +81,32 @@ public final class MigrationSettings {
           .variable("BALLAST_MIGRATIONS_TABLE")
           .defaultValue("flyway_schema_history")
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#allowClean}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<Boolean> ALLOW_CLEAN =
       Setting.bool("allow_clean")
           .variable("BALLAST_MIGRATIONS_ALLOW_CLEAN")
           .defaultValue(false)
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#lockTimeout}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<Duration> LOCK_TIMEOUT =
       Setting.seconds("migrations_lock_timeout", Duration.ofSeconds(1), Duration.ofDays(1))
           .variable("BALLAST_MIGRATIONS_LOCK_TIMEOUT_SECONDS")
           .deprecated("BALLAST_MIGRATIONS_LOCK_TIMEOUT")
           .defaultValue(Duration.ofMinutes(10))
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#statementLockTimeout}, which gives
+   * its unit, range and default.
+   */
   public static final Setting<Duration> STATEMENT_LOCK_TIMEOUT =
       Setting.seconds(
               "migrations_statement_lock_timeout", Duration.ofMillis(100), Duration.ofMinutes(10))
@@ -101,6 +131,7 @@ public final class MigrationSettings {
     return builder(env).build();
   }
 
+  /** A builder starting from the defaults for {@code env}. */
   public static Builder builder(AppEnv env) {
     return new Builder(Objects.requireNonNull(env, "env"));
   }
@@ -117,10 +148,15 @@ public final class MigrationSettings {
     return b;
   }
 
+  /** Settings from the process environment (the variables of the class comment). */
   public static MigrationSettings fromEnv() {
     return fromEnv(System::getenv);
   }
 
+  /**
+   * Settings from {@code env} (the variables of the class comment); a wrong value fails naming the
+   * variable, the value and what is allowed.
+   */
   public static MigrationSettings fromEnv(Map<String, String> env) {
     return fromEnv(env::get);
   }
@@ -135,10 +171,12 @@ public final class MigrationSettings {
     return Arrays.stream(raw.split(",", -1)).map(String::trim).toList();
   }
 
+  /** The environment the defaults were chosen for. */
   public AppEnv appEnv() {
     return appEnv;
   }
 
+  /** As set by {@link Builder#mode}. */
   public MigrationMode mode() {
     return values.get(MODE);
   }
@@ -153,6 +191,7 @@ public final class MigrationSettings {
     return values.get(TABLE);
   }
 
+  /** As set by {@link Builder#allowClean}. */
   public boolean allowClean() {
     return values.get(ALLOW_CLEAN);
   }

@@ -14,6 +14,7 @@ import java.util.List;
  */
 public record MigrationStatus(
     String set, String historyTable, List<Entry> applied, List<Entry> pending, List<Entry> failed) {
+  /** Copies the lists. */
   public MigrationStatus {
     applied = List.copyOf(applied);
     pending = List.copyOf(pending);

@@ -29,6 +29,7 @@ import javax.sql.DataSource;
 public final class MigrationsModule extends AbstractModule {
   private final MigrationSettings settings;
 
+  /** The module, with {@code settings}. */
   public MigrationsModule(MigrationSettings settings) {
     this.settings = Objects.requireNonNull(settings, "settings");
   }

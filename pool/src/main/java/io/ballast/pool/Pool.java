@@ -11,6 +11,7 @@ public interface Pool {
   /** The pool's name, as in {@link PoolSettings#name()}. */
   String name();
 
+  /** The settings the pool was built with (the password is never shown). */
   PoolSettings settings();
 
   /** Whether the lifecycle has started the pool and not yet stopped it. */

@@ -29,6 +29,7 @@ import javax.sql.DataSource;
 public final class PoolModule extends AbstractModule {
   private final PoolSettings settings;
 
+  /** The module, with {@code settings}. */
   public PoolModule(PoolSettings settings) {
     this.settings = Objects.requireNonNull(settings, "settings");
   }

@@ -37,6 +37,7 @@ import org.postgresql.PGProperty;
  * </ol>
  */
 public final class PoolSettings {
+  /** The variable holding the database URL. */
   public static final String DATABASE_URL = "DATABASE_URL";
 
   static final int MAX_CONNECTION_LIMIT = 1000;
@@ -171,18 +172,22 @@ public final class PoolSettings {
     return appEnv;
   }
 
+  /** The hosts of the URL, in order (more than one for a multi-host URL). */
   public List<String> hosts() {
     return hosts;
   }
 
+  /** The port of each host, in the order of {@link #hosts()}. */
   public List<Integer> ports() {
     return ports;
   }
 
+  /** The database name. */
   public String database() {
     return database;
   }
 
+  /** The user name, or {@code null} for the driver's default. */
   public String username() {
     return username;
   }
@@ -354,6 +359,7 @@ public final class PoolSettings {
       return this;
     }
 
+    /** The database name, replacing the URL's. */
     public Builder database(String database) {
       if (database == null || database.isBlank()) {
         throw new SettingException("database", "be a database name", database, Checks.BUILDER);
@@ -362,6 +368,7 @@ public final class PoolSettings {
       return this;
     }
 
+    /** The user name, replacing the URL's. */
     public Builder username(String username) {
       if (username == null || username.isBlank()) {
         throw new SettingException("username", "be a role name", username, Checks.BUILDER);

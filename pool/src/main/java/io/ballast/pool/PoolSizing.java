@@ -61,10 +61,12 @@ public final class PoolSizing {
       return (int) Math.floor(BUDGET_SHARE * maxConnections);
     }
 
+    /** Whether the demand is above the budget. */
     public boolean exceeds() {
       return demand() > budget();
     }
 
+    /** The largest per-instance limit that keeps every instance within the budget. */
     public int recommendedConnectionLimit() {
       return PoolSizing.recommendedConnectionLimit(instances, maxConnections);
     }

@@ -39,6 +39,8 @@ final class Reachability implements ConnectionHealth {
   private volatile ScheduledExecutorService executor;
 
   /**
+   * A reachability watch of the pool's server.
+   *
    * @param onDown run when a probe first finds the server unreachable (the pool wakes its waiting
    *     borrowers)
    * @param onBack run when it answers again (the pool drops its dead connections and refills)

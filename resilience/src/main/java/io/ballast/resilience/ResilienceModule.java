@@ -52,6 +52,7 @@ import org.jooq.TransactionListenerProvider;
 public final class ResilienceModule extends AbstractModule {
   private final ResilienceSettings settings;
 
+  /** The module, with {@code settings}. */
   public ResilienceModule(ResilienceSettings settings) {
     this.settings = Objects.requireNonNull(settings, "settings");
   }

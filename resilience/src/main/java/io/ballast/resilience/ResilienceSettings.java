@@ -33,56 +33,110 @@ import java.util.function.Function;
  * </table>
  */
 public final class ResilienceSettings {
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#dbFailureThreshold}, which gives its
+   * unit, range and default.
+   */
   public static final Setting<Integer> DB_BREAKER_FAILURES =
       Setting.integer("db_breaker_failures", 1, 1000)
           .variable("BALLAST_DB_BREAKER_FAILURES")
           .defaultValue(5)
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#dbOpenDuration}, which gives its
+   * unit, range and default.
+   */
   public static final Setting<Duration> DB_BREAKER_OPEN =
       Setting.seconds("db_breaker_open", Duration.ofMillis(1), Duration.ofHours(1))
           .variable("BALLAST_DB_BREAKER_OPEN_SECONDS")
           .defaultValue(Duration.ofSeconds(30))
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#dbTrialCalls}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<Integer> DB_BREAKER_TRIAL_CALLS =
       Setting.integer("db_breaker_trial_calls", 1, 100)
           .variable("BALLAST_DB_BREAKER_TRIAL_CALLS")
           .defaultValue(2)
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#retryMaxAttempts}, which gives its
+   * unit, range and default.
+   */
   public static final Setting<Integer> TX_RETRY_MAX_ATTEMPTS =
       Setting.integer("tx_retry_max_attempts", 1, 50)
           .variable("BALLAST_TX_RETRY_MAX_ATTEMPTS")
           .defaultValue(5)
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#retryDelays}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<Duration> TX_RETRY_INITIAL_DELAY =
       Setting.millis("tx_retry_initial_delay", Duration.ofMillis(1), Duration.ofMinutes(1))
           .variable("BALLAST_TX_RETRY_INITIAL_DELAY_MS")
           .defaultValue(Duration.ofMillis(20))
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#retryDelays}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<Duration> TX_RETRY_MAX_DELAY =
       Setting.millis("tx_retry_max_delay", Duration.ofMillis(1), Duration.ofMinutes(10))
           .variable("BALLAST_TX_RETRY_MAX_DELAY_MS")
           .defaultValue(Duration.ofSeconds(1))
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#bulkhead}, which gives its unit,
+   * range and default.
+   */
   public static final Setting<Boolean> BULKHEAD_ENABLED =
       Setting.bool("bulkhead_enabled")
           .variable("BALLAST_BULKHEAD_ENABLED")
           .defaultValue(false)
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#bulkheadMaxConcurrent}, which gives
+   * its unit, range and default.
+   */
   public static final Setting<Integer> BULKHEAD_MAX_CONCURRENT =
       Setting.integer("bulkhead_max_concurrent", 0, 10_000)
           .variable("BALLAST_BULKHEAD_MAX_CONCURRENT")
           .defaultValue(0)
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#bulkheadMaxWait}, which gives its
+   * unit, range and default.
+   */
   public static final Setting<Duration> BULKHEAD_MAX_WAIT =
       Setting.millis("bulkhead_max_wait", Duration.ZERO, Duration.ofMinutes(1))
           .variable("BALLAST_BULKHEAD_MAX_WAIT_MS")
           .defaultValue(Duration.ofMillis(100))
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#redisFailureThreshold}, which gives
+   * its unit, range and default.
+   */
   public static final Setting<Integer> REDIS_BREAKER_FAILURES =
       Setting.integer("redis_breaker_failures", 1, 1000)
           .variable("BALLAST_REDIS_BREAKER_FAILURES")
           .defaultValue(5)
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#redisOpenDuration}, which gives its
+   * unit, range and default.
+   */
   public static final Setting<Duration> REDIS_BREAKER_OPEN =
       Setting.seconds("redis_breaker_open", Duration.ofMillis(1), Duration.ofHours(1))
           .variable("BALLAST_REDIS_BREAKER_OPEN_SECONDS")
@@ -95,10 +149,12 @@ public final class ResilienceSettings {
     this.values = b.values.copy();
   }
 
+  /** Every default. */
   public static ResilienceSettings defaults() {
     return builder().build();
   }
 
+  /** A builder starting from every default. */
   public static Builder builder() {
     return new Builder();
   }
@@ -115,10 +171,15 @@ public final class ResilienceSettings {
     return b;
   }
 
+  /** Settings from the process environment (the variables of the class comment). */
   public static ResilienceSettings fromEnv() {
     return fromEnv(System::getenv);
   }
 
+  /**
+   * Settings from {@code env} (the variables of the class comment); a wrong value fails naming the
+   * variable, the value and what is allowed.
+   */
   public static ResilienceSettings fromEnv(Map<String, String> env) {
     return fromEnv(env::get);
   }
@@ -141,30 +202,37 @@ public final class ResilienceSettings {
     return b.build();
   }
 
+  /** As set by {@link Builder#dbFailureThreshold}. */
   public int dbFailureThreshold() {
     return values.get(DB_BREAKER_FAILURES);
   }
 
+  /** As set by {@link Builder#dbOpenDuration}. */
   public Duration dbOpenDuration() {
     return values.get(DB_BREAKER_OPEN);
   }
 
+  /** As set by {@link Builder#dbTrialCalls}. */
   public int dbTrialCalls() {
     return values.get(DB_BREAKER_TRIAL_CALLS);
   }
 
+  /** As set by {@link Builder#retryMaxAttempts}. */
   public int retryMaxAttempts() {
     return values.get(TX_RETRY_MAX_ATTEMPTS);
   }
 
+  /** The first retry delay, as set by {@link Builder#retryDelays}. */
   public Duration retryInitialDelay() {
     return values.get(TX_RETRY_INITIAL_DELAY);
   }
 
+  /** The longest retry delay, as set by {@link Builder#retryDelays}. */
   public Duration retryMaxDelay() {
     return values.get(TX_RETRY_MAX_DELAY);
   }
 
+  /** Whether the bulkhead limits concurrent database calls, as set by {@link Builder#bulkhead}. */
   public boolean bulkheadEnabled() {
     return values.get(BULKHEAD_ENABLED);
   }
@@ -174,14 +242,17 @@ public final class ResilienceSettings {
     return values.get(BULKHEAD_MAX_CONCURRENT);
   }
 
+  /** As set by {@link Builder#bulkheadMaxWait}. */
   public Duration bulkheadMaxWait() {
     return values.get(BULKHEAD_MAX_WAIT);
   }
 
+  /** As set by {@link Builder#redisFailureThreshold}. */
   public int redisFailureThreshold() {
     return values.get(REDIS_BREAKER_FAILURES);
   }
 
+  /** As set by {@link Builder#redisOpenDuration}. */
   public Duration redisOpenDuration() {
     return values.get(REDIS_BREAKER_OPEN);
   }

@@ -51,9 +51,13 @@ public final class FaultProxy implements AutoCloseable {
 
   /** What the proxy does with traffic. */
   public enum Mode {
+    /** Bytes pass through unchanged. */
     PASS,
+    /** Bytes pass through after the configured latency. */
     DELAY,
+    /** Connections stay open, nothing passes, ever. */
     BLACKHOLE,
+    /** Every connection is closed and new ones are refused. */
     CUT
   }
 
@@ -95,6 +99,7 @@ public final class FaultProxy implements AutoCloseable {
     return port;
   }
 
+  /** What the proxy does to traffic now. */
   public Mode mode() {
     return mode;
   }

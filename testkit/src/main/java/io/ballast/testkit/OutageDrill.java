@@ -31,6 +31,7 @@ public final class OutageDrill {
    * null}.
    */
   public record Call(long start, long end, Throwable failure) {
+    /** The length in nanoseconds. */
     public long nanos() {
       return end - start;
     }
@@ -53,6 +54,7 @@ public final class OutageDrill {
     return new OutageDrill(call);
   }
 
+  /** How many callers run the workload at once. */
   public OutageDrill threads(int threads) {
     this.threads = threads;
     return this;

@@ -74,10 +74,12 @@ public final class PgBouncer implements AutoCloseable {
     return new Builder(pg);
   }
 
+  /** The loopback address it listens on. */
   public String host() {
     return "127.0.0.1";
   }
 
+  /** The port it listens on. */
   public int port() {
     return port;
   }
@@ -179,6 +181,7 @@ public final class PgBouncer implements AutoCloseable {
       users.put(pg.username(), pg.password());
     }
 
+    /** The pool mode: session, transaction or statement. */
     public Builder poolMode(PoolMode mode) {
       this.poolMode = mode;
       return this;
@@ -199,6 +202,7 @@ public final class PgBouncer implements AutoCloseable {
       return this;
     }
 
+    /** Starts PgBouncer on a free loopback port, once it accepts connections. */
     public PgBouncer start() {
       var exe = executable();
       var server = pg.server();

@@ -103,10 +103,12 @@ public final class PostgresServer {
     }
   }
 
+  /** The loopback address it listens on. */
   public String host() {
     return host;
   }
 
+  /** The port it listens on. */
   public int port() {
     return port;
   }

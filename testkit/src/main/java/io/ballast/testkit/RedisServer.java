@@ -79,10 +79,12 @@ public final class RedisServer {
     return uri.toString();
   }
 
+  /** The loopback address it listens on. */
   public String host() {
     return uri.getHost();
   }
 
+  /** The port it listens on. */
   public int port() {
     return uri.getPort() < 0 ? 6379 : uri.getPort();
   }
@@ -94,6 +96,7 @@ public final class RedisServer {
     return embedded != null;
   }
 
+  /** Whether the server process is alive. */
   public synchronized boolean isRunning() {
     return running;
   }

@@ -26,6 +26,7 @@ import java.util.Objects;
 public final class AdminModule extends AbstractModule {
   private final AdminSettings settings;
 
+  /** The module, with {@code settings}. */
   public AdminModule(AdminSettings settings) {
     this.settings = Objects.requireNonNull(settings, "settings");
   }

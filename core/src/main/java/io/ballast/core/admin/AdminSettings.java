@@ -59,10 +59,12 @@ public final class AdminSettings {
     this.values = b.values.copy();
   }
 
+  /** Every default. */
   public static AdminSettings defaults() {
     return builder().build();
   }
 
+  /** A builder starting from every default. */
   public static Builder builder() {
     return new Builder();
   }
@@ -86,16 +88,22 @@ public final class AdminSettings {
     return fromEnv(System::getenv);
   }
 
+  /**
+   * Settings from {@code env} (the variables of the class comment); a wrong value fails naming the
+   * variable, the value and what is allowed.
+   */
   public static AdminSettings fromEnv(Map<String, String> env) {
     return fromEnv(env::get);
   }
 
+  /** Settings from a lookup of variables (the variables of the class comment). */
   public static AdminSettings fromEnv(Function<String, String> env) {
     var b = builder();
     b.values.read(env, ENABLED, PORT, BIND, TOKEN);
     return b.build();
   }
 
+  /** Whether the admin server runs. */
   public boolean enabled() {
     return values.get(ENABLED);
   }
@@ -107,6 +115,7 @@ public final class AdminSettings {
     return values.get(PORT);
   }
 
+  /** The address the admin server listens on (loopback by default). */
   public String bind() {
     return values.get(BIND);
   }
@@ -160,6 +169,7 @@ public final class AdminSettings {
       return this;
     }
 
+    /** The settings; fails with a message naming the settings when they do not fit together. */
     public AdminSettings build() {
       return new AdminSettings(this);
     }

@@ -9,6 +9,7 @@ package io.ballast.core.data;
 public final class InvalidCursorException extends IllegalArgumentException {
   private static final long serialVersionUID = 1L;
 
+  /** An exception saying {@code message}. */
   public InvalidCursorException(String message) {
     super(message);
   }

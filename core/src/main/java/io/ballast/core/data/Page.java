@@ -12,6 +12,7 @@ import java.util.Optional;
  * @param <R> the row type
  */
 public record Page<R>(List<R> items, String nextCursor, boolean hasMore) {
+  /** Copies {@code items}. */
   public Page {
     items = List.copyOf(items);
   }

@@ -185,6 +185,7 @@ public final class Upsert<R extends Record> {
       return this;
     }
 
+    /** Builds the {@code Upsert}. */
     public Upsert<R> build() {
       if (conflict.isEmpty()) {
         throw new IllegalStateException("name the conflict target with onConflict(…)");

@@ -14,6 +14,7 @@ import java.util.Objects;
 public final class MonitorModule extends AbstractModule {
   private final MonitorSettings settings;
 
+  /** The module, with {@code settings}. */
   public MonitorModule(MonitorSettings settings) {
     this.settings = Objects.requireNonNull(settings, "settings");
   }

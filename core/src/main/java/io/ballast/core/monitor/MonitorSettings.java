@@ -111,10 +111,12 @@ public final class MonitorSettings {
     return appEnv;
   }
 
+  /** Every default for {@code env}. */
   public static MonitorSettings defaults(AppEnv env) {
     return builder(env).build();
   }
 
+  /** A builder starting from the defaults for {@code env}. */
   public static Builder builder(AppEnv env) {
     return new Builder(Objects.requireNonNull(env, "env"));
   }
@@ -172,10 +174,12 @@ public final class MonitorSettings {
     return values.get(LOG_BIND_VALUES);
   }
 
+  /** Repetitions of one statement in a transaction or unit of work that are reported as N+1. */
   public int nPlusOneThreshold() {
     return values.get(N_PLUS_ONE_THRESHOLD);
   }
 
+  /** The sliding window of the latency statistics. */
   public Duration window() {
     return values.get(QUERY_STATS_WINDOW);
   }
@@ -185,6 +189,7 @@ public final class MonitorSettings {
     return values.get(MAX_PATTERNS);
   }
 
+  /** The statement time limit of {@code queryClass}. */
   public Duration timeout(QueryClass queryClass) {
     return values.get(TIMEOUTS.get(queryClass));
   }

@@ -164,6 +164,7 @@ public final class QueryMonitor {
     }
   }
 
+  /** The settings the monitor runs with. */
   public MonitorSettings settings() {
     return settings;
   }

@@ -32,6 +32,7 @@ public final class QueryTimeoutException extends DataAccessException {
     this.limit = limit;
   }
 
+  /** The statement's fingerprint: its shape, without literals or bind values. */
   public String fingerprint() {
     return fingerprint;
   }
@@ -41,6 +42,7 @@ public final class QueryTimeoutException extends DataAccessException {
     return queryClass;
   }
 
+  /** The time limit the statement went over. */
   public Duration limit() {
     return limit;
   }

@@ -9,8 +9,11 @@ import java.util.stream.Collectors;
  * log thresholds); every default it picks can still be set explicitly.
  */
 public enum AppEnv {
+  /** A developer's machine: verbose defaults, development-only settings allowed. */
   DEVELOPMENT,
+  /** A pre-production deployment: production's defaults. */
   STAGING,
+  /** Production: the strictest defaults; development-only settings refused. */
   PRODUCTION;
 
   /** The environment variable that names the environment. */

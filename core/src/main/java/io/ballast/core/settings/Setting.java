@@ -186,6 +186,7 @@ public final class Setting<T> {
     return defaultValue;
   }
 
+  /** Whether the value is a secret: messages and {@code toString} never show it. */
   public boolean secret() {
     return secret;
   }
@@ -274,6 +275,9 @@ public final class Setting<T> {
       return this;
     }
 
+    /**
+     * The value when neither the builder nor the environment sets one; checked against the rules.
+     */
     public Builder<T> defaultValue(T value) {
       this.defaultValue = value;
       return this;
@@ -305,6 +309,7 @@ public final class Setting<T> {
       return this;
     }
 
+    /** The declaration. */
     public Setting<T> build() {
       return new Setting<>(this);
     }

@@ -13,6 +13,8 @@ public final class SettingException extends IllegalArgumentException {
   private final String source;
 
   /**
+   * A setting whose value broke a rule.
+   *
    * @param setting the setting's name, e.g. {@code connection_limit}
    * @param rule what is allowed, phrased to follow "must", e.g. {@code be between 1 and 1000}
    * @param value the offending value, already masked if it may hold a secret

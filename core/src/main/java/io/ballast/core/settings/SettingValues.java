@@ -27,6 +27,7 @@ public final class SettingValues {
 
   private final Map<Setting<?>, Value> values = new LinkedHashMap<>();
 
+  /** No values set: every setting has its default. */
   public SettingValues() {}
 
   /** A copy, for {@code toBuilder()}. */
