@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.jooq.DSLContext;
+import org.jooq.exception.DataAccessException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -132,11 +133,16 @@ final class AuditService implements Managed {
   private void maintainQuietly() {
     try {
       maintain();
-    } catch (RuntimeException e) {
+    } catch (DataAccessException e) {
       LOG.warn(
           "audit partition maintenance failed, will try again in {}: {}",
           MAINTENANCE_INTERVAL,
           e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "audit partition maintenance failed unexpectedly, will try again in {}",
+          MAINTENANCE_INTERVAL,
+          e);
     }
   }
 
@@ -154,11 +160,16 @@ final class AuditService implements Managed {
       }
     } catch (RuntimeException e) {
       if (lastSealFailure == null) {
-        LOG.warn(
-            "audit sealing failed; new audit rows stay unsealed until it works: {}",
-            e.getMessage());
+        if (e instanceof DataAccessException) {
+          LOG.warn(
+              "audit sealing failed; new audit rows stay unsealed until it works: {}",
+              e.getMessage());
+        } else {
+          LOG.warn(
+              "audit sealing failed unexpectedly; new audit rows stay unsealed until it works", e);
+        }
       }
-      lastSealFailure = e.getMessage();
+      lastSealFailure = String.valueOf(e.getMessage());
     }
   }
 
