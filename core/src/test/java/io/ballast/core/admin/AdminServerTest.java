@@ -9,12 +9,10 @@ import io.ballast.core.CoreModule;
 import io.ballast.core.CoreSettings;
 import io.ballast.testkit.Await;
 import io.ballast.testkit.FaultProxy;
+import io.ballast.testkit.LoopbackHttp;
 import io.ballast.testkit.PostgresExtension;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import javax.sql.DataSource;
@@ -34,12 +32,10 @@ import org.postgresql.ds.PGSimpleDataSource;
 class AdminServerTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
   static final String TOKEN = "admin-token-0123456789";
-  static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   static final ObjectMapper JSON = new ObjectMapper();
   static FaultProxy proxy;
   static Ballast app;
-  static int port;
+  static LoopbackHttp admin;
 
   @BeforeAll
   static void start() {
@@ -58,7 +54,7 @@ class AdminServerTest {
                 CoreSettings.builder().healthCheckTimeout(Duration.ofSeconds(1)).build()),
             binder -> binder.bind(DataSource.class).toInstance(dataSource),
             new AdminModule(AdminSettings.builder().port(0).token(TOKEN).build()));
-    port = app.get(AdminServer.class).port();
+    admin = new LoopbackHttp(app.get(AdminServer.class).port(), TOKEN);
   }
 
   @AfterAll
@@ -73,18 +69,7 @@ class AdminServerTest {
     Await.until(
         "ready again",
         Duration.ofSeconds(20),
-        () -> get("/health/ready", TOKEN).statusCode() == 200);
-  }
-
-  static HttpResponse<String> get(String path, String token)
-      throws IOException, InterruptedException {
-    var request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .timeout(Duration.ofSeconds(10));
-    if (token != null) {
-      request.header("Authorization", "Bearer " + token);
-    }
-    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        () -> admin.get("/health/ready").statusCode() == 200);
   }
 
   static JsonNode json(HttpResponse<String> response) throws IOException {
@@ -93,7 +78,7 @@ class AdminServerTest {
 
   @Test
   void healthEndpoints_answer200WithEveryCheckWhenHealthy() throws Exception {
-    var ready = get("/health/ready", TOKEN);
+    var ready = admin.get("/health/ready");
     assertThat(ready.statusCode()).isEqualTo(200);
     assertThat(ready.headers().firstValue("Content-Type")).contains("application/json");
     var body = json(ready);
@@ -101,21 +86,21 @@ class AdminServerTest {
     assertThat(body.get("checks").fieldNames()).toIterable().containsExactly("db", "deadlocks");
     assertThat(body.at("/checks/db/details/latencyMs").isNumber()).isTrue();
 
-    assertThat(get("/health", TOKEN).statusCode()).isEqualTo(200);
-    var live = json(get("/health/live", TOKEN));
+    assertThat(admin.get("/health").statusCode()).isEqualTo(200);
+    var live = json(admin.get("/health/live"));
     assertThat(live.get("checks").fieldNames()).toIterable().containsExactly("deadlocks");
 
-    var deep = json(get("/health/deep", TOKEN));
+    var deep = json(admin.get("/health/deep"));
     assertThat(deep.at("/checks/db.write/status").asText()).isEqualTo("UP");
     assertThat(deep.at("/checks/db.details/details/serverVersion").asText()).startsWith("16");
     assertThat(deep.at("/checks/db.details/details/cacheHitRatio").asDouble()).isBetween(0.0, 1.0);
     assertThat(deep.at("/checks/db.details/details/maxConnections").asInt()).isPositive();
 
-    var db = json(get("/health/db", TOKEN));
+    var db = json(admin.get("/health/db"));
     assertThat(db.get("checks").fieldNames())
         .toIterable()
         .containsExactly("db", "db.details", "db.write");
-    var cache = get("/health/cache", TOKEN);
+    var cache = admin.get("/health/cache");
     assertThat(cache.statusCode()).isEqualTo(404);
     assertThat(json(cache).get("error").asText())
         .isEqualTo("no such checks: the cache module is not installed");
@@ -125,14 +110,14 @@ class AdminServerTest {
   void databaseCut_makesReadinessFail503SayingWhich_whileLivenessStays200() throws Exception {
     proxy.cut();
     try {
-      var ready = get("/health/ready", TOKEN);
+      var ready = admin.get("/health/ready");
       assertThat(ready.statusCode()).isEqualTo(503);
       var body = json(ready);
       assertThat(body.get("status").asText()).isEqualTo("DOWN");
       assertThat(body.at("/checks/db/status").asText()).isEqualTo("DOWN");
       assertThat(body.at("/checks/db/message").asText()).isNotBlank();
       assertThat(body.at("/checks/deadlocks/status").asText()).isEqualTo("UP");
-      assertThat(get("/health/live", TOKEN).statusCode()).isEqualTo(200);
+      assertThat(admin.get("/health/live").statusCode()).isEqualTo(200);
     } finally {
       proxy.restore();
     }
@@ -144,7 +129,7 @@ class AdminServerTest {
     proxy.blackhole();
     try {
       var start = System.nanoTime();
-      var ready = get("/health/ready", TOKEN);
+      var ready = admin.get("/health/ready");
       assertThat(ready.statusCode()).isEqualTo(503);
       assertThat(json(ready).at("/checks/db/message").asText())
           .isEqualTo("timed out after 1000 ms");
@@ -159,7 +144,7 @@ class AdminServerTest {
   @Test
   void metrics_arePrometheusTextWithQueryAndJvmMetrics() throws Exception {
     app.get(DSLContext.class).fetch("select 1");
-    var response = get("/metrics", TOKEN);
+    var response = admin.get("/metrics");
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type").orElseThrow())
         .startsWith("text/plain; version=0.0.4");
@@ -175,7 +160,7 @@ class AdminServerTest {
     var db = app.get(DSLContext.class);
     db.fetch("select 'literal-secret-value' as a");
     db.fetch("select ? as b", "bind-secret-value");
-    var response = get("/health/queries", TOKEN);
+    var response = admin.get("/health/queries");
     assertThat(response.statusCode()).isEqualTo(200);
     var body = json(response);
     assertThat(body.at("/statistics/total").asLong()).isPositive();
@@ -189,25 +174,19 @@ class AdminServerTest {
 
   @Test
   void token_isRequiredWhenConfigured() throws Exception {
-    var none = get("/health", null);
+    var none = admin.get("/health", null);
     assertThat(none.statusCode()).isEqualTo(401);
     assertThat(none.headers().firstValue("WWW-Authenticate")).contains("Bearer");
-    assertThat(get("/metrics", "wrong-token-0123456789").statusCode()).isEqualTo(401);
-    assertThat(get("/health", TOKEN).statusCode()).isEqualTo(200);
+    assertThat(admin.get("/metrics", "wrong-token-0123456789").statusCode()).isEqualTo(401);
+    assertThat(admin.get("/health").statusCode()).isEqualTo(200);
   }
 
   @Test
   void unknownPathsAndMethods_areRefusedClearly() throws Exception {
-    var missing = get("/nope", TOKEN);
+    var missing = admin.get("/nope");
     assertThat(missing.statusCode()).isEqualTo(404);
     assertThat(json(missing).get("error").asText()).isEqualTo("no endpoint /nope");
-    var post =
-        HTTP.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
-                .header("Authorization", "Bearer " + TOKEN)
-                .POST(HttpRequest.BodyPublishers.noBody())
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    var post = admin.post("/health");
     assertThat(post.statusCode()).isEqualTo(405);
   }
 
