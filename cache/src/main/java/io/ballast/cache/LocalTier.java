@@ -15,11 +15,11 @@ import java.util.function.Predicate;
  *
  * <p>A stamp is an epoch (bumped by tag, region-wide and pattern invalidations) plus a key's stripe
  * (bumped by that key's invalidations and writes). A read takes the stamp before it looks anywhere
- * else and fills L1 only if the stamp has not moved ({@link #fill}); the stamp is checked again
- * after the put, so a fill racing a drop is undone. Expiry is checked on read against a ticker
- * rather than through Caffeine's variable expiry, which costs several times a plain hit; {@link
- * #sweepExpired} removes what nobody read. With a size of 0 there is no L1 at all, and only the
- * stamps are kept. Thread-safe.
+ * else and fills L1 only if the stamp has not moved ({@link #fill}), checked and put in one step
+ * for the key, as a write bumps and puts; a drop bumps before and after it removes, so a fill
+ * racing it is undone. Expiry is checked on read against a ticker rather than through Caffeine's
+ * variable expiry, which costs several times a plain hit; {@link #sweepExpired} removes what nobody
+ * read. With a size of 0 there is no L1 at all, and only the stamps are kept. Thread-safe.
  */
 final class LocalTier {
   private static final int STRIPES = 256;
@@ -137,22 +137,31 @@ final class LocalTier {
     return entry != null && now() - entry.expiresAt() < 0 ? entry : null;
   }
 
-  /** Puts what a read found, unless the key was invalidated since the read took {@code stamp}. */
+  /**
+   * Puts what a read found, unless the key was written or invalidated since the read took {@code
+   * stamp}. The check and the put are one step for the key (as is {@link #write}): a fill can never
+   * land on top of a newer write, not even for a moment in which {@link #peek} would see it.
+   */
   void fill(String key, Entry entry, long stamp) {
     if (entries != null && stamp(key) == stamp) {
-      entries.put(key, entry);
-      if (stamp(key) != stamp) {
-        entries.asMap().remove(key, entry);
-      }
+      entries.asMap().compute(key, (k, current) -> stamp(key) == stamp ? entry : current);
     }
   }
 
-  /** A write: the key's stamp moves (reads in flight will not fill), then the new entry goes in. */
+  /** A write: the key's stamp moves (reads in flight will not fill) and the new entry goes in. */
   void write(String key, Entry entry) {
-    stripes.incrementAndGet(stripe(key));
-    if (entries != null) {
-      entries.put(key, entry);
+    if (entries == null) {
+      stripes.incrementAndGet(stripe(key));
+      return;
     }
+    entries
+        .asMap()
+        .compute(
+            key,
+            (k, current) -> {
+              stripes.incrementAndGet(stripe(key));
+              return entry;
+            });
   }
 
   /**

@@ -82,4 +82,61 @@ class LocalTierTest {
     assertThat(none.stamp("k")).isNotEqualTo(stamp);
     assertThat(none.size()).isZero();
   }
+
+  /**
+   * A fill racing a write never shows, not even for a moment, a value older than the write: a
+   * reader loading from a "database" that the writer updates before writing L1, against peeks that
+   * know the last completed write. With the stamp check and the put as two steps, the fill could
+   * land on top of the write until it noticed and removed itself, and a peek in between saw it.
+   */
+  @Test
+  void aFillRacingAWrite_isNeverSeenOverIt() throws Exception {
+    var database = new java.util.concurrent.atomic.AtomicLong();
+    var completed = new java.util.concurrent.atomic.AtomicLong();
+    var stop = new AtomicBoolean();
+    var stale = new java.util.concurrent.ConcurrentLinkedQueue<String>();
+    var writer =
+        new Thread(
+            () -> {
+              for (long v = 1; !stop.get(); v++) {
+                database.set(v);
+                tier.write("k", tier.entry(v, Envelope.NO_TAGS));
+                completed.set(v);
+              }
+            });
+    var filler =
+        new Thread(
+            () -> {
+              while (!stop.get()) {
+                var stamp = tier.stamp("k");
+                tier.fill("k", tier.entry(database.get(), Envelope.NO_TAGS), stamp);
+              }
+            });
+    var peeker =
+        new Thread(
+            () -> {
+              while (!stop.get()) {
+                var need = completed.get();
+                var seen = tier.peek("k");
+                if (seen != null && (Long) seen.value() < need) {
+                  stale.add("saw " + seen.value() + " after write " + need + " completed");
+                  stop.set(true);
+                }
+              }
+            });
+    writer.start();
+    filler.start();
+    peeker.start();
+    var deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+    io.ballast.testkit.Await.until(
+        "a stale peek or the end of the run",
+        Duration.ofSeconds(10),
+        () -> !stale.isEmpty() || System.nanoTime() - deadline > 0);
+    stop.set(true);
+    writer.join();
+    filler.join();
+    peeker.join();
+    assertThat(stale).isEmpty();
+    assertThat(completed.get()).as("writes made").isGreaterThan(1000);
+  }
 }
