@@ -1,0 +1,289 @@
+package io.ballast.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ballast.testkit.PostgresExtension;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The report, vacuum and reindex on a real PostgreSQL, with bloat and dead rows made on purpose.
+ */
+class MaintenanceTest {
+  @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
+
+  static Maintenance maintenance(OpsSettings settings) {
+    return new Maintenance(PG.dataSource(), settings);
+  }
+
+  @BeforeAll
+  static void tables() throws SQLException {
+    PG.execute(
+        "create table quiet (id bigint primary key, x int, y int) with (autovacuum_enabled = false)",
+        "insert into quiet select g, g % 100, g % 7 from generate_series(1, 5000) g",
+        "create index quiet_x on quiet (x)",
+        "create index quiet_x_y on quiet (x, y)",
+        "create index quiet_y_a on quiet (y)",
+        "create index quiet_y_b on quiet (y)",
+        "analyze quiet");
+  }
+
+  /** Statistics reach the views at transaction end, at most once a second unless forced. */
+  static void flushStats() throws SQLException {
+    PG.execute("select pg_stat_force_next_flush()");
+  }
+
+  @Test
+  void report_findsDeadRows_redundantIndexes_andDatabaseFigures() throws SQLException {
+    PG.execute(
+        // autovacuum off, so the dead rows stay until a vacuum
+        "create table churn (id bigint primary key, payload text) with (autovacuum_enabled = false)",
+        "insert into churn select g, repeat('x', 100) from generate_series(1, 20000) g",
+        "delete from churn where id % 2 = 0");
+    flushStats();
+    var report = maintenance(OpsSettings.defaults()).report();
+
+    var churn = report.table("public", "churn").orElseThrow();
+    assertThat(churn.deadRows()).isEqualTo(10_000);
+    assertThat(churn.deadRatio()).isBetween(0.45, 0.55);
+    assertThat(churn.heapBytes()).isPositive();
+    assertThat(churn.indexBytes()).isPositive();
+    assertThat(report.findings())
+        .anyMatch(f -> f.startsWith("public.churn: 50 % dead rows (10,000 dead): vacuum"));
+
+    assertThat(report.index("public", "quiet_x").orElseThrow().redundantWith())
+        .isEqualTo("public.quiet_x_y");
+    assertThat(report.index("public", "quiet_y_b").orElseThrow().redundantWith())
+        .as("the later name of two identical indexes")
+        .isEqualTo("public.quiet_y_a");
+    assertThat(report.index("public", "quiet_y_a").orElseThrow().redundantWith()).isNull();
+    assertThat(report.index("public", "quiet_x_y").orElseThrow().redundantWith()).isNull();
+    assertThat(report.index("public", "quiet_pkey").orElseThrow().unique()).isTrue();
+    assertThat(report.findings())
+        .contains(
+            "index public.quiet_x is redundant with public.quiet_x_y (its columns lead that"
+                + " index): consider dropping it");
+
+    assertThat(report.database().name()).isEqualTo(PG.databaseName());
+    assertThat(report.database().cacheHitRatio()).isBetween(0.0, 1.0);
+    assertThat(report.database().xidAge()).isPositive();
+    assertThat(report.database().wraparoundRatio()).isLessThan(0.5);
+  }
+
+  @Test
+  void redundancy_rules() {
+    assertThat(Maintenance.redundant("a", "1", false, "b", "1 2", false)).isTrue();
+    assertThat(Maintenance.redundant("a", "1 2", false, "b", "1", false)).isFalse();
+    assertThat(Maintenance.redundant("a", "2", false, "b", "1 2", false)).isFalse();
+    assertThat(Maintenance.redundant("a", "1", true, "b", "1 2", false))
+        .as("a unique index enforces something")
+        .isFalse();
+    assertThat(Maintenance.redundant("a", "1", false, "b", "1", true)).isTrue();
+    assertThat(Maintenance.redundant("b", "1", true, "a", "1", true)).isTrue();
+    assertThat(Maintenance.redundant("a", "1", true, "b", "1", true)).isFalse();
+  }
+
+  @Test
+  void vacuum_dryRunChangesNothing_thenRemovesTheDeadRows() throws SQLException {
+    PG.execute(
+        "create table vac (id bigint primary key) with (autovacuum_enabled = false)",
+        "insert into vac select generate_series(1, 10000)",
+        "delete from vac where id <= 6000");
+    flushStats();
+    var maintenance = maintenance(OpsSettings.defaults());
+
+    var dry = maintenance.vacuum(true, Set.of(), Progress.NONE);
+    assertThat(dry)
+        .filteredOn(a -> a.object().equals("public.vac"))
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.outcome()).isEqualTo("dry run");
+              assertThat(a.reason()).isEqualTo("60 % dead rows (6,000 dead)");
+            });
+    flushStats();
+    assertThat(maintenance.report().table("public", "vac").orElseThrow().deadRows())
+        .isEqualTo(6000);
+
+    var steps = new AtomicLong();
+    var done = maintenance.vacuum(false, Set.of(), (what, n, total) -> steps.set(n));
+    assertThat(done).filteredOn(a -> a.object().equals("public.vac")).allMatch(a -> a.done());
+    assertThat(steps.get()).isEqualTo(done.size());
+    flushStats();
+    var after = maintenance.report().table("public", "vac").orElseThrow();
+    assertThat(after.deadRows()).isZero();
+    assertThat(after.lastVacuum()).isNotNull();
+    assertThat(after.lastAnalyze()).isNotNull();
+  }
+
+  @Test
+  void vacuum_ofALockedTable_isSkippedNamingTheLockTimeout_andTheOthersGoOn() throws Exception {
+    PG.execute(
+        "create table held (id bigint primary key) with (autovacuum_enabled = false)",
+        "insert into held select generate_series(1, 5000)",
+        "delete from held where id <= 3000");
+    flushStats();
+    var settings = OpsSettings.builder().lockTimeout(Duration.ofMillis(200)).build();
+    try (var holder = PG.connect()) {
+      holder.setAutoCommit(false);
+      try (var s = holder.createStatement()) {
+        s.execute("lock table held in share update exclusive mode");
+      }
+      var actions = maintenance(settings).vacuum(false, Set.of(), Progress.NONE);
+      assertThat(actions)
+          .filteredOn(a -> a.object().equals("public.held"))
+          .singleElement()
+          .extracting(MaintenanceAction::outcome)
+          .isEqualTo("skipped: lock not granted within 200 ms");
+      holder.rollback();
+    }
+  }
+
+  @Test
+  void vacuumFull_onlyOfATableNamed_andAnUnknownNameIsAnError() throws SQLException {
+    PG.execute("create table fully (id bigint primary key)", "insert into fully values (1)");
+    var maintenance = maintenance(OpsSettings.defaults());
+    var actions = maintenance.vacuum(true, Set.of("public.fully"), Progress.NONE);
+    assertThat(actions)
+        .filteredOn(a -> a.object().equals("public.fully"))
+        .singleElement()
+        .satisfies(a -> assertThat(a.action()).isEqualTo("vacuum full"));
+    assertThat(actions)
+        .noneMatch(a -> a.action().equals("vacuum full") && !a.object().equals("public.fully"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> maintenance.vacuum(true, Set.of("public.nope"), Progress.NONE))
+        .isInstanceOf(MaintenanceException.class)
+        .hasMessage("no table public.nope to vacuum in full");
+  }
+
+  @Test
+  void reindex_rebuildsAnInvalidIndexConcurrently_whileInsertsKeepFlowing() throws Exception {
+    PG.execute(
+        "create table orders (id bigserial primary key, code int not null)",
+        "insert into orders (code) select g % 50000 from generate_series(1, 200000) g");
+    // a unique index built concurrently over duplicates fails and stays behind, invalid
+    try (var c = PG.connect();
+        var s = c.createStatement()) {
+      s.execute("create unique index concurrently orders_code on orders (code)");
+    } catch (SQLException expected) {
+      assertThat(expected.getSQLState()).isEqualTo("23505");
+    }
+    PG.execute("delete from orders where id > 50000");
+    var maintenance = maintenance(OpsSettings.defaults());
+    var invalid = maintenance.report().index("public", "orders_code").orElseThrow();
+    assertThat(invalid.valid()).isFalse();
+    assertThat(maintenance.report().findings())
+        .contains(
+            "invalid index public.orders_code (left by a failed concurrent build): reindex"
+                + " rebuilds it");
+
+    var stop = new AtomicBoolean();
+    var inserts = new AtomicLong();
+    var started = new CountDownLatch(1);
+    var writer =
+        new Thread(
+            () -> {
+              var code = 1_000_000;
+              try (var c = PG.connect();
+                  var ps = c.prepareStatement("insert into orders (code) values (?)")) {
+                while (!stop.get()) {
+                  ps.setInt(1, code++);
+                  ps.executeUpdate();
+                  inserts.incrementAndGet();
+                  started.countDown();
+                }
+              } catch (SQLException e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    writer.start();
+    started.await();
+    var before = inserts.get();
+    var actions = maintenance.reindex(false, Progress.NONE);
+    var insertsDuringReindex = inserts.get() - before;
+    stop.set(true);
+    writer.join();
+
+    assertThat(actions)
+        .filteredOn(a -> a.object().equals("public.orders_code"))
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.action()).isEqualTo("reindex");
+              assertThat(a.outcome()).isEqualTo("done");
+            });
+    assertThat(insertsDuringReindex).as("inserts committed during the rebuild").isPositive();
+    var rebuilt = maintenance.report().index("public", "orders_code").orElseThrow();
+    assertThat(rebuilt.valid()).isTrue();
+    assertThat(maintenance.report().indexes()).noneMatch(i -> i.name().contains("_ccnew"));
+  }
+
+  /** Leaves an invalid index named {@code name}: a unique build over duplicates fails. */
+  static void invalidIndex(String table, String name) throws SQLException {
+    PG.execute(
+        "create table " + table + " (id bigint primary key, v int)",
+        "insert into " + table + " select g, g % 10 from generate_series(1, 1000) g");
+    try (var c = PG.connect();
+        var s = c.createStatement()) {
+      s.execute("create unique index concurrently " + name + " on " + table + " (v)");
+    } catch (SQLException expected) {
+      assertThat(expected.getSQLState()).isEqualTo("23505");
+    }
+    PG.execute("delete from " + table + " where id > 10");
+  }
+
+  @Test
+  void reindex_thatCannotGetItsLock_isSkipped_andRunsOnceTheLockIsFree() throws Exception {
+    invalidIndex("blocked", "blocked_v");
+    var settings = OpsSettings.builder().lockTimeout(Duration.ofMillis(200)).build();
+    try (var holder = PG.connect()) {
+      holder.setAutoCommit(false);
+      try (var s = holder.createStatement()) {
+        s.execute("lock table blocked in share mode");
+      }
+      assertThat(maintenance(settings).reindex(false, Progress.NONE))
+          .filteredOn(a -> a.object().equals("public.blocked_v"))
+          .singleElement()
+          .extracting(MaintenanceAction::outcome)
+          .isEqualTo("skipped: lock not granted within 200 ms");
+      holder.rollback();
+    }
+    assertThat(maintenance(settings).report().indexes())
+        .noneMatch(i -> i.name().startsWith("blocked_v_ccnew"));
+    assertThat(maintenance(settings).reindex(false, Progress.NONE))
+        .filteredOn(a -> a.object().equals("public.blocked_v"))
+        .singleElement()
+        .extracting(MaintenanceAction::outcome)
+        .isEqualTo("done");
+    assertThat(maintenance(settings).report().index("public", "blocked_v").orElseThrow().valid())
+        .isTrue();
+  }
+
+  @Test
+  void aFailedReindexLeftover_isDropped_notRebuilt() throws Exception {
+    invalidIndex("leftover", "leftover_v_ccnew");
+    var maintenance = maintenance(OpsSettings.defaults());
+    assertThat(maintenance.report().findings())
+        .contains(
+            "invalid index public.leftover_v_ccnew (left by a failed concurrent build): drop it");
+    var dry = maintenance.reindex(true, Progress.NONE);
+    assertThat(dry)
+        .filteredOn(a -> a.object().equals("public.leftover_v_ccnew"))
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.action()).isEqualTo("drop index");
+              assertThat(a.outcome()).isEqualTo("dry run");
+            });
+    assertThat(maintenance.report().index("public", "leftover_v_ccnew")).isPresent();
+    maintenance.reindex(false, Progress.NONE);
+    assertThat(maintenance.report().index("public", "leftover_v_ccnew")).isEmpty();
+  }
+}
