@@ -179,6 +179,27 @@ final class FlywayMigrations implements Managed, Migrations {
     }
   }
 
+  /**
+   * A {@code filesystem:} location that is not a directory fails here, naming it, before Flyway
+   * opens a connection (its own check for a missing location leaves one checked out of the pool).
+   */
+  private static void requireFilesystemLocations(MigrationSet set) {
+    for (var location : set.locations()) {
+      if (location.startsWith("filesystem:")) {
+        var dir = java.nio.file.Path.of(location.substring("filesystem:".length()));
+        if (!java.nio.file.Files.isDirectory(dir)) {
+          throw new MigrationException(
+              "Migration set '"
+                  + set.name()
+                  + "': location "
+                  + location
+                  + " is not a directory"
+                  + (set.name().equals("app") ? " (BALLAST_MIGRATIONS_LOCATIONS)" : ""));
+        }
+      }
+    }
+  }
+
   private static boolean tryLock(java.sql.Connection c) throws SQLException {
     try (var s = c.prepareStatement("select pg_try_advisory_lock(?)")) {
       s.setLong(1, LOCK_KEY);
@@ -190,6 +211,7 @@ final class FlywayMigrations implements Managed, Migrations {
   }
 
   private Flyway flyway(MigrationSet set) {
+    requireFilesystemLocations(set);
     return Flyway.configure(getClass().getClassLoader())
         .dataSource(new LockTimeoutDataSource(dataSource, settings.statementLockTimeout()))
         .locations(set.locations().toArray(String[]::new))

@@ -68,6 +68,7 @@ public final class JobRunner implements Managed {
   private final Map<String, Instant> lastSuccess = new ConcurrentHashMap<>();
   private final Instant startedAt;
   private ScheduledExecutorService scheduler;
+  private volatile boolean tableReady;
 
   /** A runner of {@code jobs} on the database behind {@code dataSource}. */
   @Inject
@@ -126,7 +127,6 @@ public final class JobRunner implements Managed {
   /** Creates the history table when missing and, when jobs are enabled, starts ticking. */
   @Override
   public void start() throws SQLException {
-    createTable();
     if (!settings.jobsEnabled() || jobs.isEmpty()) {
       LOG.info(
           "Job runner: {} job(s), {}",
@@ -141,6 +141,7 @@ public final class JobRunner implements Managed {
               t.setDaemon(true);
               return t;
             });
+    createTable();
     var every = settings.jobsTick().toMillis();
     var unused =
         scheduler.scheduleWithFixedDelay(
@@ -223,6 +224,12 @@ public final class JobRunner implements Managed {
   /** The latest runs recorded, newest first, at most {@code limit}. */
   public List<JobRun> history(int limit) {
     var out = new ArrayList<JobRun>();
+    try {
+      createTable();
+    } catch (SQLException e) {
+      throw new MaintenanceException(
+          "could not create the job history table: " + e.getMessage(), e);
+    }
     try (var c = dataSource.getConnection();
         var ps =
             c.prepareStatement(
@@ -305,6 +312,7 @@ public final class JobRunner implements Managed {
   }
 
   private Optional<JobRun> runLocked(Job job, Instant slot, boolean manual) throws SQLException {
+    createTable();
     try (var c = dataSource.getConnection()) {
       c.setAutoCommit(true);
       if (!tryLock(c, job)) {
@@ -494,6 +502,9 @@ public final class JobRunner implements Managed {
 
   /** The history table and its one-run-per-time index, created once across instances. */
   private void createTable() throws SQLException {
+    if (tableReady) {
+      return;
+    }
     var t = Identifiers.table(table);
     var index = Identifiers.quote(table.substring(table.indexOf('.') + 1) + "_one_run_per_time");
     try (var c = dataSource.getConnection()) {
@@ -514,6 +525,7 @@ public final class JobRunner implements Managed {
                 + t
                 + " (job, scheduled_for) where outcome <> 'abandoned'");
         c.commit();
+        tableReady = true;
       } catch (SQLException e) {
         c.rollback();
         throw e;
