@@ -29,6 +29,9 @@ import io.ballast.core.settings.SettingException;
 import io.ballast.migrations.MigrationSettings;
 import io.ballast.migrations.Migrations;
 import io.ballast.migrations.MigrationsModule;
+import io.ballast.ops.JobRunner;
+import io.ballast.ops.OpsModule;
+import io.ballast.ops.OpsSettings;
 import io.ballast.pool.Pool;
 import io.ballast.pool.PoolModule;
 import io.ballast.pool.PoolSettings;
@@ -154,6 +157,8 @@ final class Demo {
     out.println("          " + adminSettings);
     var auditSettings = AuditSettings.fromEnv(effective);
     out.println("          " + auditSettings);
+    var opsSettings = OpsSettings.fromEnv(effective);
+    out.println("          " + opsSettings);
 
     try (var app =
         Ballast.start(
@@ -163,6 +168,7 @@ final class Demo {
             new AuditModule(auditSettings),
             new RedisCacheModule(cacheSettings),
             new ResilienceModule(resilienceSettings),
+            new OpsModule(opsSettings),
             new AdminModule(adminSettings))) {
       var db = app.get(DSLContext.class);
       var pool = app.get(Pool.class);
@@ -172,6 +178,11 @@ final class Demo {
               + " managed service(s), pool "
               + pool.snapshot());
       pool.sizing().ifPresent(s -> out.println("Pool sizing: " + s.message()));
+      out.println(
+          "Jobs (UTC cron, once across instances): "
+              + app.get(JobRunner.class).jobs().stream()
+                  .map(j -> j.name() + " '" + j.schedule() + "'")
+                  .toList());
 
       for (var set : app.get(Migrations.class).status()) {
         out.println(

@@ -28,14 +28,19 @@ class ReadmeExampleTest {
   @RegisterExtension static final RedisExtension REDIS = new RedisExtension();
 
   private static Path readme() {
+    return readme("README.md");
+  }
+
+  /** {@code relative} (e.g. {@code ops/README.md}) from the project's root. */
+  private static Path readme(String relative) {
     for (var dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      var candidate = dir.resolve("README.md");
+      var candidate = dir.resolve(relative);
       if (Files.exists(candidate) && Files.exists(dir.resolve("bom"))) {
         return candidate;
       }
     }
     throw new IllegalStateException(
-        "the project's top README.md was not found above " + Path.of("").toAbsolutePath());
+        "the project's " + relative + " was not found above " + Path.of("").toAbsolutePath());
   }
 
   private static String block(String markdown, String language, String mustContain) {
@@ -117,5 +122,55 @@ class ReadmeExampleTest {
     assertThat(lines).as(output).containsSubsequence("0", "true", "1");
     assertThat(lines).as(output).anyMatch(l -> l.matches("\\d+ statements"));
     assertThat(output).doesNotContain("ERROR");
+  }
+
+  /**
+   * The ops module's README example, compiled as written and run in a JVM of its own against a real
+   * PostgreSQL: it starts the job runner with its seed jobs and one of its own and prints the
+   * maintenance findings (a table with dead rows is one).
+   */
+  @Test
+  void opsReadmeExample_compilesAsWritten_andRuns() throws Exception {
+    var java =
+        block(Files.readString(readme("ops/README.md")), "java", "public final class OpsExample");
+    var work = Files.createTempDirectory("ballast-ops-readme-");
+    var sources = Files.createDirectories(work.resolve("src"));
+    var classes = Files.createDirectories(work.resolve("classes"));
+    Files.writeString(sources.resolve("OpsExample.java"), java);
+    var errors = new java.io.ByteArrayOutputStream();
+    var status =
+        ToolProvider.getSystemJavaCompiler()
+            .run(
+                null,
+                null,
+                errors,
+                "-d",
+                classes.toString(),
+                "-classpath",
+                System.getProperty("java.class.path"),
+                sources.resolve("OpsExample.java").toString());
+    assertThat(status).as("javac: " + errors.toString(StandardCharsets.UTF_8)).isZero();
+
+    PG.execute(
+        "create table ops_churn (id bigint primary key) with (autovacuum_enabled = false)",
+        "insert into ops_churn select generate_series(1, 5000)",
+        "delete from ops_churn where id <= 4000");
+    var builder =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                classes + File.pathSeparator + System.getProperty("java.class.path"),
+                "OpsExample")
+            .redirectErrorStream(true);
+    var env = builder.environment();
+    env.keySet()
+        .removeIf(k -> k.startsWith("BALLAST_") || k.startsWith("DB_") || k.equals("APP_ENV"));
+    env.put("DATABASE_URL", PG.databaseUrl());
+    var process = builder.start();
+    var output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as(output).isZero();
+    assertThat(output).contains("public.ops_churn: 80 % dead rows (4,000 dead): vacuum");
+    assertThat(output).contains("reports.nightly").doesNotContain("ERROR");
   }
 }

@@ -60,7 +60,7 @@ public final class JobRunner implements Managed {
 
   private final DataSource dataSource;
   private final OpsSettings settings;
-  private final Map<String, Job> jobs = new LinkedHashMap<>();
+  private final Map<String, Job> jobs = new java.util.TreeMap<>();
   private final MetricRegistry metrics;
   private final Clock clock;
   private final String instance;
@@ -169,7 +169,7 @@ public final class JobRunner implements Managed {
     }
   }
 
-  /** The jobs, in the order they were bound. */
+  /** The jobs, by name. */
   public Collection<Job> jobs() {
     return List.copyOf(jobs.values());
   }
