@@ -93,11 +93,41 @@ class RetentionTest {
             });
     writer.start();
     Await.until("the writer is writing", Duration.ofSeconds(10), () -> inserted.get() > 0);
+    // the archiver's transactions, as pg_stat_activity shows them while it works: one per batch,
+    // never one for the whole run
+    var transactions = java.util.concurrent.ConcurrentHashMap.<String>newKeySet();
+    var sampling = PG.connect();
+    var sample =
+        sampling.prepareStatement(
+            "select xact_start::text from pg_stat_activity"
+                + " where application_name = 'ballast retention' and xact_start is not null");
+    var sampler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    var unusedSamples =
+        sampler.scheduleWithFixedDelay(
+            () -> {
+              try (var rs = sample.executeQuery()) {
+                while (rs.next()) {
+                  transactions.add(rs.getString(1));
+                }
+              } catch (SQLException e) {
+                failure.set(e);
+              }
+            },
+            0,
+            2,
+            java.util.concurrent.TimeUnit.MILLISECONDS);
     var duringArchive = inserted.get();
     var batches = new AtomicLong();
-    var action =
-        retention(settings)
-            .archive(EVENTS, false, (what, done, total) -> batches.incrementAndGet());
+    MaintenanceAction action;
+    try {
+      action =
+          retention(settings)
+              .archive(EVENTS, false, (what, done, total) -> batches.incrementAndGet());
+    } finally {
+      sampler.shutdown();
+      sampler.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+      sampling.close();
+    }
     duringArchive = inserted.get() - duringArchive;
     stop.set(true);
     writer.join();
@@ -106,6 +136,9 @@ class RetentionTest {
     assertThat(action.outcome()).isEqualTo("done");
     assertThat(action.rows()).isEqualTo(100_000);
     assertThat(batches.get()).as("batches of 5 000").isEqualTo(20);
+    assertThat(transactions.size())
+        .as("distinct transactions of the archiver seen while it ran (one per batch)")
+        .isGreaterThan(1);
     assertThat(duringArchive).as("inserts committed while archiving").isPositive();
     assertThat(count("select count(*) from events where created_at < now() - interval '365 days'"))
         .as("old rows left behind")
