@@ -54,6 +54,23 @@ class ReadmeExampleTest {
         "no ```" + language + " block containing " + mustContain + " in the README");
   }
 
+  /** Compiles {@code source} into {@code classes} against the test's class path, as written. */
+  private static void compile(Path source, Path classes) {
+    var errors = new java.io.ByteArrayOutputStream();
+    var status =
+        ToolProvider.getSystemJavaCompiler()
+            .run(
+                null,
+                null,
+                errors,
+                "-d",
+                classes.toString(),
+                "-classpath",
+                System.getProperty("java.class.path"),
+                source.toString());
+    assertThat(status).as("javac: " + errors.toString(StandardCharsets.UTF_8)).isZero();
+  }
+
   @Test
   void readmeExample_compilesAsWritten_andRuns() throws Exception {
     var markdown = Files.readString(readme());
@@ -67,19 +84,7 @@ class ReadmeExampleTest {
     Files.writeString(sources.resolve("OrdersService.java"), java);
     Files.writeString(migrations.resolve("V1__orders.sql"), sql);
 
-    var compiler = ToolProvider.getSystemJavaCompiler();
-    var errors = new java.io.ByteArrayOutputStream();
-    var status =
-        compiler.run(
-            null,
-            null,
-            errors,
-            "-d",
-            classes.toString(),
-            "-classpath",
-            System.getProperty("java.class.path"),
-            sources.resolve("OrdersService.java").toString());
-    assertThat(status).as("javac: " + errors.toString(StandardCharsets.UTF_8)).isZero();
+    compile(sources.resolve("OrdersService.java"), classes);
 
     var role = PG.createRole("orders_app");
     PG.execute("grant create on database " + PG.databaseName() + " to " + role.name());
@@ -137,19 +142,7 @@ class ReadmeExampleTest {
     var sources = Files.createDirectories(work.resolve("src"));
     var classes = Files.createDirectories(work.resolve("classes"));
     Files.writeString(sources.resolve("OpsExample.java"), java);
-    var errors = new java.io.ByteArrayOutputStream();
-    var status =
-        ToolProvider.getSystemJavaCompiler()
-            .run(
-                null,
-                null,
-                errors,
-                "-d",
-                classes.toString(),
-                "-classpath",
-                System.getProperty("java.class.path"),
-                sources.resolve("OpsExample.java").toString());
-    assertThat(status).as("javac: " + errors.toString(StandardCharsets.UTF_8)).isZero();
+    compile(sources.resolve("OpsExample.java"), classes);
 
     PG.execute(
         "create table ops_churn (id bigint primary key) with (autovacuum_enabled = false)",

@@ -287,7 +287,7 @@ public final class Maintenance {
                 "index %s is about %.0f %% bloat (%s): reindex",
                 index.qualifiedName(),
                 index.estimatedBloat() * 100,
-                bytes(index.bytes())));
+                MaintenanceReport.bytes(index.bytes())));
       }
     }
     for (var index : indexes) {
@@ -296,7 +296,7 @@ public final class Maintenance {
             "index "
                 + index.qualifiedName()
                 + " has not been scanned since the statistics were reset ("
-                + bytes(index.bytes())
+                + MaintenanceReport.bytes(index.bytes())
                 + ")");
       }
     }
@@ -519,21 +519,6 @@ public final class Maintenance {
   private static Instant instant(ResultSet rs, int column) throws SQLException {
     Timestamp t = rs.getTimestamp(column);
     return t == null ? null : t.toInstant();
-  }
-
-  /** {@code 12.3 MB}. */
-  static String bytes(long bytes) {
-    if (bytes < 1024) {
-      return bytes + " B";
-    }
-    var units = "KMGTP";
-    var value = (double) bytes;
-    var unit = -1;
-    while (value >= 1024 && unit < units.length() - 1) {
-      value /= 1024;
-      unit++;
-    }
-    return String.format(Locale.ROOT, "%.1f %sB", value, units.charAt(unit));
   }
 
   /** Counts per outcome, for summaries: {@code {done=3, skipped=1}}. */

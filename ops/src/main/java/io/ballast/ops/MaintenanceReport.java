@@ -132,4 +132,19 @@ public record MaintenanceReport(
       return schema + "." + name;
     }
   }
+
+  /** {@code bytes} for people: {@code 512 B}, {@code 12.3 MB}. */
+  public static String bytes(long bytes) {
+    if (bytes < 1024) {
+      return bytes + " B";
+    }
+    var units = "KMGTP";
+    var value = (double) bytes;
+    var unit = -1;
+    while (value >= 1024 && unit < units.length() - 1) {
+      value /= 1024;
+      unit++;
+    }
+    return String.format(java.util.Locale.ROOT, "%.1f %sB", value, units.charAt(unit));
+  }
 }

@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -20,15 +19,7 @@ import picocli.CommandLine.ParentCommand;
           + " retention.purge) and their history; a service's own jobs run in the service."
     },
     subcommands = {JobsCommand.ListJobs.class, JobsCommand.Run.class})
-final class JobsCommand implements Runnable {
-  @ParentCommand BallastCli root;
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-  /** Without a subcommand: the usage, as a usage error. */
-  @Override
-  public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "Missing a subcommand");
-  }
+final class JobsCommand extends CommandGroup {
 
   @Command(
       name = "list",

@@ -7,7 +7,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,15 +24,7 @@ import picocli.CommandLine.ParentCommand;
       MaintainCommand.Archive.class,
       MaintainCommand.Purge.class
     })
-final class MaintainCommand implements Runnable {
-  @ParentCommand BallastCli root;
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-  /** Without a subcommand: the usage, as a usage error. */
-  @Override
-  public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "Missing a subcommand");
-  }
+final class MaintainCommand extends CommandGroup {
 
   @Command(
       name = "report",
@@ -145,17 +136,7 @@ final class MaintainCommand implements Runnable {
     }
 
     private static String size(long bytes) {
-      if (bytes < 1024) {
-        return bytes + " B";
-      }
-      var units = "KMGTP";
-      var value = (double) bytes;
-      var unit = -1;
-      while (value >= 1024 && unit < units.length() - 1) {
-        value /= 1024;
-        unit++;
-      }
-      return String.format(Locale.ROOT, "%.1f %sB", value, units.charAt(unit));
+      return MaintenanceReport.bytes(bytes);
     }
   }
 

@@ -36,7 +36,12 @@ final class MigrateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (var app = start(root, MigrationMode.MIGRATE)) {
+    return status(root, output, MigrationMode.MIGRATE);
+  }
+
+  /** Starts with migrations in {@code mode} (which may apply or check), then prints the status. */
+  static int status(BallastCli root, Output output, MigrationMode mode) {
+    try (var app = start(root, mode)) {
       return print(root, output, app.get(Migrations.class).status());
     }
   }
@@ -92,9 +97,7 @@ final class MigrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      try (var app = start(parent.root, MigrationMode.OFF)) {
-        return print(parent.root, output, app.get(Migrations.class).status());
-      }
+      return status(parent.root, output, MigrationMode.OFF);
     }
   }
 
@@ -109,9 +112,7 @@ final class MigrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      try (var app = start(parent.root, MigrationMode.VALIDATE)) {
-        return print(parent.root, output, app.get(Migrations.class).status());
-      }
+      return status(parent.root, output, MigrationMode.VALIDATE);
     }
   }
 
