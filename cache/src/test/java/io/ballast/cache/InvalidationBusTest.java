@@ -84,7 +84,8 @@ class InvalidationBusTest {
       bus.subscribe(recorder);
       store.open();
       gateway.open();
-      Instances.await("subscribed", bus::synced);
+      // synced turns true just before the receiver hears it: wait for the receiver
+      Instances.await("subscribed", () -> bus.synced() && recorder.events.contains("synced"));
       return this;
     }
   }

@@ -286,4 +286,34 @@ class MaintenanceTest {
     maintenance.reindex(false, Progress.NONE);
     assertThat(maintenance.report().index("public", "leftover_v_ccnew")).isEmpty();
   }
+
+  @Test
+  void aBloatedIndex_isFoundByItsEstimate_andRebuilt() throws SQLException {
+    PG.execute(
+        "create table bloaty (id bigint primary key, v int) with (autovacuum_enabled = false)",
+        "insert into bloaty select g, g from generate_series(1, 200000) g",
+        "create index bloaty_v on bloaty (v)",
+        // nine rows in ten go: the vacuum frees their index entries, the pages stay
+        "delete from bloaty where id % 10 <> 0",
+        "vacuum analyze bloaty");
+    var settings = OpsSettings.builder().reindexMinSizeMb(0).build();
+    var maintenance = maintenance(settings);
+    var before = maintenance.report().index("public", "bloaty_v").orElseThrow();
+    assertThat(before.estimatedBloat()).isGreaterThan(0.8);
+    assertThat(maintenance.report().findings())
+        .anyMatch(
+            f -> f.matches("index public\\.bloaty_v is about \\d+ % bloat \\(.*\\): reindex"));
+
+    assertThat(maintenance.reindex(false, Progress.NONE))
+        .filteredOn(a -> a.object().equals("public.bloaty_v"))
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.reason()).matches("about \\d+ % bloat");
+              assertThat(a.outcome()).isEqualTo("done");
+            });
+    var after = maintenance.report().index("public", "bloaty_v").orElseThrow();
+    assertThat(after.bytes()).isLessThan(before.bytes() / 4);
+    assertThat(after.estimatedBloat()).isLessThan(0.3);
+  }
 }

@@ -52,6 +52,7 @@ import picocli.CommandLine.Command;
       HealthCommand.class,
       MaintainCommand.class,
       JobsCommand.class,
+      AuditCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class BallastCli implements Runnable {
