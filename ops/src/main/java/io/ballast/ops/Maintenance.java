@@ -445,25 +445,35 @@ public final class Maintenance {
           c.prepareStatement(
               "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
                   + " join pg_index i on i.indexrelid = c.oid"
-                  + " where n.nspname = ? and not i.indisvalid and c.relname ~ ?")) {
+                  + " where n.nspname = ? and not i.indisvalid"
+                  + " and starts_with(c.relname, ? || '_ccnew')"
+                  + " and substr(c.relname, length(?) + 7) ~ '^[0-9]*$'")) {
         ps.setString(1, schema);
-        ps.setString(2, "^" + java.util.regex.Pattern.quote(name) + "_ccnew[0-9]*$");
+        ps.setString(2, name);
+        ps.setString(3, name);
         try (var rs = ps.executeQuery()) {
           while (rs.next()) {
             leftovers.add(rs.getString(1));
           }
         }
       }
-      for (var leftover : leftovers) {
-        try (var s = c.createStatement()) {
-          s.execute("drop index concurrently if exists " + Identifiers.qualified(schema, leftover));
-          LOG.info("Dropped {}.{}, left by the failed reindex of {}", schema, leftover, name);
+      try (var s = c.createStatement()) {
+        // the drop waits for the same transactions the reindex waited for: never longer than it
+        s.execute("set lock_timeout = " + settings.lockTimeout().toMillis());
+        try {
+          for (var leftover : leftovers) {
+            s.execute(
+                "drop index concurrently if exists " + Identifiers.qualified(schema, leftover));
+            LOG.info("Dropped {}.{}, left by the failed reindex of {}", schema, leftover, name);
+          }
+        } finally {
+          resetQuietly(s);
         }
       }
     } catch (SQLException e) {
       LOG.warn(
-          "Could not drop what the failed reindex of {} left behind ({}); run reindex again to"
-              + " drop it",
+          "Could not drop what the failed reindex of {} left behind ({}); the next reindex drops"
+              + " it",
           qualifiedIndex,
           e.getMessage());
     }

@@ -316,4 +316,39 @@ class MaintenanceTest {
     assertThat(after.bytes()).isLessThan(before.bytes() / 4);
     assertThat(after.estimatedBloat()).isLessThan(0.3);
   }
+
+  /**
+   * A reindex that times out waiting for an open transaction has already made its new copy; that
+   * copy is dropped (or, while the transaction still blocks the drop too, by the next reindex), and
+   * the index is rebuilt once the transaction ends.
+   */
+  @Test
+  void aReindexTimedOutByAnOpenTransaction_leavesItsCopyToBeDropped_andRebuildsLater()
+      throws Exception {
+    invalidIndex("waited", "waited_v");
+    var settings = OpsSettings.builder().lockTimeout(Duration.ofMillis(300)).build();
+    var maintenance = maintenance(settings);
+    try (var writer = PG.connect()) {
+      writer.setAutoCommit(false);
+      try (var s = writer.createStatement()) {
+        s.execute("insert into waited values (100000, 100000)"); // holds its transaction open
+      }
+      var first = maintenance.reindex(false, Progress.NONE);
+      assertThat(first)
+          .filteredOn(a -> a.object().equals("public.waited_v"))
+          .singleElement()
+          .extracting(MaintenanceAction::outcome)
+          .isEqualTo("skipped: lock not granted within 300 ms");
+      // the reindex got as far as its new copy; the open transaction blocks dropping it too
+      assertThat(maintenance.report().findings())
+          .contains(
+              "invalid index public.waited_v_ccnew (left by a failed concurrent build): drop it");
+      writer.commit();
+    }
+    // whatever the failed reindex left is dropped now, and the index rebuilt
+    maintenance.reindex(false, Progress.NONE);
+    var indexes = maintenance.report().indexes();
+    assertThat(indexes).noneMatch(i -> i.name().startsWith("waited_v_cc"));
+    assertThat(maintenance.report().index("public", "waited_v").orElseThrow().valid()).isTrue();
+  }
 }

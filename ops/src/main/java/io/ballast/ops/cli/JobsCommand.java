@@ -16,7 +16,8 @@ import picocli.CommandLine.ParentCommand;
     mixinStandardHelpOptions = true,
     description = {
       "The ops module's scheduled jobs (maintenance.vacuum, retention.archive, maintenance.reindex,"
-          + " retention.purge) and their history; a service's own jobs run in the service."
+          + " retention.purge) and their history; a service's own jobs run in the service and are"
+          + " listed from their history."
     },
     subcommands = {JobsCommand.ListJobs.class, JobsCommand.Run.class})
 final class JobsCommand extends CommandGroup {
@@ -24,7 +25,9 @@ final class JobsCommand extends CommandGroup {
   @Command(
       name = "list",
       mixinStandardHelpOptions = true,
-      description = "Each job's schedule (UTC cron) and its last run on any instance.")
+      description =
+          "Each job's schedule (UTC cron) and its last run on any instance; a service's own"
+              + " jobs with their last run.")
   static final class ListJobs implements Callable<Integer> {
     @ParentCommand JobsCommand parent;
     @Mixin Output output;
@@ -44,6 +47,23 @@ final class JobsCommand extends CommandGroup {
           row.put("lastRun", last.orElse(null));
           rows.add(row);
         }
+        // jobs a service bound itself run there: the command line knows them by their history
+        var known = runner.jobs().stream().map(j -> j.name()).toList();
+        history.stream()
+            .filter(r -> !known.contains(r.job()))
+            .map(r -> r.job())
+            .distinct()
+            .sorted()
+            .forEach(
+                name -> {
+                  var row = new LinkedHashMap<String, Object>();
+                  row.put("job", name);
+                  row.put("schedule", "(in the service)");
+                  row.put(
+                      "lastRun",
+                      history.stream().filter(r -> r.job().equals(name)).findFirst().orElseThrow());
+                  rows.add(row);
+                });
         if (output.json) {
           root.json(rows);
         } else {

@@ -156,7 +156,7 @@ class BallastCliTest {
   }
 
   @Test
-  void jobs_listAndRun() throws IOException {
+  void jobs_listAndRun() throws Exception {
     var list = run("jobs", "list", "--json");
     assertThat(list.exit()).as(list.err()).isEqualTo(BallastCli.OK);
     assertThat(list.json().findValuesAsText("job"))
@@ -168,6 +168,13 @@ class BallastCliTest {
     assertThat(ran.out()).startsWith("maintenance.reindex: succeeded: ");
     assertThat(run("jobs", "list").out())
         .containsPattern("maintenance\\.reindex\\s+0 4 1 \\* \\*\\s+succeeded at ");
+
+    PG.execute(
+        "insert into ballast_job_runs (job, scheduled_for, instance, outcome, summary, finished_at)"
+            + " values ('app.nightly', now(), 'svc@host', 'succeeded', 'sent 3 reports', now())");
+    assertThat(run("jobs", "list").out())
+        .containsPattern(
+            "app\\.nightly\\s+\\(in the service\\)\\s+succeeded at .* on svc@host: sent 3 reports");
 
     var unknown = run("jobs", "run", "nope");
     assertThat(unknown.exit()).isEqualTo(BallastCli.USAGE);
