@@ -288,8 +288,8 @@ public final class JobRunner implements Managed {
   // ------------------------------------------------------------------ internals
 
   /**
-   * The latest scheduled time at or before {@code now} that is due: after the job's last recorded
-   * time, or, for a job never recorded, within two ticks of now.
+   * The latest scheduled time at or before {@code now} (whether it still needs a run is for {@link
+   * #due} to say, under the job's lock).
    */
   private Optional<Instant> latestSlot(Job job, Instant now) {
     var zoned = ZonedDateTime.ofInstant(now, ZoneOffset.UTC).truncatedTo(ChronoUnit.MINUTES);

@@ -29,8 +29,8 @@ import java.util.stream.Collectors;
  *       (invalid ones always are)</td><td>8</td></tr>
  *   <tr><td>{@code BALLAST_MAINTENANCE_LOCK_TIMEOUT_MS}</td><td>how long a maintenance statement waits for a lock
  *       before it gives up on that object</td><td>5000</td></tr>
- *   <tr><td>{@code BALLAST_RETENTION}</td><td>retention policies, {@code table.column:days[:archive[:purge_days]]}
- *       separated by {@code ;}</td><td>none</td></tr>
+ *   <tr><td>{@code BALLAST_RETENTION}</td><td>retention policies,
+ *       {@code table.column:days[:archive[:purge_days[:key_column]]]} separated by {@code ;}</td><td>none</td></tr>
  *   <tr><td>{@code BALLAST_RETENTION_BATCH_SIZE}</td><td>rows moved or deleted per transaction</td><td>1000</td></tr>
  *   <tr><td>{@code BALLAST_RETENTION_BATCH_PAUSE_MS}</td><td>pause between batches</td><td>50</td></tr>
  *   <tr><td>{@code BALLAST_RETENTION_STATEMENT_TIMEOUT_MS}</td><td>time limit of one batch</td><td>30000</td></tr>
@@ -110,8 +110,8 @@ public final class OpsSettings {
       Setting.<List<RetentionPolicy>>of(
               "retention",
               RetentionPolicy::parseAll,
-              "table.column:days[:archive_table[:purge_days]] entries separated by ;, the purge"
-                  + " age longer than the archive age")
+              "table.column:days[:archive_table[:purge_days[:key_column]]] entries separated by ;,"
+                  + " the purge age longer than the archive age")
           .show(
               list ->
                   list.stream()

@@ -90,6 +90,7 @@ public final class Retention {
         dryRun,
         progress,
         (c, dry) -> {
+          requireColumns(c, policy.table(), policy);
           var pick =
               "select "
                   + key
@@ -150,6 +151,7 @@ public final class Retention {
           if (!exists(c, policy.archiveTable())) {
             return null;
           }
+          requireColumns(c, policy.archiveTable(), policy);
           return "delete from "
               + archive
               + " where "
@@ -360,6 +362,26 @@ public final class Retention {
               + policy.table());
     }
     return source.stream().map(Identifiers::quote).collect(Collectors.joining(", "));
+  }
+
+  /** Fails naming the table, and the column the policy needs that it lacks. */
+  private static void requireColumns(Connection c, String table, RetentionPolicy policy)
+      throws SQLException {
+    var columns = columns(c, table);
+    if (columns.isEmpty()) {
+      throw new SQLException("no table " + table);
+    }
+    if (!columns.contains(policy.keyColumn())) {
+      throw new SQLException(
+          "table "
+              + table
+              + " has no column "
+              + policy.keyColumn()
+              + " (the policy's key column: keyedBy(…), or the fifth field of BALLAST_RETENTION)");
+    }
+    if (!columns.contains(policy.timestampColumn())) {
+      throw new SQLException("table " + table + " has no column " + policy.timestampColumn());
+    }
   }
 
   private static List<String> columns(Connection c, String table) throws SQLException {

@@ -90,9 +90,10 @@ public record RetentionPolicy(
 
   /**
    * Policies written as in {@code BALLAST_RETENTION}: entries separated by {@code ;}, each {@code
-   * table.column:days[:archive_table[:purge_days]]}, e.g. {@code
+   * table.column:days[:archive_table[:purge_days[:key_column]]]}, e.g. {@code
    * events.created_at:365:events_archive:730}; a schema-qualified table is {@code
-   * schema.table.column:…}. The key column is {@code id}.
+   * schema.table.column:…}; empty fields are skipped ({@code sessions.created_at:30:::session_id}).
+   * The key column is {@code id} unless given.
    */
   public static List<RetentionPolicy> parseAll(String text) {
     var out = new ArrayList<RetentionPolicy>();
@@ -102,7 +103,7 @@ public record RetentionPolicy(
         continue;
       }
       var parts = e.split(":", -1);
-      if (parts.length < 2 || parts.length > 4) {
+      if (parts.length < 2 || parts.length > 5) {
         throw new IllegalArgumentException(e);
       }
       var target = parts[0];
@@ -112,12 +113,16 @@ public record RetentionPolicy(
       }
       var archiveAfter = Duration.ofDays(Long.parseLong(parts[1]));
       var archive = parts.length > 2 && !parts[2].isBlank() ? parts[2] : null;
-      var purge = parts.length > 3 ? Duration.ofDays(Long.parseLong(parts[3])) : null;
+      var purge =
+          parts.length > 3 && !parts[3].isBlank()
+              ? Duration.ofDays(Long.parseLong(parts[3]))
+              : null;
+      var key = parts.length > 4 && !parts[4].isBlank() ? parts[4] : "id";
       out.add(
           new RetentionPolicy(
               target.substring(0, dot),
               target.substring(dot + 1),
-              "id",
+              key,
               archiveAfter,
               archive,
               purge));

@@ -273,6 +273,21 @@ class RetentionTest {
   }
 
   @Test
+  void aPolicyWhoseKeyColumnIsMissing_failsNamingIt_andAnotherKeyWorks() throws Exception {
+    PG.execute(
+        "create table visits (visit_id bigint primary key, at timestamptz not null)",
+        "insert into visits select g, now() - interval '100 days' from generate_series(1, 30) g");
+    var byId = RetentionPolicy.of("visits", "at", Duration.ofDays(30));
+    assertThatThrownBy(() -> retention(OpsSettings.defaults()).archive(byId, false, Progress.NONE))
+        .isInstanceOf(MaintenanceException.class)
+        .hasMessageContaining("table visits has no column id (the policy's key column");
+    var policy = RetentionPolicy.parseAll("visits.at:30:::visit_id").get(0);
+    assertThat(policy).isEqualTo(byId.keyedBy("visit_id"));
+    assertThat(retention(OpsSettings.defaults()).archive(policy, false, Progress.NONE).rows())
+        .isEqualTo(30);
+  }
+
+  @Test
   void policies_checkTheirParts_andParseFromTheEnvironmentForm() {
     assertThat(RetentionPolicy.parseAll("events.created_at:365:events_archive:730; app.logs.at:30"))
         .containsExactly(EVENTS, RetentionPolicy.of("app.logs", "at", Duration.ofDays(30)));
