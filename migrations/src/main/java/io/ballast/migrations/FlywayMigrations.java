@@ -50,6 +50,7 @@ final class FlywayMigrations implements Managed, Migrations {
   private static final Duration LOCK_POLL = Duration.ofMillis(100);
 
   private final DataSource dataSource;
+  private final LockTimeoutDataSource flywaySource;
   private final MigrationSettings settings;
   private final List<MigrationSet> sets;
   private final Map<String, Flyway> flyways = new LinkedHashMap<>();
@@ -57,6 +58,7 @@ final class FlywayMigrations implements Managed, Migrations {
   FlywayMigrations(
       DataSource dataSource, MigrationSettings settings, Set<MigrationSet> contributed) {
     this.dataSource = dataSource;
+    this.flywaySource = new LockTimeoutDataSource(dataSource, settings.statementLockTimeout());
     this.settings = settings;
     var all = new ArrayList<>(contributed);
     all.add(settings.applicationSet());
@@ -96,6 +98,18 @@ final class FlywayMigrations implements Managed, Migrations {
 
   @Override
   public void start() throws SQLException, InterruptedException {
+    try {
+      startSets();
+    } catch (SQLException | InterruptedException | RuntimeException e) {
+      var left = flywaySource.closeLeftovers();
+      if (left > 0) {
+        LOG.debug("Gave back {} connection(s) Flyway left open when it failed", left);
+      }
+      throw e;
+    }
+  }
+
+  private void startSets() throws SQLException, InterruptedException {
     for (var set : sets) {
       flyways.put(set.name(), flyway(set));
     }
@@ -213,7 +227,7 @@ final class FlywayMigrations implements Managed, Migrations {
   private Flyway flyway(MigrationSet set) {
     requireFilesystemLocations(set);
     return Flyway.configure(getClass().getClassLoader())
-        .dataSource(new LockTimeoutDataSource(dataSource, settings.statementLockTimeout()))
+        .dataSource(flywaySource)
         .locations(set.locations().toArray(String[]::new))
         .table(set.historyTable())
         .failOnMissingLocations(true)
@@ -440,6 +454,15 @@ final class FlywayMigrations implements Managed, Migrations {
 
   @Override
   public List<MigrationStatus> status() {
+    try {
+      return statusOfEverySet();
+    } catch (RuntimeException e) {
+      flywaySource.closeLeftovers(); // the readiness probe calls this again and again
+      throw e;
+    }
+  }
+
+  private List<MigrationStatus> statusOfEverySet() {
     var result = new ArrayList<MigrationStatus>();
     for (var set : sets) {
       var info = requireStarted(set.name()).info();

@@ -21,6 +21,10 @@ final class LockTimeoutDataSource implements DataSource {
   private final DataSource pool;
   private final String lockTimeout;
 
+  /** Connections handed out and not given back yet, with the thread that took each. */
+  private final java.util.Map<Connection, Thread> open =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   LockTimeoutDataSource(DataSource pool, Duration lockTimeout) {
     this.pool = pool;
     this.lockTimeout = lockTimeout.toMillis() + "ms";
@@ -41,25 +45,14 @@ final class LockTimeoutDataSource implements DataSource {
       c.close();
       throw e;
     }
+    open.put(c, Thread.currentThread());
     return (Connection)
         Proxy.newProxyInstance(
             Connection.class.getClassLoader(),
             new Class<?>[] {Connection.class},
             (proxy, method, args) -> {
               if (method.getName().equals("close") && method.getParameterCount() == 0) {
-                try {
-                  if (!c.isClosed()) {
-                    if (!c.getAutoCommit()) {
-                      c.rollback(); // a failed migration's transaction, before the reset can run
-                    }
-                    try (var s = c.createStatement()) {
-                      s.execute("reset lock_timeout; reset application_name");
-                    }
-                  }
-                } catch (SQLException broken) {
-                  // a broken connection: the pool evicts it
-                }
-                c.close();
+                giveBack(c);
                 return null;
               }
               try {
@@ -68,6 +61,49 @@ final class LockTimeoutDataSource implements DataSource {
                 throw e.getCause();
               }
             });
+  }
+
+  /** Resets what {@link #getConnection()} set and returns the connection to the pool. */
+  private void giveBack(Connection c) throws SQLException {
+    if (open.remove(c) == null) {
+      return; // closed already
+    }
+    try {
+      if (!c.isClosed()) {
+        if (!c.getAutoCommit()) {
+          c.rollback(); // a failed migration's transaction, before the reset can run
+        }
+        try (var s = c.createStatement()) {
+          s.execute("reset lock_timeout; reset application_name");
+        }
+      }
+    } catch (SQLException broken) {
+      // a broken connection: the pool evicts it
+    }
+    c.close();
+  }
+
+  /**
+   * Gives back every connection Flyway took on this thread and did not close (it leaves one behind
+   * when it fails in some places, a missing location among them); returns how many. Connections
+   * other threads hold (a migration running while a probe fails) are left alone.
+   */
+  int closeLeftovers() {
+    var count = 0;
+    var me = Thread.currentThread();
+    for (var e : java.util.List.copyOf(open.entrySet())) {
+      if (e.getValue() != me) {
+        continue;
+      }
+      var c = e.getKey();
+      try {
+        giveBack(c);
+        count++;
+      } catch (SQLException ignored) {
+        // closing failed: the pool evicts it
+      }
+    }
+    return count;
   }
 
   @Override

@@ -212,4 +212,48 @@ class MigrationsTest {
       assertThat(db.tableExists("a")).isFalse();
     }
   }
+
+  /**
+   * A start that fails inside Flyway (here: a classpath location that does not exist) gives back
+   * every connection Flyway took: the pool then closes at once instead of waiting its grace period
+   * for a connection nobody will return.
+   */
+  @Test
+  void aStartFailingInsideFlyway_leavesNoConnectionCheckedOut() {
+    try (var logs = new io.ballast.testkit.LogCapture()) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () ->
+                  db.start(
+                      db.settings()
+                          .locations("classpath:db/no-such-location")
+                          .mode(MigrationMode.VALIDATE)
+                          .build()))
+          .isInstanceOf(io.ballast.core.LifecycleException.class)
+          .hasMessageContaining("no-such-location");
+      assertThat(logs.lines()).noneMatch(l -> l.contains("still in use"));
+    }
+  }
+
+  /**
+   * With migrations off, a broken location only shows when the status is read, which the readiness
+   * probe does again and again: each failing read gives its connection back, so the pool (of 3) is
+   * not drained.
+   */
+  @Test
+  void aFailingStatusRead_givesItsConnectionBack_everyTime() {
+    try (var app =
+        db.start(
+            db.settings()
+                .locations("classpath:db/no-such-location")
+                .mode(MigrationMode.OFF)
+                .build())) {
+      var migrations = app.get(Migrations.class);
+      for (int i = 0; i < 6; i++) {
+        assertThatThrownBy(migrations::status).hasMessageContaining("no-such-location");
+      }
+      assertThat(app.get(org.jooq.DSLContext.class).fetchValue("select count(*) from pg_class"))
+          .isNotNull();
+      assertThat(app.get(io.ballast.pool.Pool.class).snapshot().active()).isZero();
+    }
+  }
 }
