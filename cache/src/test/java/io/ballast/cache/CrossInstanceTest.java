@@ -187,8 +187,9 @@ class CrossInstanceTest {
 
   /**
    * 12 callers, 4 on each instance, miss {@code key} together. A load returns only once every other
-   * caller of its instance (or, with {@code everyInstance}, of every instance) waits for a load:
-   * the callers cannot arrive one after another and each find the value stored.
+   * caller of its instance waits for it and, without the distributed lock, once every instance's
+   * load has begun (with it, once every instance's callers wait): the callers cannot arrive one
+   * after another and find the value stored.
    */
   private static List<Object> missTogether(
       List<CacheManager> managers, String key, AtomicInteger loads, boolean everyInstance)
@@ -208,6 +209,9 @@ class CrossInstanceTest {
                       "every instance's other callers waiting",
                       () -> regions.stream().mapToInt(r -> r.waitingForLoad(k)).sum() == 9);
                 } else {
+                  // every instance's load has begun (none can find another's result in L2 yet),
+                  // and this instance's other callers wait for this one
+                  Instances.await("a load on every instance", () -> loads.get() == 3);
                   awaitWaiting(region, k, 3);
                 }
                 return 7L;
