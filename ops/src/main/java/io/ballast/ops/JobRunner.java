@@ -37,17 +37,18 @@ import org.slf4j.LoggerFactory;
  * Runs {@link Job jobs} on their schedules, each scheduled run once across all the instances that
  * share the database. Every {@link OpsSettings#jobsTick() tick} it looks for jobs whose latest
  * scheduled time has no run yet; for each, it takes a PostgreSQL session advisory lock named after
- * the job ({@code pg_try_advisory_lock}), so that of N instances exactly one runs it, and records
- * the run in the history table ({@link OpsSettings#jobsTable()}: job, scheduled time, instance,
- * start, end, outcome, summary), which is what tells the other instances that the scheduled time is
- * done. An instance that dies while running a job releases its lock with its connection; the next
- * tick of another instance finds the run still marked running without a lock holder, marks it
- * {@code abandoned}, and runs it again.
+ * the job ({@code pg_try_advisory_xact_lock}, held by a transaction kept open while the job runs),
+ * so that of N instances exactly one runs it, and records the run in the history table ({@link
+ * OpsSettings#jobsTable()}: job, scheduled time, instance, start, end, outcome, summary), which is
+ * what tells the other instances that the scheduled time is done. An instance that dies while
+ * running a job releases its lock with its connection; the next tick of another instance finds the
+ * run still marked running without a lock holder, marks it {@code abandoned}, and runs it again.
  *
  * <p>Only the latest scheduled time counts: a job whose times passed while every instance was down
  * runs once when one comes back, not once per missed time; a job that has never run waits for its
- * next time rather than catching up with one long past. Advisory locks belong to a session, so jobs
- * need a direct connection or PgBouncer in session mode.
+ * next time rather than catching up with one long past. The lock's transaction pins one server
+ * connection, so this holds behind PgBouncer in transaction mode too; a server whose {@code
+ * idle_in_transaction_session_timeout} is shorter than a job ends the lock with it.
  *
  * <p>Metrics per job: {@code ballast.ops.jobs.<job>.duration} (timer), {@code .failures} (meter),
  * {@code .last-success} (gauge, epoch seconds of the last success any instance recorded, 0 for
@@ -311,20 +312,48 @@ public final class JobRunner implements Managed {
         : Duration.ofDays(366);
   }
 
+  /**
+   * Runs {@code job} for {@code slot} if this instance gets its lock and the time still needs a
+   * run. The lock is a transaction-level advisory lock, held while a transaction on a connection of
+   * its own stays open: it belongs to the one server connection that transaction pins, so it also
+   * holds behind PgBouncer in transaction mode (a session lock would stay on whichever server
+   * connection took it), and it goes with the connection if this instance dies. History rows are
+   * written on other connections, so the other instances see them at once.
+   */
   private Optional<JobRun> runLocked(Job job, Instant slot, boolean manual) throws SQLException {
     createTable();
-    try (var c = dataSource.getConnection()) {
-      c.setAutoCommit(true);
-      if (!tryLock(c, job)) {
-        return Optional.empty();
-      }
+    try (var lock = dataSource.getConnection()) {
+      lock.setAutoCommit(false);
       try {
-        if (!manual && !due(c, job, slot)) {
+        if (!tryLock(lock, job)) {
           return Optional.empty();
         }
-        return Optional.of(run(c, job, slot));
+        long id;
+        Instant started;
+        try (var c = dataSource.getConnection()) {
+          c.setAutoCommit(true);
+          if (!manual && !due(c, job, slot)) {
+            return Optional.empty();
+          }
+          try (var ps =
+              c.prepareStatement(
+                  "insert into "
+                      + Identifiers.table(table)
+                      + " (job, scheduled_for, instance, outcome) values (?, ?, ?, 'running')"
+                      + " returning id, started_at")) {
+            ps.setString(1, job.name());
+            ps.setObject(2, slot.atOffset(ZoneOffset.UTC));
+            ps.setString(3, instance);
+            try (var rs = ps.executeQuery()) {
+              rs.next();
+              id = rs.getLong(1);
+              started = rs.getObject(2, OffsetDateTime.class).toInstant();
+            }
+          }
+        }
+        return Optional.of(run(job, slot, id, started));
       } finally {
-        unlock(c, job);
+        release(lock);
       }
     }
   }
@@ -378,24 +407,7 @@ public final class JobRunner implements Managed {
     return false;
   }
 
-  private JobRun run(Connection c, Job job, Instant slot) throws SQLException {
-    long id;
-    Instant started;
-    try (var ps =
-        c.prepareStatement(
-            "insert into "
-                + Identifiers.table(table)
-                + " (job, scheduled_for, instance, outcome) values (?, ?, ?, 'running')"
-                + " returning id, started_at")) {
-      ps.setString(1, job.name());
-      ps.setObject(2, slot.atOffset(ZoneOffset.UTC));
-      ps.setString(3, instance);
-      try (var rs = ps.executeQuery()) {
-        rs.next();
-        id = rs.getLong(1);
-        started = rs.getObject(2, OffsetDateTime.class).toInstant();
-      }
-    }
+  private JobRun run(Job job, Instant slot, long id, Instant started) throws SQLException {
     LOG.info("Job {} (scheduled for {}) started", job.name(), slot);
     Timer.Context timing =
         metrics.timer(MetricRegistry.name("ballast", "ops", "jobs", job.name(), "duration")).time();
@@ -464,7 +476,7 @@ public final class JobRunner implements Managed {
   private static boolean tryLock(Connection c, Job job) throws SQLException {
     try (var ps =
         c.prepareStatement(
-            "select pg_try_advisory_lock(hashtextextended('ballast.job:' || ?, 0))")) {
+            "select pg_try_advisory_xact_lock(hashtextextended('ballast.job:' || ?, 0))")) {
       ps.setString(1, job.name());
       try (var rs = ps.executeQuery()) {
         rs.next();
@@ -473,14 +485,14 @@ public final class JobRunner implements Managed {
     }
   }
 
-  private static void unlock(Connection c, Job job) {
-    try (var ps =
-        c.prepareStatement("select pg_advisory_unlock(hashtextextended('ballast.job:' || ?, 0))")) {
-      ps.setString(1, job.name());
-      ps.execute();
+  /** Ends the lock's transaction, which releases the lock. */
+  private static void release(Connection lock) {
+    try {
+      lock.rollback();
+      lock.setAutoCommit(true);
     } catch (SQLException e) {
-      // the connection is gone, and the session's lock with it
-      LOG.debug("Job {}: unlock on a broken connection", job.name(), e);
+      // the connection is gone, and the transaction's lock with it
+      LOG.debug("Releasing a job lock on a broken connection", e);
     }
   }
 

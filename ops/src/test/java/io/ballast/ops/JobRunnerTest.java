@@ -180,7 +180,8 @@ class JobRunnerTest {
         var rs =
             s.executeQuery(
                 "select count(pg_terminate_backend(pid)) from pg_locks"
-                    + " where locktype = 'advisory' and granted and pid <> pg_backend_pid()")) {
+                    + " where locktype = 'advisory' and granted and pid <> pg_backend_pid()"
+                    + " and database = (select oid from pg_database where datname = current_database())")) {
       rs.next();
       assertThat(rs.getLong(1)).isEqualTo(1);
     }
