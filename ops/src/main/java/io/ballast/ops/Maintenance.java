@@ -2,6 +2,7 @@ package io.ballast.ops;
 
 import com.google.inject.Inject;
 import com.google.inject.Singleton;
+import io.ballast.pool.Pool;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -39,12 +40,31 @@ public final class Maintenance {
 
   private final DataSource dataSource;
   private final OpsSettings settings;
+  private final java.util.function.BooleanSupplier transactionPooled;
 
-  /** Maintenance of the database behind {@code dataSource}. */
-  @Inject
+  /** Maintenance of the database behind {@code dataSource}, a direct connection to the server. */
   public Maintenance(DataSource dataSource, OpsSettings settings) {
+    this(dataSource, settings, () -> false);
+  }
+
+  /**
+   * Maintenance of the pool's database. Behind PgBouncer in transaction mode ({@link
+   * Pool#pgbouncerMode()}), vacuum and reindex are skipped, saying why: they cannot run in a
+   * transaction, and the {@code SET lock_timeout} they need would stay on a server connection for
+   * other clients' transactions. The report and retention work there.
+   */
+  @Inject
+  public Maintenance(DataSource dataSource, OpsSettings settings, Pool pool) {
+    this(dataSource, settings, pool::pgbouncerMode); // known once the pool has started
+  }
+
+  private Maintenance(
+      DataSource dataSource,
+      OpsSettings settings,
+      java.util.function.BooleanSupplier transactionPooled) {
     this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
     this.settings = Objects.requireNonNull(settings, "settings");
+    this.transactionPooled = transactionPooled;
   }
 
   /** The settings maintenance runs with. */
@@ -489,6 +509,15 @@ public final class Maintenance {
       String action, String object, String reason, String sql, boolean dryRun) {
     if (dryRun) {
       return new MaintenanceAction(action, object, reason, "dry run", 0, 0);
+    }
+    if (transactionPooled.getAsBoolean()) {
+      return new MaintenanceAction(
+          action,
+          object,
+          reason,
+          "skipped: needs a direct connection to the server, not PgBouncer in transaction mode",
+          0,
+          0);
     }
     var start = System.nanoTime();
     try (var c = dataSource.getConnection()) {

@@ -188,8 +188,7 @@ public final class Retention {
       String countSql) {
     var start = System.nanoTime();
     long rows = 0;
-    try (var c = dataSource.getConnection();
-        var named = named(c, "ballast retention")) {
+    try (var c = dataSource.getConnection()) {
       var cutoff = cutoff(c, age);
       if (dryRun) {
         if (batchSql.build(c, true) == null) {
@@ -247,8 +246,11 @@ public final class Retention {
   /** One batch in its own transaction; returns the rows it moved. */
   private int batch(Connection c, String sql, OffsetDateTime cutoff) throws SQLException {
     try (var s = c.createStatement()) {
+      // transaction-local, so nothing stays on the connection (or, behind PgBouncer, on a server
+      // connection other clients use next); the name shows the batch in pg_stat_activity
       s.execute("set local statement_timeout = " + settings.batchTimeout().toMillis());
       s.execute("set local lock_timeout = " + settings.lockTimeout().toMillis());
+      s.execute("set local application_name = 'ballast retention'");
     }
     try (var ps = c.prepareStatement(sql)) {
       ps.setObject(1, cutoff);
@@ -264,30 +266,6 @@ public final class Retention {
       }
       throw e;
     }
-  }
-
-  /** A session named in {@code pg_stat_activity} until closed, so an operator sees the batches. */
-  private interface Named extends AutoCloseable {
-    @Override
-    void close();
-  }
-
-  private static Named named(Connection c, String name) throws SQLException {
-    try (var ps = c.prepareStatement("select set_config('application_name', ?, false)")) {
-      ps.setString(1, name);
-      ps.execute();
-    }
-    return () -> {
-      try {
-        if (!c.isClosed() && c.getAutoCommit()) {
-          try (var s = c.createStatement()) {
-            s.execute("reset application_name");
-          }
-        }
-      } catch (SQLException ignored) {
-        // a broken connection is the pool's to drop
-      }
-    };
   }
 
   private static void restore(Connection c) {

@@ -180,12 +180,18 @@ class RetentionTest {
         () ->
             count("select count(*) from pg_class where relname = 'crashy_archive'") == 1
                 && count("select count(*) from crashy_archive") >= 5_000);
-    // kill the archiving session wherever it is, mid-batch or between two
-    killed.set(
-        count(
-                "select count(pg_terminate_backend(pid)) from pg_stat_activity"
-                    + " where application_name = 'ballast retention'")
-            > 0);
+    // kill the archiving session in the middle of a batch (its transaction carries the name)
+    Await.until(
+        "the archiver killed mid-batch",
+        Duration.ofSeconds(30),
+        () -> {
+          killed.set(
+              count(
+                      "select count(pg_terminate_backend(pid)) from pg_stat_activity"
+                          + " where application_name = 'ballast retention'")
+                  > 0);
+          return killed.get() || !archiver.isAlive();
+        });
     archiver.join();
     assertThat(killed).as("the archiver was killed mid-run").isTrue();
     assertThat(thrown.get())
