@@ -74,15 +74,39 @@ public final class Maintenance {
 
   // ------------------------------------------------------------------ report
 
-  /** Reads the statistics views; takes no lock a writer would wait for. */
+  /**
+   * Reads the statistics views in one read-only transaction. It takes no lock a writer waits for:
+   * only the sizes take a share lock on each relation, which an exclusive lock (a migration's
+   * {@code ALTER TABLE}, a {@code VACUUM FULL}) makes wait; that wait is bounded by the lock
+   * timeout, after which the report fails saying so rather than hang.
+   */
   public MaintenanceReport report() {
     try (var c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
       c.setReadOnly(true);
-      var database = database(c);
-      var tables = tables(c);
-      var indexes = indexes(c);
-      return new MaintenanceReport(database, tables, indexes, findings(database, tables, indexes));
+      try {
+        try (var s = c.createStatement()) {
+          s.execute("set local lock_timeout = " + settings.lockTimeout().toMillis());
+        }
+        var database = database(c);
+        var tables = tables(c);
+        var indexes = indexes(c);
+        return new MaintenanceReport(
+            database, tables, indexes, findings(database, tables, indexes));
+      } finally {
+        c.rollback();
+        c.setReadOnly(false);
+        c.setAutoCommit(true);
+      }
     } catch (SQLException e) {
+      if (LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+        throw new MaintenanceException(
+            "the report could not read a table's size: its lock was not granted within "
+                + settings.lockTimeout().toMillis()
+                + " ms (an exclusive lock, from a migration or a VACUUM FULL, holds it); run it"
+                + " again once that is done",
+            e);
+      }
       throw new MaintenanceException("could not read the database's statistics", e);
     }
   }

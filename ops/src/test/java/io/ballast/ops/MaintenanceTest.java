@@ -304,6 +304,10 @@ class MaintenanceTest {
         .anyMatch(
             f -> f.matches("index public\\.bloaty_v is about \\d+ % bloat \\(.*\\): reindex"));
 
+    // under the default minimum size (8 MB), the same bloat is left alone
+    assertThat(before.bytes()).isLessThan(8L * 1024 * 1024);
+    assertThat(maintenance(OpsSettings.defaults()).reindex(true, Progress.NONE))
+        .noneMatch(a -> a.object().equals("public.bloaty_v"));
     assertThat(maintenance.reindex(false, Progress.NONE))
         .filteredOn(a -> a.object().equals("public.bloaty_v"))
         .singleElement()
@@ -350,5 +354,49 @@ class MaintenanceTest {
     var indexes = maintenance.report().indexes();
     assertThat(indexes).noneMatch(i -> i.name().startsWith("waited_v_cc"));
     assertThat(maintenance.report().index("public", "waited_v").orElseThrow().valid()).isTrue();
+  }
+
+  @Test
+  void theReport_behindAnExclusiveLock_failsWithinTheLockTimeoutSayingWhy_andDoesNotHang()
+      throws Exception {
+    PG.execute("create table altered (id bigint primary key)");
+    var settings = OpsSettings.builder().lockTimeout(Duration.ofMillis(200)).build();
+    try (var migration = PG.connect()) {
+      migration.setAutoCommit(false);
+      try (var s = migration.createStatement()) {
+        s.execute("lock table altered in access exclusive mode");
+      }
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> maintenance(settings).report())
+          .isInstanceOf(MaintenanceException.class)
+          .hasMessageStartingWith(
+              "the report could not read a table's size: its lock was not granted within 200 ms");
+      // the report holds nothing: a writer on another table goes on meanwhile
+      PG.execute("insert into quiet values (999999, 1, 1)");
+      migration.rollback();
+    }
+    assertThat(maintenance(settings).report().table("public", "altered")).isPresent();
+  }
+
+  @Test
+  void thresholds_tablesUnderTheMinimumDeadRowsAndSmallBloatedIndexesAreLeftAlone()
+      throws SQLException {
+    PG.execute(
+        "create table smalldead (id bigint primary key) with (autovacuum_enabled = false)",
+        "insert into smalldead select generate_series(1, 1000)",
+        "delete from smalldead where id <= 600");
+    // analyzed once the changes are counted (a session reports them when it ends): only the dead
+    // rows remain to decide
+    PG.execute("analyze smalldead");
+    flushStats();
+    var maintenance = maintenance(OpsSettings.defaults());
+    var table = maintenance.report().table("public", "smalldead").orElseThrow();
+    assertThat(table.deadRatio()).as("over the 10 % threshold").isGreaterThan(0.1);
+    assertThat(table.deadRows()).as("under the 1 000 minimum").isBetween(500L, 999L);
+    assertThat(maintenance.vacuum(true, java.util.Set.of(), Progress.NONE))
+        .noneMatch(a -> a.object().equals("public.smalldead"));
+    assertThat(
+            maintenance(OpsSettings.builder().vacuumMinDeadRows(500).build())
+                .vacuum(true, java.util.Set.of(), Progress.NONE))
+        .anyMatch(a -> a.object().equals("public.smalldead"));
   }
 }

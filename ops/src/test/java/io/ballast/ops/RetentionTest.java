@@ -294,6 +294,30 @@ class RetentionTest {
   }
 
   @Test
+  void rowsTheApplicationHoldsLocked_areSkippedWithoutWaiting_andTakenByTheNextRun()
+      throws Exception {
+    events("held", 50, 0, 0);
+    var policy =
+        RetentionPolicy.of("held", "created_at", Duration.ofDays(365))
+            .archiveTo("held_archive", null);
+    var retention =
+        retention(OpsSettings.builder().batchSize(10).lockTimeout(Duration.ofSeconds(30)).build());
+    try (var app = PG.connect()) {
+      app.setAutoCommit(false);
+      try (var s = app.createStatement()) {
+        s.execute("select * from held where id in (3, 17) for update");
+      }
+      // with a 30 s lock timeout, waiting for the held rows would show as a stalled run
+      var first = retention.archive(policy, false, Progress.NONE);
+      assertThat(first.rows()).isEqualTo(48);
+      assertThat(count("select count(*) from held")).isEqualTo(2);
+      app.rollback();
+    }
+    assertThat(retention.archive(policy, false, Progress.NONE).rows()).isEqualTo(2);
+    assertThat(count("select count(*) from held_archive")).isEqualTo(50);
+  }
+
+  @Test
   void policies_checkTheirParts_andParseFromTheEnvironmentForm() {
     assertThat(RetentionPolicy.parseAll("events.created_at:365:events_archive:730; app.logs.at:30"))
         .containsExactly(EVENTS, RetentionPolicy.of("app.logs", "at", Duration.ofDays(30)));
