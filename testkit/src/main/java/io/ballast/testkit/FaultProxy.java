@@ -192,11 +192,28 @@ public final class FaultProxy implements AutoCloseable {
     }
   }
 
+  /**
+   * Listens on the proxy's port again. While the port was closed, the system may have lent it for a
+   * moment to a client socket's local end (a client reconnecting every few milliseconds takes many
+   * ephemeral ports); such a socket goes away quickly, so binding is retried for a few seconds.
+   */
   private void reopenIfCut() {
-    if (listener == null) {
+    if (listener != null) {
+      return;
+    }
+    var deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    while (true) {
       try {
         listener = bind(port);
         startAcceptor(listener);
+        return;
+      } catch (java.net.BindException e) {
+        if (System.nanoTime() - deadline > 0) {
+          throw new UncheckedIOException(
+              name + " could not listen on port " + port + " again (taken for 5 s)", e);
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(
+            java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(10));
       } catch (IOException e) {
         throw new UncheckedIOException(name + " could not listen on port " + port + " again", e);
       }
