@@ -47,6 +47,7 @@ final class EmbeddedPostgres {
   private final Path dataDir;
   private final int port;
   private final boolean dropPrivileges;
+  private boolean sockets;
   private boolean running;
 
   private EmbeddedPostgres(Path binaries, Path dataDir, int port, boolean dropPrivileges) {
@@ -59,8 +60,30 @@ final class EmbeddedPostgres {
   /** Extracts the binaries (once per machine and version), runs initdb and starts the server. */
   static EmbeddedPostgres start() {
     try {
+      return start(extractBinaries(), List.of(), List.of());
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Could not start an embedded PostgreSQL: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Runs initdb with the server binaries under {@code binaries/bin}, appends {@code configLines}
+   * ({@code name = 'value'} each) to its {@code postgresql.conf}, replaces its {@code pg_hba.conf}
+   * by {@code hbaLines} unless empty, and starts the server.
+   */
+  static EmbeddedPostgres start(Path binaries, List<String> configLines, List<String> hbaLines) {
+    return start(binaries, configLines, hbaLines, false);
+  }
+
+  /**
+   * As {@link #start(Path, List, List)}; with {@code sockets}, it also listens on a Unix socket in
+   * its data directory.
+   */
+  static EmbeddedPostgres start(
+      Path binaries, List<String> configLines, List<String> hbaLines, boolean sockets) {
+    try {
       var root = isRoot();
-      var binaries = extractBinaries();
       var dataDir = Files.createTempDirectory("ballast-pgdata-");
       if (root) {
         UserPrincipal nobody =
@@ -71,7 +94,18 @@ final class EmbeddedPostgres {
         Files.setOwner(dataDir, nobody);
       }
       var server = new EmbeddedPostgres(binaries, dataDir, Ports.free(), root);
+      server.sockets = sockets;
       server.initdb();
+      if (!configLines.isEmpty()) {
+        Files.write(
+            dataDir.resolve("postgresql.conf"),
+            configLines,
+            StandardCharsets.UTF_8,
+            java.nio.file.StandardOpenOption.APPEND);
+      }
+      if (!hbaLines.isEmpty()) {
+        Files.write(dataDir.resolve("pg_hba.conf"), hbaLines, StandardCharsets.UTF_8);
+      }
       server.startServer();
       return server;
     } catch (IOException e) {
@@ -82,6 +116,15 @@ final class EmbeddedPostgres {
 
   int port() {
     return port;
+  }
+
+  Path dataDir() {
+    return dataDir;
+  }
+
+  /** Whether the server processes run as {@code nobody} because this JVM runs as root. */
+  boolean dropsPrivileges() {
+    return dropPrivileges;
   }
 
   boolean isRunning() {
@@ -111,7 +154,7 @@ final class EmbeddedPostgres {
                 "-c",
                 "listen_addresses=127.0.0.1",
                 "-c",
-                "unix_socket_directories=''",
+                "unix_socket_directories=" + (sockets ? "'" + dataDir + "'" : "''"),
                 "-c",
                 "max_connections=300",
                 "-c",
@@ -162,7 +205,8 @@ final class EmbeddedPostgres {
     return binaries.resolve("bin").resolve(name).toString();
   }
 
-  private void run(List<String> command) {
+  /** Runs {@code command} as the server's user; fails with its output when it exits non-zero. */
+  void run(List<String> command) {
     var full = new ArrayList<String>();
     if (dropPrivileges) {
       full.addAll(
