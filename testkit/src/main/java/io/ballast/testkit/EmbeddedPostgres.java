@@ -95,6 +95,17 @@ final class EmbeddedPostgres {
       }
       var server = new EmbeddedPostgres(binaries, dataDir, Ports.free(), root);
       server.sockets = sockets;
+      if (sockets) {
+        Files.createDirectories(server.socketDir());
+        if (root) {
+          Files.setOwner(
+              server.socketDir(),
+              dataDir
+                  .getFileSystem()
+                  .getUserPrincipalLookupService()
+                  .lookupPrincipalByName(UNPRIVILEGED_USER));
+        }
+      }
       server.initdb();
       if (!configLines.isEmpty()) {
         Files.write(
@@ -120,6 +131,14 @@ final class EmbeddedPostgres {
 
   Path dataDir() {
     return dataDir;
+  }
+
+  /**
+   * The directory of its Unix socket, beside the data directory (a backup of it must not meet the
+   * socket).
+   */
+  Path socketDir() {
+    return dataDir.resolveSibling(dataDir.getFileName() + "-socket");
   }
 
   /** Whether the server processes run as {@code nobody} because this JVM runs as root. */
@@ -154,7 +173,7 @@ final class EmbeddedPostgres {
                 "-c",
                 "listen_addresses=127.0.0.1",
                 "-c",
-                "unix_socket_directories=" + (sockets ? "'" + dataDir + "'" : "''"),
+                "unix_socket_directories=" + (sockets ? "'" + socketDir() + "'" : "''"),
                 "-c",
                 "max_connections=300",
                 "-c",
@@ -183,6 +202,7 @@ final class EmbeddedPostgres {
       stopServer();
     } finally {
       deleteRecursively(dataDir);
+      deleteRecursively(socketDir());
     }
   }
 

@@ -95,9 +95,9 @@ public final class MachinePostgres implements AutoCloseable {
     return bin;
   }
 
-  /** The directory of its Unix socket (its data directory), for tools that connect through one. */
+  /** The directory of its Unix socket, for tools that connect through one (pgBackRest). */
   public Path socketDir() {
-    return server.dataDir();
+    return server.socketDir();
   }
 
   /** Its data directory. */

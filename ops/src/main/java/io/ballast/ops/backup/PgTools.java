@@ -130,8 +130,22 @@ final class PgTools {
   /** As {@link #run(String, List, PgConnection, Duration)} for any command. */
   static void run(List<String> command, PgConnection target, Duration timeout, String what)
       throws IOException, InterruptedException {
+    exec(command, target, timeout, what, false);
+  }
+
+  /**
+   * Runs {@code command} ({@code target}'s connection in its environment when not null) and waits
+   * up to {@code timeout}; returns its standard output when {@code keepOutput}, else "".
+   *
+   * @throws BackupException when it exits non-zero, is killed or runs out of time, with the tail of
+   *     what it printed
+   */
+  static String exec(
+      List<String> command, PgConnection target, Duration timeout, String what, boolean keepOutput)
+      throws IOException, InterruptedException {
     Path passFile = null;
     var log = Files.createTempFile("ballast-" + what + "-", ".log");
+    var out = Files.createTempFile("ballast-" + what + "-", ".out");
     try {
       var builder = new ProcessBuilder(command);
       var env = builder.environment();
@@ -148,7 +162,7 @@ final class PgTools {
         }
         env.putAll(target.environment(passFile == null ? null : passFile.toString()));
       }
-      builder.redirectErrorStream(true).redirectOutput(log.toFile());
+      builder.redirectError(log.toFile()).redirectOutput(out.toFile());
       var process = builder.start();
       boolean finished;
       try {
@@ -168,20 +182,24 @@ final class PgTools {
                 + (exit > 128
                     ? " was killed (signal " + (exit - 128) + ")"
                     : " failed (exit " + exit + ")")
-                + tail(log));
+                + tail(log, out));
       }
+      return keepOutput ? Files.readString(out, StandardCharsets.UTF_8) : "";
     } finally {
       if (passFile != null) {
         Files.deleteIfExists(passFile);
       }
       Files.deleteIfExists(log);
+      Files.deleteIfExists(out);
     }
   }
 
   /** The last lines the tool printed, for a failure's message. */
-  private static String tail(Path log) {
+  private static String tail(Path log, Path out) {
     try {
-      var lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      var lines = new ArrayList<>(Files.readAllLines(out, StandardCharsets.UTF_8));
+      lines.addAll(Files.readAllLines(log, StandardCharsets.UTF_8));
+      lines.removeIf(String::isBlank);
       if (lines.isEmpty()) {
         return "";
       }
