@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's test command. Some tests run against real peers that Maven cannot bring (PgBouncer); they come
+# The README's test command. Some tests run against real peers that Maven cannot bring (PgBouncer, pgBackRest,
+# and a PostgreSQL server of the machine's client tools' major version for pg_dump and pg_restore); they come
 # from the machine's Debian packages. Run as root, this installs the missing ones first; otherwise it says
 # which are missing, and the tests that need them fail naming the package. Then it builds and runs every test.
 set -euo pipefail
@@ -8,6 +9,15 @@ cd "$(dirname "$0")/.."
 missing=()
 if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
   missing+=(pgbouncer)
+fi
+
+if ! command -v pgbackrest >/dev/null 2>&1; then
+  missing+=(pgbackrest)
+fi
+# backup tests start a throwaway cluster with the server binaries (initdb, postgres, pg_ctl) whose major
+# version matches the client tools (pg_dump, pg_restore): both come with the Debian package postgresql-<major>
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/pg_dump >/dev/null 2>&1; then
+  missing+=(postgresql)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

@@ -10,6 +10,7 @@ import io.ballast.core.CoreSettings;
 import io.ballast.core.settings.SettingException;
 import io.ballast.ops.OpsModule;
 import io.ballast.ops.OpsSettings;
+import io.ballast.ops.backup.BackupSettings;
 import io.ballast.pool.PoolModule;
 import io.ballast.pool.PoolSettings;
 import java.io.PrintStream;
@@ -33,6 +34,7 @@ import picocli.CommandLine.Command;
  * <pre>
  * java -jar ops/target/ballast.jar maintain report
  * java -jar ops/target/ballast.jar maintain vacuum --dry-run
+ * java -jar ops/target/ballast.jar backup --verify
  * java -jar ops/target/ballast.jar --help
  * </pre>
  */
@@ -41,7 +43,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = BallastCli.Version.class,
     description =
-        "Operations on a Ballast service's PostgreSQL: migrations, health, maintenance, jobs.",
+        "Operations on a Ballast service's PostgreSQL: migrations, health, maintenance, jobs,"
+            + " audit, backups.",
     footer = {
       "",
       "Reads DATABASE_URL and the BALLAST_* settings, as the library does.",
@@ -53,6 +56,7 @@ import picocli.CommandLine.Command;
       MaintainCommand.class,
       JobsCommand.class,
       AuditCommand.class,
+      BackupCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class BallastCli implements Runnable {
@@ -90,7 +94,7 @@ public final class BallastCli implements Runnable {
     cli.env = Map.copyOf(Objects.requireNonNull(env, "env"));
     cli.out = out;
     cli.err = err;
-    var commandLine = new CommandLine(cli);
+    var commandLine = new CommandLine(cli).setCaseInsensitiveEnumValuesAllowed(true);
     commandLine.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
     commandLine.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
     commandLine.setExecutionExceptionHandler(
@@ -158,7 +162,10 @@ public final class BallastCli implements Runnable {
 
   /** Core, the pool and the ops module with its jobs not scheduled (this is not the service). */
   Ballast startOps() {
-    return start(new OpsModule(OpsSettings.from(opsSettings()).jobsEnabled(false).build()));
+    return start(
+        new OpsModule(
+            OpsSettings.from(opsSettings()).jobsEnabled(false).build(),
+            BackupSettings.fromEnv(env)));
   }
 
   /** The ops settings of the environment. */

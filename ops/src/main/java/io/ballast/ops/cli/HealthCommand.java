@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code ballast health}: the health checks of core and the pool, as the admin server runs them.
+ * {@code ballast health}: the health checks of core and the pool, as the admin server runs them;
+ * with {@code --kind deep}, also those of the ops module (jobs, backups, pgBackRest).
  */
 @Command(
     name = "health",
@@ -33,7 +34,8 @@ final class HealthCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (var app = root.start()) {
+    // deep checks include the ops module's: jobs, backups, pgBackRest
+    try (var app = kind == ProbeKind.DEEP ? root.startOps() : root.start()) {
       var report = app.get(HealthRegistry.class).run(kind);
       if (output.json) {
         root.json(report);

@@ -265,6 +265,49 @@ class PgBackRestTest {
 
   @Test
   @Order(5)
+  void theCommandLine_takesAndListsPgBackRestBackups() throws Exception {
+    var env =
+        Map.of(
+            "DATABASE_URL",
+            "postgresql://app:"
+                + java.net.URLEncoder.encode(PASSWORD, StandardCharsets.UTF_8)
+                + "@127.0.0.1:"
+                + pg.port()
+                + "/shop",
+            "BALLAST_PGBACKREST_STANZA",
+            STANZA,
+            "BALLAST_PGBACKREST_CONFIG",
+            config.toString(),
+            "BALLAST_PGBACKREST_COMMAND_PREFIX",
+            String.join(" ", pg.serverUserPrefix()));
+    var out = new java.io.ByteArrayOutputStream();
+    var err = new java.io.ByteArrayOutputStream();
+    var exit =
+        io.ballast.ops.cli.BallastCli.run(
+            new String[] {"backup", "--engine", "pgbackrest", "--type", "diff"},
+            env,
+            new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
+            new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(exit).as(err.toString(StandardCharsets.UTF_8)).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .containsPattern("\\d{8}-\\d{6}F_\\d{8}-\\d{6}D: diff");
+
+    out.reset();
+    exit =
+        io.ballast.ops.cli.BallastCli.run(
+            new String[] {"backup", "list", "--engine", "pgbackrest"},
+            env,
+            new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
+            new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(exit).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains(" full ")
+        .contains(" incr ")
+        .contains(" diff ");
+  }
+
+  @Test
+  @Order(6)
   void anUnknownStanza_isAClearError() {
     var other =
         new PgBackRest(
