@@ -32,6 +32,7 @@ import io.ballast.migrations.MigrationsModule;
 import io.ballast.ops.JobRunner;
 import io.ballast.ops.OpsModule;
 import io.ballast.ops.OpsSettings;
+import io.ballast.ops.backup.BackupSettings;
 import io.ballast.pool.Pool;
 import io.ballast.pool.PoolModule;
 import io.ballast.pool.PoolSettings;
@@ -42,6 +43,7 @@ import io.ballast.testkit.PostgresServer;
 import io.ballast.testkit.RedisServer;
 import java.io.PrintStream;
 import java.math.BigDecimal;
+import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -159,6 +161,13 @@ final class Demo {
     out.println("          " + auditSettings);
     var opsSettings = OpsSettings.fromEnv(effective);
     out.println("          " + opsSettings);
+    // the nightly backup + restore test is part of the demo's schedule; its dumps go to a temporary
+    // directory unless BALLAST_BACKUP_DIR names one
+    effective.putIfAbsent(
+        BackupSettings.DIRECTORY.variable(),
+        Path.of(System.getProperty("java.io.tmpdir"), "ballast-demo-backups").toString());
+    var backupSettings = BackupSettings.fromEnv(effective);
+    out.println("          " + backupSettings);
 
     try (var app =
         Ballast.start(
@@ -168,7 +177,7 @@ final class Demo {
             new AuditModule(auditSettings),
             new RedisCacheModule(cacheSettings),
             new ResilienceModule(resilienceSettings),
-            new OpsModule(opsSettings),
+            new OpsModule(opsSettings, backupSettings),
             new AdminModule(adminSettings))) {
       var db = app.get(DSLContext.class);
       var pool = app.get(Pool.class);

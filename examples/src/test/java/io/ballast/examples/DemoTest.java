@@ -64,7 +64,7 @@ class DemoTest {
         .contains("Audit chain: audit chain intact: ")
         .contains("Seeded: customers (1000 rows), orders (20000 rows)")
         .contains(
-            "Jobs (UTC cron, once across instances): [maintenance.reindex '0 4 1 * *',"
+            "Jobs (UTC cron, once across instances): [backup '0 2 * * *', maintenance.reindex '0 4 1 * *',"
                 + " maintenance.vacuum '0 3 * * 0', retention.archive '30 3 * * 0',"
                 + " retention.purge '30 4 1 * *']")
         .contains("Containment query (GIN jsonb_path_ops index): 100 gold customers")

@@ -225,6 +225,13 @@ class PgBackRestTest {
     assertThat(result.ok()).as(result.detail()).isTrue();
     assertThat(result.detail()).contains("repository verified").contains("1 tables read");
     assertThat(gauge("last-verified")).isPositive();
+    try (Stream<Path> archive = Files.walk(home.resolve("repo/archive/" + STANZA))) {
+      assertThat(archive.map(p -> p.getFileName().toString()))
+          .as("the promoted scratch server archived nothing (its new timeline's history file)")
+          .noneMatch(n -> n.endsWith(".history"));
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
     assertThat(pgBackRest.check().status()).isEqualTo(ProbeStatus.UP);
     try (Stream<Path> left = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
       assertThat(left.map(p -> p.getFileName().toString()))
