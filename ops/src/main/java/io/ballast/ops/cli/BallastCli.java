@@ -185,6 +185,11 @@ public final class BallastCli implements Runnable {
   private static final ObjectMapper JSON =
       new ObjectMapper()
           .registerModule(new JavaTimeModule())
+          .registerModule(
+              new com.fasterxml.jackson.databind.module.SimpleModule()
+                  .addSerializer(
+                      java.nio.file.Path.class,
+                      new com.fasterxml.jackson.databind.ser.std.ToStringSerializer()))
           .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
           .enable(SerializationFeature.INDENT_OUTPUT);
 

@@ -251,20 +251,27 @@ class BackupsTest {
       // pg_dump waits for the lock: it is running, and stays, until the test kills it
       var running = CompletableFuture.supplyAsync(() -> backups.backup(Progress.NONE));
       var child = new ProcessHandle[1];
+      var environ = new String[1];
+      // found, and past its exec: the environment read back is the one Ballast gave it
       Await.until(
           "pg_dump has started",
           Duration.ofSeconds(30),
           () -> {
             child[0] = pgDumpChild().orElse(null);
-            return child[0] != null;
+            if (child[0] == null) {
+              return false;
+            }
+            environ[0] =
+                Files.readString(
+                    Path.of("/proc/" + child[0].pid() + "/environ"), StandardCharsets.UTF_8);
+            return environ[0].contains("PGHOST=");
           });
       var pid = child[0].pid();
       var cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline"), StandardCharsets.UTF_8);
-      var environ = Files.readString(Path.of("/proc/" + pid + "/environ"), StandardCharsets.UTF_8);
       assertThat(cmdline).contains("pg_dump").doesNotContain(PASSWORD).doesNotContain("p@ss");
-      assertThat(environ).contains("PGPASSFILE=").doesNotContain("p@ss");
+      assertThat(environ[0]).contains("PGPASSFILE=").doesNotContain("p@ss");
       var passFile =
-          Stream.of(environ.split("\0", -1))
+          Stream.of(environ[0].split("\0", -1))
               .filter(e -> e.startsWith("PGPASSFILE="))
               .map(e -> Path.of(e.substring("PGPASSFILE=".length())))
               .findFirst()
@@ -315,6 +322,31 @@ class BackupsTest {
       assertThat(String.join("\n", logs.lines())).doesNotContain("Wr0ng");
     }
     assertThat(metrics.meter("ballast.ops.backup.logical.failures").getCount()).isEqualTo(1);
+  }
+
+  @Test
+  void behindPgBouncer_aDumpNeedsTheDirectUrl() {
+    var bounced =
+        io.ballast.pool.PoolSettings.builder()
+            .url("postgresql://app:secret@127.0.0.1:6432/shop")
+            .pgbouncer(true)
+            .build();
+    assertThatThrownBy(() -> Backups.target(bounced, settings().build()))
+        .isInstanceOf(BackupException.class)
+        .hasMessageContaining("PgBouncer")
+        .hasMessageContaining("BALLAST_BACKUP_DATABASE_URL")
+        .hasMessageNotContaining("secret");
+    var direct =
+        Backups.target(
+            bounced, settings().databaseUrl("postgresql://app:secret@127.0.0.1:5432/shop").build());
+    assertThat(direct.port()).isEqualTo(5432);
+    assertThat(direct.toString()).doesNotContain("secret");
+    assertThat(
+            settings()
+                .databaseUrl("postgresql://app:secret@127.0.0.1:5432/shop")
+                .build()
+                .toString())
+        .doesNotContain("secret");
   }
 
   @Test
