@@ -4,11 +4,14 @@ import java.time.OffsetDateTime;
 import java.util.List;
 
 /**
- * One row of the audit trail. JSON values ({@code recordId}, {@code oldRow}, {@code newRow}, {@code
- * eventData}) are JSON text; excluded columns are absent from them and redacted ones read {@code
- * "[redacted]"}.
+ * One changed row (or event) of the audit trail. JSON values ({@code recordId}, {@code oldRow},
+ * {@code newRow}, {@code eventData}) are JSON text; excluded columns are absent from them and
+ * redacted ones read {@code "[redacted]"}.
  *
- * @param id the row's id (unique, increasing)
+ * @param id the log entry's id (unique, increasing); the rows of one statement's change set share
+ *     it
+ * @param row the row's position in its statement's change set, from 1; 0 for an entry without one
+ *     (an application event, a {@code TRUNCATE}, an entry written before change sets)
  * @param at when the statement ran
  * @param txid the database transaction id
  * @param userId the acting user, or {@code null} when the change was made without a context
@@ -29,6 +32,7 @@ import java.util.List;
  */
 public record AuditEntry(
     long id,
+    int row,
     OffsetDateTime at,
     long txid,
     String userId,

@@ -33,13 +33,23 @@ import org.jooq.impl.SQLDataType;
  * ChainVerification v = auditLog.verify();                     // v.intact(), v.badSeq(), v.problem()
  * }</pre>
  *
- * <p>Reading the trail is not filtered by row-level security: whoever may call these methods sees
- * every tenant's entries. Give them to administrators, or filter by {@link AuditEntry#tenantId()}
- * yourself.
+ * <p>Reading the trail follows the acting context open on the calling thread ({@link
+ * RequestContext#open}): a context with a tenant reads only the entries written under that tenant,
+ * one without a tenant only those written under none, and a context whose role is {@link
+ * AuditSettings#adminRole()} reads every entry; code running with no context open (an operator's
+ * command, a job) reads every entry too.
+ *
+ * <p>A statement's changed rows are stored as one change set; the reads return one {@link
+ * AuditEntry} per changed row ({@link AuditEntry#row()} is its position in the change set).
  */
 public final class AuditLog {
   static final Table<Record> LOG = DSL.table(DSL.name("ballast_audit", "log"));
+
+  /** Every entry as per-row entries: change sets unnested, older per-row entries as they are. */
+  static final Table<Record> ENTRIES = DSL.table(DSL.name("ballast_audit", "entries"));
+
   static final Field<Long> ID = DSL.field(DSL.name("id"), SQLDataType.BIGINT);
+  private static final Field<Integer> ORD = DSL.field(DSL.name("ord"), SQLDataType.INTEGER);
   static final Field<OffsetDateTime> AT =
       DSL.field(DSL.name("at"), SQLDataType.TIMESTAMPWITHTIMEZONE);
   private static final Field<Long> TXID = DSL.field(DSL.name("txid"), SQLDataType.BIGINT);
@@ -66,6 +76,7 @@ public final class AuditLog {
   private static final List<Field<?>> COLUMNS =
       List.of(
           ID,
+          ORD,
           AT,
           TXID,
           USER_ID,
@@ -94,7 +105,7 @@ public final class AuditLog {
     this.db = db;
     this.pagination = pagination;
     this.settings = settings;
-    this.chain = new HashChain(settings.key());
+    this.chain = new HashChain(settings.key(), settings.previousKeys());
   }
 
   /**
@@ -137,17 +148,27 @@ public final class AuditLog {
 
   /**
    * The trail of one record, newest first. {@code key} is its key, e.g. {@code Map.of("id", 42)}.
+   * Found through the index on the change sets' record keys, however many other rows the same
+   * statements changed.
    */
   public Page<AuditEntry> forRecord(String table, Map<String, ?> key, int pageSize, String cursor) {
     Objects.requireNonNull(key, "key");
-    return page(
-        tableCondition(table).and(RECORD_ID.eq(JSONB.valueOf(toJson(key)))), pageSize, cursor);
+    Objects.requireNonNull(table, "table");
+    var dot = table.indexOf('.');
+    var entries =
+        DSL.table(
+                "ballast_audit.record_entries({0}, {1}, cast({2} as jsonb))",
+                DSL.val(dot < 0 ? null : table.substring(0, dot), SQLDataType.CLOB),
+                DSL.val(dot < 0 ? table : table.substring(dot + 1), SQLDataType.CLOB),
+                DSL.val(toJson(key), SQLDataType.CLOB))
+            .as("e");
+    return page(entries, visible(), pageSize, cursor);
   }
 
   /** What one user did, newest first. */
   public Page<AuditEntry> byUser(String userId, int pageSize, String cursor) {
     Objects.requireNonNull(userId, "userId");
-    return page(USER_ID.eq(userId), pageSize, cursor);
+    return page(ENTRIES, USER_ID.eq(userId).and(visible()), pageSize, cursor);
   }
 
   /** The changes to one table in {@code [from, to)}, newest first. */
@@ -155,7 +176,11 @@ public final class AuditLog {
       String table, OffsetDateTime from, OffsetDateTime to, int pageSize, String cursor) {
     Objects.requireNonNull(from, "from");
     Objects.requireNonNull(to, "to");
-    return page(tableCondition(table).and(AT.ge(from)).and(AT.lt(to)), pageSize, cursor);
+    return page(
+        ENTRIES,
+        tableCondition(table).and(AT.ge(from)).and(AT.lt(to)).and(visible()),
+        pageSize,
+        cursor);
   }
 
   private Condition tableCondition(String table) {
@@ -166,10 +191,29 @@ public final class AuditLog {
         : TABLE_SCHEMA.eq(table.substring(0, dot)).and(TABLE_NAME.eq(table.substring(dot + 1)));
   }
 
-  private Page<AuditEntry> page(Condition where, int pageSize, String cursor) {
+  /**
+   * What the acting context on this thread may read: everything without a context (the operator, a
+   * job) or with the admin role; else the entries written under its tenant (under no tenant when it
+   * has none).
+   */
+  private Condition visible() {
+    var acting = RequestContext.currentOrNull();
+    if (acting == null || settings.adminRole().equals(acting.role())) {
+      return DSL.noCondition();
+    }
+    return acting.tenantId() == null ? TENANT_ID.isNull() : TENANT_ID.eq(acting.tenantId());
+  }
+
+  private Page<AuditEntry> page(Table<?> source, Condition where, int pageSize, String cursor) {
     var page =
         pagination.fetch(
-            db, db.select(COLUMNS).from(LOG).where(where), pageSize, cursor, AT.desc(), ID.desc());
+            db,
+            db.select(COLUMNS).from(source).where(where),
+            pageSize,
+            cursor,
+            AT.desc(),
+            ID.desc(),
+            ORD.desc());
     var entries = new ArrayList<AuditEntry>(page.items().size());
     for (var r : page.items()) {
       var schema = r.get(TABLE_SCHEMA);
@@ -177,6 +221,7 @@ public final class AuditLog {
       entries.add(
           new AuditEntry(
               r.get(ID),
+              r.get(ORD),
               r.get(AT).withOffsetSameInstant(ZoneOffset.UTC),
               r.get(TXID),
               r.get(USER_ID),

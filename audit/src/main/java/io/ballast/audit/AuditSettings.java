@@ -7,6 +7,7 @@ import io.ballast.core.settings.SettingValues;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -20,6 +21,8 @@ import java.util.regex.Pattern;
  * <table>
  *   <caption>Environment</caption>
  *   <tr><th>variable</th><th>meaning</th><th>default</th></tr>
+ *   <tr><td>{@code BALLAST_AUDIT_PREVIOUS_KEYS}</td><td>keys the chain was sealed with before, separated by
+ *       spaces: verified with, and rotated from</td><td>none</td></tr>
  *   <tr><td>{@code BALLAST_AUDIT_KEY}</td><td>32+ characters keying the audit hash chain (HMAC-SHA256), the same
  *       on every instance; never logged</td><td>unset: an unkeyed SHA-256 chain (warned about in production)</td></tr>
  *   <tr><td>{@code BALLAST_AUDIT_SEAL_INTERVAL_MS}</td><td>how often new audit rows are sealed into the chain,
@@ -55,6 +58,47 @@ public final class AuditSettings {
           .variable("BALLAST_AUDIT_KEY")
           .secret()
           .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#previousKeys}, which gives its form.
+   */
+  public static final Setting<List<String>> PREVIOUS_KEYS =
+      Setting.<List<String>>of(
+              "audit_previous_keys",
+              AuditSettings::parseKeys,
+              "keys of at least 32 characters each, separated by spaces")
+          .variable("BALLAST_AUDIT_PREVIOUS_KEYS")
+          .check(
+              list ->
+                  list.stream().anyMatch(k -> k == null || k.length() < 32)
+                      ? "be keys of at least 32 characters each"
+                      : null)
+          .secret()
+          .defaultValue(List.of())
+          .build();
+
+  /**
+   * Declared once for {@link #fromEnv(Map)} and {@link Builder#adminRole}, which gives its form and
+   * default.
+   */
+  public static final Setting<String> ADMIN_ROLE =
+      Setting.text(
+              "audit_admin_role",
+              Pattern.compile("[^\\p{Cntrl}]{1,256}"),
+              "1 to 256 characters without control characters")
+          .variable("BALLAST_AUDIT_ADMIN_ROLE")
+          .defaultValue("admin")
+          .build();
+
+  private static List<String> parseKeys(String raw) {
+    var keys = List.of(raw.trim().split("\\s+", -1));
+    for (var k : keys) {
+      if (k.length() < 32) {
+        throw new IllegalArgumentException("a key is shorter than 32 characters");
+      }
+    }
+    return keys;
+  }
 
   /**
    * Declared once for {@link #fromEnv(Map)} and {@link Builder#sealInterval}, which gives its unit,
@@ -164,7 +208,15 @@ public final class AuditSettings {
   static AuditSettings fromEnv(Function<String, String> env) {
     var b = builder(AppEnv.fromEnv(env));
     b.values.read(
-        env, KEY, SEAL_INTERVAL, RETENTION_MONTHS, PARTITIONS_AHEAD, RLS_TABLES, RLS_CHECK);
+        env,
+        KEY,
+        PREVIOUS_KEYS,
+        ADMIN_ROLE,
+        SEAL_INTERVAL,
+        RETENTION_MONTHS,
+        PARTITIONS_AHEAD,
+        RLS_TABLES,
+        RLS_CHECK);
     return b.build();
   }
 
@@ -185,6 +237,19 @@ public final class AuditSettings {
   /** The chain key, or {@code null} for an unkeyed chain. A secret: never log it. */
   String key() {
     return values.get(KEY);
+  }
+
+  /** Keys the chain was sealed with before the current one, for verification. Secrets. */
+  List<String> previousKeys() {
+    return values.get(PREVIOUS_KEYS);
+  }
+
+  /**
+   * The acting role that reads every tenant's trail, as set by {@link Builder#adminRole}; other
+   * acting contexts read their own tenant's.
+   */
+  public String adminRole() {
+    return values.get(ADMIN_ROLE);
   }
 
   /** Whether the hash chain is keyed. */
@@ -230,6 +295,8 @@ public final class AuditSettings {
         + (retentionMonths() == 0 ? "forever" : retentionMonths() + " months")
         + ", partitions ahead "
         + partitionsAhead()
+        + ", trail admin role "
+        + adminRole()
         + ", rls check "
         + RLS_CHECK.show(rlsCheck())
         + (tables.isEmpty() ? "" : ", protected tables " + values.get(RLS_TABLES))
@@ -261,6 +328,26 @@ public final class AuditSettings {
       } else {
         values.set(KEY, key);
       }
+      return this;
+    }
+
+    /**
+     * Keys the chain was sealed with before {@link #key}: the chain's entries sealed with them are
+     * verified with them, and the next sealing marks where the current key takes over (key
+     * rotation). Default none.
+     */
+    public Builder previousKeys(String... keys) {
+      values.set(PREVIOUS_KEYS, List.of(keys));
+      return this;
+    }
+
+    /**
+     * The acting role ({@link ActingContext#role()}) that reads every tenant's audit trail; a
+     * context with another role reads only its tenant's entries. Default {@code admin}, like {@link
+     * RowSecurity}'s.
+     */
+    public Builder adminRole(String role) {
+      values.set(ADMIN_ROLE, role);
       return this;
     }
 

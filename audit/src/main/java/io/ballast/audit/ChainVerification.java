@@ -14,6 +14,8 @@ package io.ballast.audit;
  * @param unsealed audit rows not yet in the chain (written after the last sealing)
  * @param head the hex hash of the last entry: keep it outside the database to detect a truncated
  *     tail later
+ * @param badRow within the first bad entry, when it is a change set whose rows were tampered with,
+ *     the 1-based position of the first bad row; else {@code null}
  */
 public record ChainVerification(
     boolean intact,
@@ -24,7 +26,8 @@ public record ChainVerification(
     Long badLogId,
     String problem,
     long unsealed,
-    String head) {
+    String head,
+    Integer badRow) {
 
   /**
    * {@code audit chain intact: …}, or {@code audit chain broken at entry N (audit row M): …}; an
@@ -46,7 +49,12 @@ public record ChainVerification(
     }
     var where =
         badSeq != null && badLogId != null
-            ? " at entry " + badSeq + " (audit row " + badLogId + ")"
+            ? " at entry "
+                + badSeq
+                + " (audit row "
+                + badLogId
+                + (badRow != null ? ", row " + badRow : "")
+                + ")"
             : badSeq != null
                 ? " at entry " + badSeq
                 : badLogId != null ? " at audit row " + badLogId : "";

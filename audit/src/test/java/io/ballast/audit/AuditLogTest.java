@@ -65,15 +65,11 @@ class AuditLogTest {
 
   private static List<AuditEntry> all(String table) {
     var entries = new ArrayList<AuditEntry>();
+    var from = OffsetDateTime.now(java.time.ZoneOffset.UTC).minusDays(1);
+    var to = from.plusDays(2);
     String cursor = null;
     do {
-      var page =
-          audit.byTable(
-              table,
-              OffsetDateTime.now(java.time.ZoneOffset.UTC).minusDays(1),
-              OffsetDateTime.now(java.time.ZoneOffset.UTC).plusDays(1),
-              500,
-              cursor);
+      var page = audit.byTable(table, from, to, 500, cursor);
       entries.addAll(page.items());
       cursor = page.nextCursor();
     } while (cursor != null);
@@ -81,7 +77,8 @@ class AuditLogTest {
   }
 
   private static long logCount(String where) {
-    return db.fetchOne("select count(*) from ballast_audit.log where " + where).get(0, Long.class);
+    return db.fetchOne("select count(*) from ballast_audit.entries where " + where)
+        .get(0, Long.class);
   }
 
   @Test
@@ -171,6 +168,13 @@ class AuditLogTest {
                     + role.name()
                     + "'"))
         .isEqualTo(100);
+    // stored as one change set per statement
+    assertThat(
+            db.fetch(
+                    "select operation || ' ' || row_count from ballast_audit.log "
+                        + "where table_name = 'items' order by id")
+                .getValues(0, String.class))
+        .containsExactly("INSERT 1000", "UPDATE 500", "DELETE 100");
   }
 
   @Test
@@ -273,7 +277,7 @@ class AuditLogTest {
     var audited =
         new HashSet<>(
             db.fetch(
-                    "select (record_id->>'id')::bigint from ballast_audit.log "
+                    "select (record_id->>'id')::bigint from ballast_audit.entries "
                         + "where operation = 'INSERT'")
                 .getValues(0, Long.class));
     assertThat(audited).isEqualTo(committedIds);
@@ -281,6 +285,97 @@ class AuditLogTest {
             logCount(
                 "operation = 'INSERT' and user_id <> 'writer-' || (record_id->>'id')::bigint / 100000"))
         .isZero(); // each row carries the user that wrote it
+  }
+
+  @Test
+  void changeSets_readAsPerRowEntries_byRecordByTableAndByUser_acrossPageBoundaries() {
+    try (var scope = RequestContext.open(ALICE)) {
+      db.execute("insert into items (id) select g from generate_series(1, 1000) g");
+      db.execute("update items set n = 7 where id between 201 and 500");
+      db.execute("delete from items where id > 995");
+    }
+    assertThat(
+            db.fetchOne("select count(*) from ballast_audit.log where table_name = 'items'")
+                .get(0, Long.class))
+        .isEqualTo(3);
+
+    assertThat(audit.forRecord("items", Map.of("id", 250), 10, null).items())
+        .satisfiesExactly(
+            e -> {
+              assertThat(e.operation()).isEqualTo("UPDATE");
+              assertThat(e.recordId()).isEqualTo("{\"id\": 250}");
+              assertThat(e.oldRow()).contains("\"n\": 0");
+              assertThat(e.newRow()).contains("\"n\": 7");
+              assertThat(e.changedColumns()).containsExactly("n");
+              assertThat(e.row()).isBetween(1, 300);
+              assertThat(e.userId()).isEqualTo("alice");
+              assertThat(e.table()).isEqualTo("public.items");
+            },
+            e -> {
+              assertThat(e.operation()).isEqualTo("INSERT");
+              assertThat(e.oldRow()).isNull();
+              assertThat(e.changedColumns()).isEmpty();
+            });
+    assertThat(audit.forRecord("public.items", Map.of("id", 998), 10, null).items())
+        .extracting(AuditEntry::operation)
+        .containsExactly("DELETE", "INSERT");
+    assertThat(audit.forRecord("items", Map.of("id", 800), 10, null).items())
+        .extracting(AuditEntry::operation)
+        .containsExactly("INSERT");
+    assertThat(audit.forRecord("other.items", Map.of("id", 800), 10, null).items()).isEmpty();
+    assertThat(audit.forRecord("items", Map.of("id", 1001), 10, null).items()).isEmpty();
+
+    // a table's trail in pages of 500 and a user's in pages of 97: every row once, newest change
+    // set first, pages cut inside change sets
+    var table = all("items");
+    assertThat(table).hasSize(1305);
+    assertThat(table).extracting(e -> e.id() + "/" + e.row()).doesNotHaveDuplicates();
+    assertThat(table)
+        .extracting(AuditEntry::operation)
+        .startsWith("DELETE", "DELETE", "DELETE", "DELETE", "DELETE", "UPDATE")
+        .endsWith("INSERT");
+    var pages = new ArrayList<AuditEntry>();
+    String cursor = null;
+    do {
+      var page = audit.byUser("alice", 97, cursor);
+      pages.addAll(page.items());
+      cursor = page.nextCursor();
+    } while (cursor != null);
+    assertThat(pages).extracting(e -> e.id() + "/" + e.row()).doesNotHaveDuplicates();
+    assertThat(pages).hasSize(1305);
+  }
+
+  @Test
+  void readingTheTrail_showsATenantOnlyItsOwnEntries_andTheAdminRoleEverything() {
+    var bob = ActingContext.builder().userId("bob").role("clerk").tenantId("globex").build();
+    var root = ActingContext.builder().userId("root").role("admin").build();
+    var loner = ActingContext.builder().userId("loner").role("clerk").build();
+    RequestContext.as(db, ALICE).execute("insert into items (id) values (1), (2)");
+    RequestContext.as(db, bob).execute("insert into items (id) values (3)");
+    RequestContext.as(db, bob).execute("update items set n = 1");
+    db.execute("insert into items (id) values (4)");
+    // the same record, touched by both tenants: each sees only its own entries
+    try (var scope = RequestContext.open(ALICE)) {
+      assertThat(audit.forRecord("items", Map.of("id", 1), 10, null).items())
+          .extracting(AuditEntry::operation)
+          .containsExactly("INSERT");
+      assertThat(all("items")).hasSize(2).allMatch(e -> "acme".equals(e.tenantId()));
+      assertThat(audit.byUser("bob", 10, null).items()).isEmpty();
+    }
+    try (var scope = RequestContext.open(bob)) {
+      assertThat(audit.forRecord("items", Map.of("id", 1), 10, null).items())
+          .extracting(AuditEntry::operation)
+          .containsExactly("UPDATE");
+      assertThat(all("items")).hasSize(4).allMatch(e -> "globex".equals(e.tenantId()));
+      assertThat(audit.byUser("alice", 10, null).items()).isEmpty();
+    }
+    try (var scope = RequestContext.open(loner)) {
+      assertThat(all("items")).singleElement().satisfies(e -> assertThat(e.tenantId()).isNull());
+    }
+    try (var scope = RequestContext.open(root)) {
+      assertThat(all("items")).hasSize(7);
+    }
+    assertThat(all("items")).as("no context: an operator's command or a job").hasSize(7);
   }
 
   @Test

@@ -82,6 +82,35 @@ class AuditSettingsTest {
   }
 
   @Test
+  void previousKeysAndTheAdminRole_areRead_andABadPreviousKeyIsRefusedWithoutEchoingIt() {
+    var s =
+        AuditSettings.fromEnv(
+            Map.of(
+                "BALLAST_AUDIT_KEY",
+                "n".repeat(32),
+                "BALLAST_AUDIT_PREVIOUS_KEYS",
+                " " + "a".repeat(32) + "  " + "b".repeat(40) + " ",
+                "BALLAST_AUDIT_ADMIN_ROLE",
+                "auditor"));
+    assertThat(s.previousKeys()).containsExactly("a".repeat(32), "b".repeat(40));
+    assertThat(s.adminRole()).isEqualTo("auditor");
+    assertThat(s.toString()).doesNotContain("aaaa").doesNotContain("nnnn");
+    assertThat(AuditSettings.fromEnv(Map.of()).adminRole()).isEqualTo("admin");
+    assertThatThrownBy(
+            () ->
+                AuditSettings.fromEnv(
+                    Map.of("BALLAST_AUDIT_PREVIOUS_KEYS", "a".repeat(32) + " old-secret")))
+        .isInstanceOf(SettingException.class)
+        .hasMessageContaining("audit_previous_keys must be")
+        .hasMessageContaining("BALLAST_AUDIT_PREVIOUS_KEYS")
+        .message()
+        .doesNotContain("old-secret")
+        .doesNotContain("aaaa");
+    assertThatThrownBy(() -> AuditSettings.builder(AppEnv.DEVELOPMENT).adminRole(""))
+        .hasMessageContaining("audit_admin_role must be");
+  }
+
+  @Test
   void toBuilder_keepsEveryValue_andTheProfileDefaultNamesItsSource() {
     var base =
         AuditSettings.builder(AppEnv.PRODUCTION)

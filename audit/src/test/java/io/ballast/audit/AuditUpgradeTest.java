@@ -2,16 +2,22 @@ package io.ballast.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ballast.core.data.Pagination;
+import io.ballast.core.settings.AppEnv;
 import io.ballast.testkit.PostgresExtension;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.flywaydb.core.Flyway;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A database audited under version 1 of the audit schema keeps its tables audited, with their
- * options, after V2.
+ * Upgrades with data in place: a database audited under version 1 keeps its tables audited, with
+ * their options; per-row entries written and sealed under version 2 stay readable and verifiable
+ * after version 3 stores change sets, in one chain with the new entries.
  */
 class AuditUpgradeTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
@@ -43,7 +49,8 @@ class AuditUpgradeTest {
       var rs =
           st.executeQuery(
               "select operation, record_id::text, coalesce(new_row, old_row)::text, "
-                  + "array_to_string(changed_columns, ',') from ballast_audit.log where table_name = 'people' order by id");
+                  + "array_to_string(changed_columns, ',') from ballast_audit.entries where table_name = 'people' "
+                  + "order by id, ord");
       var rows = new ArrayList<String>();
       while (rs.next()) {
         rows.add(
@@ -76,5 +83,75 @@ class AuditUpgradeTest {
           .isEqualTo(List.of(rs.getString(1), rs.getString(1), rs.getString(1), rs.getString(1)));
       assertThat(rs.getString(2)).as("the generic version 1 trigger function is gone").isNull();
     }
+  }
+
+  /** Seals the log as the version 2 sealer did: SHA-256 over the previous hash and the payload. */
+  private static final String SEAL_AS_VERSION_TWO =
+      "do $$ declare r record; prev bytea := decode(repeat('00', 32), 'hex'); n bigint := 0; "
+          + "begin for r in select l.id, l.at, l.txid, ballast_audit.entry_payload(l) as p "
+          + "from ballast_audit.log l order by l.txid, l.id loop n := n + 1; "
+          + "insert into ballast_audit.chain (seq, log_id, log_at, prev_hash, hash) "
+          + "values (n, r.id, r.at, prev, sha256(prev || convert_to(r.p, 'UTF8'))); "
+          + "prev := sha256(prev || convert_to(r.p, 'UTF8')); "
+          + "update ballast_audit.chain_state set last_txid = r.txid, last_id = r.id, last_seq = n, "
+          + "last_hash = prev, key_id = 'sha256', sealed_at = now(); end loop; end $$";
+
+  @Test
+  void perRowEntriesSealedUnderVersionTwo_stayReadableAndVerifiable_nextToChangeSets()
+      throws Exception {
+    flyway("2").migrate();
+    PG.execute(
+        "create table stock (id int primary key, qty int)",
+        "select ballast_audit.enable('stock')",
+        "insert into stock select g, 0 from generate_series(1, 50) g",
+        "update stock set qty = 1 where id <= 20",
+        SEAL_AS_VERSION_TWO);
+    try (var c = PG.connect();
+        var st = c.createStatement()) {
+      var rs = st.executeQuery("select count(*) from ballast_audit.log");
+      rs.next();
+      assertThat(rs.getLong(1)).as("version 2 wrote one row per changed row").isEqualTo(70);
+    }
+
+    flyway("latest").migrate();
+
+    var db = DSL.using(PG.dataSource(), SQLDialect.POSTGRES);
+    var audit =
+        new AuditLog(
+            db, Pagination.withRandomKey(), AuditSettings.builder(AppEnv.DEVELOPMENT).build());
+    assertThat(audit.verify().intact())
+        .as("the version 2 chain verifies after the upgrade")
+        .isTrue();
+
+    PG.execute("update stock set qty = 2 where id between 11 and 40");
+    assertThat(audit.seal()).as("one change set").isEqualTo(1);
+    var v = audit.verify();
+    assertThat(v.intact()).isTrue();
+    assertThat(v.checked()).isEqualTo(71);
+
+    // record 15: inserted and updated per row under version 2, updated in a change set under 3
+    var trail = audit.forRecord("stock", Map.of("id", 15), 10, null).items();
+    assertThat(trail)
+        .extracting(e -> e.operation() + " " + (e.row() > 0 ? "set" : "row") + " " + e.newRow())
+        .containsExactly(
+            "UPDATE set {\"id\": 15, \"qty\": 2}",
+            "UPDATE row {\"id\": 15, \"qty\": 1}",
+            "INSERT row {\"id\": 15, \"qty\": 0}");
+    assertThat(trail.get(0).changedColumns()).containsExactly("qty");
+    assertThat(trail.get(0).id()).isNotEqualTo(trail.get(1).id());
+
+    // tampering is still found in a version 2 entry
+    long victimSeq =
+        db.fetchOne(
+                "select c.seq from ballast_audit.chain c join ballast_audit.log l on l.id = c.log_id "
+                    + "where l.operation = 'UPDATE' and l.record_id = '{\"id\": 3}'")
+            .get(0, Long.class);
+    PG.execute(
+        "update ballast_audit.log set new_row = jsonb_set(new_row, '{qty}', '9') "
+            + "where rows is null and operation = 'UPDATE' and record_id = '{\"id\": 3}'");
+    var broken = audit.verify();
+    assertThat(broken.intact()).isFalse();
+    assertThat(broken.badSeq()).isEqualTo(victimSeq);
+    assertThat(broken.problem()).isEqualTo("its audit row was modified (hash mismatch)");
   }
 }

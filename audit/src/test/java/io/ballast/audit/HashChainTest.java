@@ -40,14 +40,17 @@ class HashChainTest {
     db = app.get(DSLContext.class);
     audit = app.get(AuditLog.class);
     PG.execute(
-        "truncate ballast_audit.chain",
+        "truncate ballast_audit.chain, ballast_audit.chain_keys",
         "delete from ballast_audit.log",
         "truncate items",
         "update ballast_audit.chain_state set last_txid = 0, last_id = 0, last_seq = 0, "
             + "last_hash = decode(repeat('00', 32), 'hex'), key_id = null");
+    // 40 change sets: 30 one-row inserts, 9 one-row updates, and a last update of 20 rows
     try (var scope = RequestContext.open(ActingContext.of("u", "t"))) {
-      db.execute("insert into items (id) select g from generate_series(1, 30) g");
-      db.execute("update items set n = 1 where id <= 10");
+      db.execute(
+          "do $$ begin for i in 1..30 loop insert into items (id) values (i); end loop;"
+              + " for i in 1..9 loop update items set n = 1 where id = i; end loop; end $$");
+      db.execute("update items set n = 2 where id > 10");
     }
     PG.execute("delete from ballast_audit.log where operation = 'TRUNCATE'");
     assertThat(audit.seal()).isEqualTo(40);
@@ -67,13 +70,14 @@ class HashChainTest {
   @Test
   void aSealingBudget_stopsAfterTheBatchItRunsOutIn_andTheRestIsSealedNextTime() {
     try (var scope = RequestContext.open(ActingContext.of("u", "t"))) {
-      db.execute("insert into items (id) select g from generate_series(1000, 3499) g");
+      db.execute(
+          "do $$ begin for i in 1000..3499 loop insert into items (id) values (i); end loop; end $$");
     }
     assertThat(audit.seal(Duration.ZERO)).isEqualTo(1000);
     assertThat(audit.verify())
         .satisfies(
             v -> {
-              assertThat(v.intact()).isTrue();
+              assertThat(v.intact()).as(v::toString).isTrue();
               assertThat(v.lastSeq()).isEqualTo(1040);
               assertThat(v.unsealed()).isEqualTo(1500);
             });
@@ -81,7 +85,7 @@ class HashChainTest {
     assertThat(audit.verify())
         .satisfies(
             v -> {
-              assertThat(v.intact()).isTrue();
+              assertThat(v.intact()).as(v::toString).isTrue();
               assertThat(v.checked()).isEqualTo(2540);
               assertThat(v.unsealed()).isZero();
             });
@@ -90,7 +94,7 @@ class HashChainTest {
   @Test
   void anUntouchedChain_isIntact_andNewRowsAreSealedAfterTheirTransactionEnds() {
     var v = audit.verify();
-    assertThat(v.intact()).isTrue();
+    assertThat(v.intact()).as(v::toString).isTrue();
     assertThat(v.checked()).isEqualTo(40);
     assertThat(v.firstSeq()).isEqualTo(1);
     assertThat(v.lastSeq()).isEqualTo(40);
@@ -109,7 +113,7 @@ class HashChainTest {
     assertThat(audit.verify())
         .satisfies(
             r -> {
-              assertThat(r.intact()).isTrue();
+              assertThat(r.intact()).as(r::toString).isTrue();
               assertThat(r.checked()).isEqualTo(41);
               assertThat(r.unsealed()).isZero();
             });
@@ -135,9 +139,78 @@ class HashChainTest {
   void aModifiedJsonValue_isFound() throws Exception {
     long victim = logIdAt(35);
     PG.execute(
-        "update ballast_audit.log set new_row = jsonb_set(new_row, '{n}', '5') where id = "
+        "update ballast_audit.log set rows = jsonb_set(rows, '{0,n,n}', '5') where id = " + victim);
+    var v = audit.verify();
+    assertThat(v.badSeq()).isEqualTo(35);
+    assertThat(v.badRow()).isEqualTo(1);
+  }
+
+  @Test
+  void aModifiedRowInsideABulkChangeSet_isNamedByItsPosition() throws Exception {
+    long victim = logIdAt(40);
+    assertThat(
+            db.fetchOne("select row_count from ballast_audit.log where id = ?", victim)
+                .get(0, Integer.class))
+        .isEqualTo(20);
+    PG.execute(
+        "update ballast_audit.log set rows = jsonb_set(rows, '{6,n,n}', '7') where id = " + victim);
+    var v = audit.verify();
+    assertThat(v.intact()).isFalse();
+    assertThat(v.badSeq()).isEqualTo(40);
+    assertThat(v.badRow()).isEqualTo(7);
+    var key =
+        db.fetchOne("select (rows -> 6 -> 'k')::text from ballast_audit.log where id = ?", victim);
+    assertThat(v.problem())
+        .isEqualTo("row 7 of its change set was modified (key " + key.get(0, String.class) + ")");
+    assertThat(v.toString()).contains("(audit row " + victim + ", row 7)");
+  }
+
+  @Test
+  void aRowRemovedFromABulkChangeSet_isReportedAsDeleted() throws Exception {
+    long victim = logIdAt(40);
+    PG.execute("update ballast_audit.log set rows = rows - 11 where id = " + victim);
+    var v = audit.verify();
+    assertThat(v.badSeq()).isEqualTo(40);
+    assertThat(v.badRow()).isEqualTo(12);
+    assertThat(v.problem()).startsWith("row 12 of its change set was deleted");
+  }
+
+  @Test
+  void aRowAddedToABulkChangeSet_isReportedAsInserted() throws Exception {
+    long victim = logIdAt(40);
+    PG.execute(
+        "update ballast_audit.log set rows = jsonb_insert(rows, '{3}', "
+            + "'{\"k\": {\"id\": 999}, \"o\": {\"id\": 999, \"n\": 0}, \"n\": {\"id\": 999, \"n\": 2}, "
+            + "\"c\": [\"n\"]}') where id = "
             + victim);
-    assertThat(audit.verify().badSeq()).isEqualTo(35);
+    var v = audit.verify();
+    assertThat(v.badSeq()).isEqualTo(40);
+    assertThat(v.badRow()).isEqualTo(4);
+    assertThat(v.problem()).isEqualTo("row 4 of its change set was inserted (key {\"id\": 999})");
+  }
+
+  @Test
+  void aChangedRecordKeyInTheHeader_isAHashMismatch() throws Exception {
+    long victim = logIdAt(40);
+    PG.execute("update ballast_audit.log set record_ids = record_ids - 0 where id = " + victim);
+    var v = audit.verify();
+    assertThat(v.badSeq()).isEqualTo(40);
+    assertThat(v.badRow()).isNull();
+    assertThat(v.problem()).isEqualTo("its audit row was modified (hash mismatch)");
+  }
+
+  @Test
+  void theSealedDigestsRewrittenToMatch_isAHashMismatch() throws Exception {
+    long victim = logIdAt(40);
+    PG.execute(
+        "update ballast_audit.log set rows = jsonb_set(rows, '{6,n,n}', '7') where id = " + victim,
+        "update ballast_audit.chain set row_digests = "
+            + "(select ballast_audit.row_digests(rows) from ballast_audit.log where id = "
+            + victim
+            + ") where seq = 40");
+    var v = audit.verify();
+    assertThat(v.badSeq()).isEqualTo(40);
+    assertThat(v.problem()).isEqualTo("its audit row was modified (hash mismatch)");
   }
 
   @Test
@@ -200,7 +273,8 @@ class HashChainTest {
     PG.execute(
         "update ballast_audit.log set user_id = 'mallory' where id = " + victim,
         "update ballast_audit.chain c set hash = sha256(c.prev_hash || convert_to(ballast_audit.entry_payload(l), "
-            + "'UTF8')) from ballast_audit.log l where l.id = c.log_id and c.seq = 40",
+            + "'UTF8') || ballast_audit.row_digests(l.rows)) from ballast_audit.log l "
+            + "where l.id = c.log_id and c.seq = 40",
         "update ballast_audit.chain_state set last_hash = (select hash from ballast_audit.chain where seq = 40)");
     assertThat(audit.verify().badSeq()).isEqualTo(40);
   }
@@ -220,6 +294,80 @@ class HashChainTest {
       assertThat(v.problem()).startsWith("the chain was sealed with key hmac-sha256:");
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> other.get(AuditLog.class).seal())
           .hasMessageContaining("give every instance the same BALLAST_AUDIT_KEY");
+    }
+  }
+
+  @Test
+  void rotatingTheKey_marksWhereTheNewKeyApplies_andVerifyUsesEachKeyForItsSpan() throws Exception {
+    var newKey = "n".repeat(40);
+    try (var rotated =
+        AuditFixture.start(
+            url, AuditFixture.manualSealing().key(newKey).previousKeys(KEY).build(), 2)) {
+      var log = rotated.get(AuditLog.class);
+      assertThat(log.verify().intact()).as("the old span verifies with the previous key").isTrue();
+      db.execute("insert into items (id) values (200)");
+      db.execute("insert into items (id) values (201)");
+      assertThat(log.seal()).isEqualTo(2);
+      assertThat(
+              db.fetch("select from_seq, key_id from ballast_audit.chain_keys order by from_seq")
+                  .map(r -> r.get(0, Long.class) + " " + r.get(1, String.class)))
+          .containsExactly("0 " + HashChain.keyId(KEY), "41 " + HashChain.keyId(newKey));
+      var v = log.verify();
+      assertThat(v.intact()).as(v::toString).isTrue();
+      assertThat(v.checked()).isEqualTo(42);
+
+      // the instance that has only the old key can no longer seal or verify the chain
+      assertThat(audit.verify().intact()).isFalse();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> audit.seal())
+          .hasMessageContaining("BALLAST_AUDIT_PREVIOUS_KEYS");
+
+      // tampering is found in either span
+      PG.execute("update ballast_audit.log set user_id = 'mallory' where id = " + logIdAt(42));
+      assertThat(log.verify().badSeq()).isEqualTo(42);
+      PG.execute("update ballast_audit.log set user_id = 'mallory' where id = " + logIdAt(3));
+      assertThat(log.verify().badSeq()).isEqualTo(3);
+    }
+    // the new key alone cannot vouch for the span the old key sealed
+    try (var withoutOld =
+        AuditFixture.start(url, AuditFixture.manualSealing().key(newKey).build(), 2)) {
+      var v = withoutOld.get(AuditLog.class).verify();
+      assertThat(v.intact()).isFalse();
+      assertThat(v.badSeq()).isEqualTo(1);
+      assertThat(v.problem())
+          .isEqualTo(
+              "it was sealed with key "
+                  + HashChain.keyId(KEY)
+                  + ", which this instance does not have (BALLAST_AUDIT_PREVIOUS_KEYS)");
+    }
+  }
+
+  @Test
+  void anEntryForgedWithAnOldKey_afterTheRotation_isReported() throws Exception {
+    var newKey = "n".repeat(40);
+    try (var rotated =
+        AuditFixture.start(
+            url, AuditFixture.manualSealing().key(newKey).previousKeys(KEY).build(), 2)) {
+      var log = rotated.get(AuditLog.class);
+      db.execute("insert into items (id) values (300)");
+      assertThat(log.seal()).isEqualTo(1);
+      // someone who has only the old (perhaps leaked) key rewrites entry 41 and its link
+      PG.execute("update ballast_audit.log set user_id = 'mallory' where id = " + logIdAt(41));
+      var e =
+          db.fetchOne(
+              "select c.prev_hash, ballast_audit.entry_payload(l) as payload, "
+                  + "ballast_audit.row_digests(l.rows) as digests from ballast_audit.chain c "
+                  + "join ballast_audit.log l on l.id = c.log_id where c.seq = 41");
+      var mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(
+          new javax.crypto.spec.SecretKeySpec(
+              KEY.getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA256"));
+      mac.update(e.get(0, byte[].class));
+      mac.update(e.get(1, String.class).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      mac.update(e.get(2, byte[].class));
+      var forged = mac.doFinal();
+      db.execute("update ballast_audit.chain set hash = ? where seq = 41", forged);
+      db.execute("update ballast_audit.chain_state set last_hash = ? where id = 1", forged);
+      assertThat(log.verify().badSeq()).isEqualTo(41);
     }
   }
 
@@ -244,7 +392,7 @@ class HashChainTest {
     assertThat(db.fetchOne("select count(*) from ballast_audit.log").get(0, Long.class))
         .isEqualTo(1);
     var v = audit.verify();
-    assertThat(v.intact()).isTrue();
+    assertThat(v.intact()).as(v::toString).isTrue();
     assertThat(v.firstSeq()).isEqualTo(6);
     assertThat(v.checked()).isEqualTo(1);
     // the partitions ahead are there, and creating them again is a no-op
