@@ -147,22 +147,54 @@ public final class AuditLog {
   }
 
   /**
-   * The trail of one record, newest first. {@code key} is its key, e.g. {@code Map.of("id", 42)}.
-   * Found through the index on the change sets' record keys, however many other rows the same
-   * statements changed.
+   * The trail of one record, newest first. {@code key} is its key, e.g. {@code Map.of("id", 42)},
+   * with each value as the row's JSON image holds it. Found through the index on the change sets'
+   * key hashes, however many other rows the same statements changed: the page's positions first
+   * ({@code ballast_audit.record_positions}), then only those rows' images ({@code
+   * ballast_audit.entries_at}).
    */
   public Page<AuditEntry> forRecord(String table, Map<String, ?> key, int pageSize, String cursor) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(table, "table");
     var dot = table.indexOf('.');
-    var entries =
+    var positions =
         DSL.table(
-                "ballast_audit.record_entries({0}, {1}, cast({2} as jsonb))",
+                "ballast_audit.record_positions({0}, {1}, cast({2} as jsonb))",
                 DSL.val(dot < 0 ? null : table.substring(0, dot), SQLDataType.CLOB),
                 DSL.val(dot < 0 ? table : table.substring(dot + 1), SQLDataType.CLOB),
                 DSL.val(toJson(key), SQLDataType.CLOB))
-            .as("e");
-    return page(entries, visible(), pageSize, cursor);
+            .as("p");
+    var page =
+        pagination.fetch(
+            db,
+            db.select(ID, ORD, AT).from(positions).where(visible()),
+            pageSize,
+            cursor,
+            AT.desc(),
+            ID.desc(),
+            ORD.desc());
+    var ids = new Long[page.items().size()];
+    var ords = new Integer[ids.length];
+    for (var i = 0; i < ids.length; i++) {
+      ids[i] = page.items().get(i).get(ID);
+      ords[i] = page.items().get(i).get(ORD);
+    }
+    var entries = new ArrayList<AuditEntry>(ids.length);
+    if (ids.length > 0) {
+      var rows =
+          db.select(COLUMNS)
+              .from(
+                  DSL.table(
+                      "ballast_audit.entries_at({0}, {1})",
+                      DSL.val(ids, SQLDataType.BIGINT.array()),
+                      DSL.val(ords, SQLDataType.INTEGER.array())))
+              .orderBy(AT.desc(), ID.desc(), ORD.desc())
+              .fetch();
+      for (var r : rows) {
+        entries.add(entry(r));
+      }
+    }
+    return new Page<>(entries, page.nextCursor(), page.hasMore());
   }
 
   /** What one user did, newest first. */
@@ -216,30 +248,33 @@ public final class AuditLog {
             ORD.desc());
     var entries = new ArrayList<AuditEntry>(page.items().size());
     for (var r : page.items()) {
-      var schema = r.get(TABLE_SCHEMA);
-      var changed = r.get(CHANGED);
-      entries.add(
-          new AuditEntry(
-              r.get(ID),
-              r.get(ORD),
-              r.get(AT).withOffsetSameInstant(ZoneOffset.UTC),
-              r.get(TXID),
-              r.get(USER_ID),
-              r.get(ROLE),
-              r.get(TENANT_ID),
-              r.get(CLIENT_IP),
-              r.get(REQUEST_ID),
-              r.get(DB_USER),
-              r.get(TABLE_NAME) == null ? null : schema + "." + r.get(TABLE_NAME),
-              r.get(OPERATION),
-              text(r.get(RECORD_ID)),
-              text(r.get(OLD_ROW)),
-              text(r.get(NEW_ROW)),
-              changed == null ? List.of() : Arrays.asList(changed),
-              r.get(EVENT),
-              text(r.get(EVENT_DATA))));
+      entries.add(entry(r));
     }
     return new Page<>(entries, page.nextCursor(), page.hasMore());
+  }
+
+  private AuditEntry entry(Record r) {
+    var schema = r.get(TABLE_SCHEMA);
+    var changed = r.get(CHANGED);
+    return new AuditEntry(
+        r.get(ID),
+        r.get(ORD),
+        r.get(AT).withOffsetSameInstant(ZoneOffset.UTC),
+        r.get(TXID),
+        r.get(USER_ID),
+        r.get(ROLE),
+        r.get(TENANT_ID),
+        r.get(CLIENT_IP),
+        r.get(REQUEST_ID),
+        r.get(DB_USER),
+        r.get(TABLE_NAME) == null ? null : schema + "." + r.get(TABLE_NAME),
+        r.get(OPERATION),
+        text(r.get(RECORD_ID)),
+        text(r.get(OLD_ROW)),
+        text(r.get(NEW_ROW)),
+        changed == null ? List.of() : Arrays.asList(changed),
+        r.get(EVENT),
+        text(r.get(EVENT_DATA)));
   }
 
   /** Seals every audit row that can no longer change into the hash chain; returns how many. */

@@ -122,7 +122,7 @@ final class HashChain {
           var rows =
               tx.fetch(
                   "select l.id, l.at, l.txid, ballast_audit.entry_payload(l) as payload, "
-                      + "ballast_audit.row_digests(l.rows) as digests from ballast_audit.log l "
+                      + "ballast_audit.entry_digests(l) as digests from ballast_audit.log l "
                       + "where (l.txid, l.id) > (?, ?) and l.txid < ? order by l.txid, l.id limit "
                       + BATCH,
                   state.get("last_txid", Long.class),
@@ -248,7 +248,7 @@ final class HashChain {
               tx.resultQuery(
                       "select c.seq, c.log_id, c.prev_hash, c.hash, c.row_digests, l.id as present, "
                           + "ballast_audit.entry_payload(l) as payload, "
-                          + "ballast_audit.row_digests(l.rows) as digests from ballast_audit.chain c "
+                          + "ballast_audit.entry_digests(l) as digests from ballast_audit.chain c "
                           + "left join ballast_audit.log l on l.id = c.log_id and l.at = c.log_at order by c.seq")
                   .fetchSize(1000)
                   .fetchLazy()) {
@@ -414,9 +414,10 @@ final class HashChain {
     }
     var key =
         tx.fetchOne(
-                "select (rows -> (? - 1) -> 'k')::text from ballast_audit.log where id = ?",
-                row,
-                logId)
+                "select record_id::text from ballast_audit.entries_at(array[?]::bigint[],"
+                    + " array[?]::int[])",
+                logId,
+                row)
             .get(0, String.class);
     if (currentRows > sealedRows
         && Arrays.equals(

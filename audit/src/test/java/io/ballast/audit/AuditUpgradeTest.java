@@ -11,13 +11,16 @@ import java.util.Map;
 import org.flywaydb.core.Flyway;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Upgrades with data in place: a database audited under version 1 keeps its tables audited, with
  * their options; per-row entries written and sealed under version 2 stay readable and verifiable
- * after version 3 stores change sets, in one chain with the new entries.
+ * after version 3 stores change sets, in one chain with the new entries; change sets written and
+ * sealed under version 3 (one jsonb array) stay readable, found by key and verifiable after version
+ * 4 stores them as arrays of row images.
  */
 class AuditUpgradeTest {
   @RegisterExtension static final PostgresExtension PG = new PostgresExtension();
@@ -29,6 +32,14 @@ class AuditUpgradeTest {
         .table("flyway_schema_history_audit")
         .target(target)
         .load();
+  }
+
+  /** The tests share the class's database: each starts from no audit schema at all. */
+  @BeforeEach
+  void noAuditSchema() throws Exception {
+    PG.execute(
+        "drop schema if exists ballast_audit cascade",
+        "drop table if exists flyway_schema_history_audit, people, stock, parts cascade");
   }
 
   @Test
@@ -148,10 +159,72 @@ class AuditUpgradeTest {
             .get(0, Long.class);
     PG.execute(
         "update ballast_audit.log set new_row = jsonb_set(new_row, '{qty}', '9') "
-            + "where rows is null and operation = 'UPDATE' and record_id = '{\"id\": 3}'");
+            + "where key_hashes is null and operation = 'UPDATE' and record_id = '{\"id\": 3}'");
     var broken = audit.verify();
     assertThat(broken.intact()).isFalse();
     assertThat(broken.badSeq()).isEqualTo(victimSeq);
     assertThat(broken.problem()).isEqualTo("its audit row was modified (hash mismatch)");
+  }
+
+  /** Seals the log as the version 3 sealer did: also over the change set's row digests. */
+  private static final String SEAL_AS_VERSION_THREE =
+      "do $$ declare r record; prev bytea := decode(repeat('00', 32), 'hex'); n bigint := 0; "
+          + "begin for r in select l.id, l.at, l.txid, ballast_audit.entry_payload(l) as p, "
+          + "ballast_audit.row_digests(l.rows) as d from ballast_audit.log l order by l.txid, l.id loop "
+          + "n := n + 1; "
+          + "insert into ballast_audit.chain (seq, log_id, log_at, prev_hash, hash, row_digests) "
+          + "values (n, r.id, r.at, prev, sha256(prev || convert_to(r.p, 'UTF8') || coalesce(r.d, ''::bytea)), r.d); "
+          + "prev := sha256(prev || convert_to(r.p, 'UTF8') || coalesce(r.d, ''::bytea)); "
+          + "update ballast_audit.chain_state set last_txid = r.txid, last_id = r.id, last_seq = n, "
+          + "last_hash = prev, key_id = 'sha256', sealed_at = now(); end loop; end $$";
+
+  @Test
+  void changeSetsSealedUnderVersionThree_stayReadableFoundByKeyAndVerifiable() throws Exception {
+    flyway("3").migrate();
+    PG.execute(
+        "create table parts (id int primary key, qty int)",
+        "select ballast_audit.enable('parts')",
+        "insert into parts select g, 0 from generate_series(1, 50) g",
+        "update parts set qty = 1 where id <= 20",
+        SEAL_AS_VERSION_THREE);
+
+    flyway("latest").migrate();
+
+    var db = DSL.using(PG.dataSource(), SQLDialect.POSTGRES);
+    var audit =
+        new AuditLog(
+            db, Pagination.withRandomKey(), AuditSettings.builder(AppEnv.DEVELOPMENT).build());
+    assertThat(audit.verify().intact())
+        .as("the version 3 chain verifies after the upgrade")
+        .isTrue();
+
+    PG.execute("update parts set qty = 2 where id between 11 and 40");
+    assertThat(audit.seal()).as("one change set").isEqualTo(1);
+    var v = audit.verify();
+    assertThat(v.intact()).as(v::toString).isTrue();
+    assertThat(v.checked()).isEqualTo(3);
+
+    // record 15: inserted and updated in version 3 change sets, updated in a version 4 one
+    var trail = audit.forRecord("parts", Map.of("id", 15), 10, null).items();
+    assertThat(trail)
+        .extracting(e -> e.operation() + " " + e.row() + " " + e.oldRow() + " " + e.newRow())
+        .containsExactly(
+            "UPDATE 5 {\"id\": 15, \"qty\": 1} {\"id\": 15, \"qty\": 2}",
+            "UPDATE 15 {\"id\": 15, \"qty\": 0} {\"id\": 15, \"qty\": 1}",
+            "INSERT 15 null {\"id\": 15, \"qty\": 0}");
+    assertThat(trail).allSatisfy(e -> assertThat(e.recordId()).isEqualTo("{\"id\": 15}"));
+    assertThat(trail.get(0).changedColumns()).containsExactly("qty");
+    assertThat(trail.get(1).changedColumns()).containsExactly("qty");
+
+    // tampering inside a version 3 change set is still found, down to the row
+    PG.execute(
+        "update ballast_audit.log set rows = jsonb_set(rows, '{6,n,qty}', '9') "
+            + "where rows is not null and operation = 'UPDATE'");
+    var broken = audit.verify();
+    assertThat(broken.intact()).isFalse();
+    assertThat(broken.badSeq()).isEqualTo(2);
+    assertThat(broken.badRow()).isEqualTo(7);
+    assertThat(broken.problem())
+        .isEqualTo("row 7 of its change set was modified (key {\"id\": 7})");
   }
 }

@@ -139,7 +139,9 @@ class HashChainTest {
   void aModifiedJsonValue_isFound() throws Exception {
     long victim = logIdAt(35);
     PG.execute(
-        "update ballast_audit.log set rows = jsonb_set(rows, '{0,n,n}', '5') where id = " + victim);
+        "update ballast_audit.log set new_rows[1] = jsonb_set(new_rows[1]::jsonb, '{n}', '5')::json"
+            + " where id = "
+            + victim);
     var v = audit.verify();
     assertThat(v.badSeq()).isEqualTo(35);
     assertThat(v.badRow()).isEqualTo(1);
@@ -153,13 +155,16 @@ class HashChainTest {
                 .get(0, Integer.class))
         .isEqualTo(20);
     PG.execute(
-        "update ballast_audit.log set rows = jsonb_set(rows, '{6,n,n}', '7') where id = " + victim);
+        "update ballast_audit.log set new_rows[7] = jsonb_set(new_rows[7]::jsonb, '{n}', '7')::json"
+            + " where id = "
+            + victim);
     var v = audit.verify();
     assertThat(v.intact()).isFalse();
     assertThat(v.badSeq()).isEqualTo(40);
     assertThat(v.badRow()).isEqualTo(7);
     var key =
-        db.fetchOne("select (rows -> 6 -> 'k')::text from ballast_audit.log where id = ?", victim);
+        db.fetchOne(
+            "select record_id::text from ballast_audit.entries where id = ? and ord = 7", victim);
     assertThat(v.problem())
         .isEqualTo("row 7 of its change set was modified (key " + key.get(0, String.class) + ")");
     assertThat(v.toString()).contains("(audit row " + victim + ", row 7)");
@@ -168,7 +173,10 @@ class HashChainTest {
   @Test
   void aRowRemovedFromABulkChangeSet_isReportedAsDeleted() throws Exception {
     long victim = logIdAt(40);
-    PG.execute("update ballast_audit.log set rows = rows - 11 where id = " + victim);
+    PG.execute(
+        "update ballast_audit.log set old_rows = old_rows[1:11] || old_rows[13:],"
+            + " new_rows = new_rows[1:11] || new_rows[13:] where id = "
+            + victim);
     var v = audit.verify();
     assertThat(v.badSeq()).isEqualTo(40);
     assertThat(v.badRow()).isEqualTo(12);
@@ -179,9 +187,10 @@ class HashChainTest {
   void aRowAddedToABulkChangeSet_isReportedAsInserted() throws Exception {
     long victim = logIdAt(40);
     PG.execute(
-        "update ballast_audit.log set rows = jsonb_insert(rows, '{3}', "
-            + "'{\"k\": {\"id\": 999}, \"o\": {\"id\": 999, \"n\": 0}, \"n\": {\"id\": 999, \"n\": 2}, "
-            + "\"c\": [\"n\"]}') where id = "
+        "update ballast_audit.log"
+            + " set old_rows = old_rows[1:3] || '{\"id\": 999, \"n\": 0}'::json || old_rows[4:],"
+            + " new_rows = new_rows[1:3] || '{\"id\": 999, \"n\": 2}'::json || new_rows[4:]"
+            + " where id = "
             + victim);
     var v = audit.verify();
     assertThat(v.badSeq()).isEqualTo(40);
@@ -192,7 +201,7 @@ class HashChainTest {
   @Test
   void aChangedRecordKeyInTheHeader_isAHashMismatch() throws Exception {
     long victim = logIdAt(40);
-    PG.execute("update ballast_audit.log set record_ids = record_ids - 0 where id = " + victim);
+    PG.execute("update ballast_audit.log set key_hashes = key_hashes[2:] where id = " + victim);
     var v = audit.verify();
     assertThat(v.badSeq()).isEqualTo(40);
     assertThat(v.badRow()).isNull();
@@ -203,9 +212,11 @@ class HashChainTest {
   void theSealedDigestsRewrittenToMatch_isAHashMismatch() throws Exception {
     long victim = logIdAt(40);
     PG.execute(
-        "update ballast_audit.log set rows = jsonb_set(rows, '{6,n,n}', '7') where id = " + victim,
+        "update ballast_audit.log set new_rows[7] = jsonb_set(new_rows[7]::jsonb, '{n}', '7')::json"
+            + " where id = "
+            + victim,
         "update ballast_audit.chain set row_digests = "
-            + "(select ballast_audit.row_digests(rows) from ballast_audit.log where id = "
+            + "(select ballast_audit.entry_digests(l) from ballast_audit.log l where id = "
             + victim
             + ") where seq = 40");
     var v = audit.verify();
@@ -273,7 +284,7 @@ class HashChainTest {
     PG.execute(
         "update ballast_audit.log set user_id = 'mallory' where id = " + victim,
         "update ballast_audit.chain c set hash = sha256(c.prev_hash || convert_to(ballast_audit.entry_payload(l), "
-            + "'UTF8') || ballast_audit.row_digests(l.rows)) from ballast_audit.log l "
+            + "'UTF8') || ballast_audit.entry_digests(l)) from ballast_audit.log l "
             + "where l.id = c.log_id and c.seq = 40",
         "update ballast_audit.chain_state set last_hash = (select hash from ballast_audit.chain where seq = 40)");
     assertThat(audit.verify().badSeq()).isEqualTo(40);
@@ -355,7 +366,7 @@ class HashChainTest {
       var e =
           db.fetchOne(
               "select c.prev_hash, ballast_audit.entry_payload(l) as payload, "
-                  + "ballast_audit.row_digests(l.rows) as digests from ballast_audit.chain c "
+                  + "ballast_audit.entry_digests(l) as digests from ballast_audit.chain c "
                   + "join ballast_audit.log l on l.id = c.log_id where c.seq = 41");
       var mac = javax.crypto.Mac.getInstance("HmacSHA256");
       mac.init(
