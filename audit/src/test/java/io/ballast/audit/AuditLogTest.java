@@ -144,6 +144,28 @@ class AuditLogTest {
   }
 
   @Test
+  void aRenamedKeyColumn_failsTheWrite_untilEnableIsCalledAgain_insteadOfLosingKeys()
+      throws Exception {
+    PG.execute(
+        "create table tickets (id int primary key, body text)",
+        "select ballast_audit.enable('tickets')",
+        "insert into tickets values (1, 'a')",
+        "alter table tickets rename column id to ticket_id");
+    assertThatThrownBy(() -> PG.execute("update tickets set body = 'b' where ticket_id = 1"))
+        .hasMessageContaining("ballast_row.id");
+    PG.execute(
+        "select ballast_audit.enable('tickets')",
+        "update tickets set body = 'b' where ticket_id = 1");
+    assertThat(all("tickets"))
+        .extracting(e -> e.operation() + " " + e.recordId())
+        .containsExactly("UPDATE {\"ticket_id\": 1}", "INSERT {\"id\": 1}");
+    assertThat(audit.forRecord("tickets", Map.of("ticket_id", 1), 10, null).items())
+        .extracting(AuditEntry::operation)
+        .containsExactly("UPDATE");
+    PG.execute("select ballast_audit.disable('tickets')", "drop table tickets");
+  }
+
+  @Test
   void bulkAndRawSql_areCaptured_oneStatementManyRows() throws Exception {
     try (var scope = RequestContext.open(ALICE)) {
       assertThat(
@@ -343,6 +365,40 @@ class AuditLogTest {
     } while (cursor != null);
     assertThat(pages).extracting(e -> e.id() + "/" + e.row()).doesNotHaveDuplicates();
     assertThat(pages).hasSize(1305);
+  }
+
+  @Test
+  void aRecordsTrail_throughManyBulkChangeSets_pagesNewestFirst_withoutGapsOrRepeats() {
+    try (var scope = RequestContext.open(ALICE)) {
+      db.execute("insert into items (id) select g from generate_series(1, 500) g");
+      // 25 statements each changing 500 rows; record 321 is in every one
+      db.execute("do $$ begin for i in 1..25 loop update items set n = i; end loop; end $$");
+      // and a statement whose key changes: record 321 becomes 9321 (old key, then new key)
+      db.execute("update items set id = id + 9000 where id = 321");
+    }
+    var trail = new ArrayList<AuditEntry>();
+    String cursor = null;
+    var pages = 0;
+    do {
+      var page = audit.forRecord("items", Map.of("id", 321), 10, cursor);
+      trail.addAll(page.items());
+      cursor = page.nextCursor();
+      pages++;
+    } while (cursor != null);
+    assertThat(pages).isEqualTo(3);
+    assertThat(trail).hasSize(27).extracting(AuditEntry::id).isSortedAccordingTo((a, b) -> b.compareTo(a));
+    assertThat(trail.get(0).oldRow()).contains("\"id\": 321");
+    assertThat(trail.get(0).newRow()).isNull();
+    for (var i = 1; i <= 25; i++) {
+      var e = trail.get(i);
+      assertThat(e.operation()).isEqualTo("UPDATE");
+      assertThat(e.newRow()).contains("\"n\": " + (26 - i));
+      assertThat(e.changedColumns()).containsExactly("n");
+    }
+    assertThat(trail.get(26).operation()).isEqualTo("INSERT");
+    assertThat(audit.forRecord("items", Map.of("id", 9321), 10, null).items())
+        .singleElement()
+        .satisfies(e -> assertThat(e.newRow()).contains("\"id\": 9321"));
   }
 
   @Test

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.flywaydb.core.Flyway;
+import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
 import org.junit.jupiter.api.BeforeEach;
@@ -107,6 +108,24 @@ class AuditUpgradeTest {
           + "update ballast_audit.chain_state set last_txid = r.txid, last_id = r.id, last_seq = n, "
           + "last_hash = prev, key_id = 'sha256', sealed_at = now(); end loop; end $$";
 
+  /**
+   * Migrates to the latest version, checks that the chain sealed before verifies, then updates rows
+   * 11 to 40 of {@code table} in one statement and seals its change set.
+   */
+  private static AuditLog upgradeAndSealOneChangeSet(DSLContext db, String table, String before)
+      throws Exception {
+    flyway("latest").migrate();
+    var audit =
+        new AuditLog(
+            db, Pagination.withRandomKey(), AuditSettings.builder(AppEnv.DEVELOPMENT).build());
+    assertThat(audit.verify().intact())
+        .as("the chain sealed under " + before + " verifies after the upgrade")
+        .isTrue();
+    PG.execute("update " + table + " set qty = 2 where id between 11 and 40");
+    assertThat(audit.seal()).as("one change set").isEqualTo(1);
+    return audit;
+  }
+
   @Test
   void perRowEntriesSealedUnderVersionTwo_stayReadableAndVerifiable_nextToChangeSets()
       throws Exception {
@@ -124,18 +143,8 @@ class AuditUpgradeTest {
       assertThat(rs.getLong(1)).as("version 2 wrote one row per changed row").isEqualTo(70);
     }
 
-    flyway("latest").migrate();
-
     var db = DSL.using(PG.dataSource(), SQLDialect.POSTGRES);
-    var audit =
-        new AuditLog(
-            db, Pagination.withRandomKey(), AuditSettings.builder(AppEnv.DEVELOPMENT).build());
-    assertThat(audit.verify().intact())
-        .as("the version 2 chain verifies after the upgrade")
-        .isTrue();
-
-    PG.execute("update stock set qty = 2 where id between 11 and 40");
-    assertThat(audit.seal()).as("one change set").isEqualTo(1);
+    var audit = upgradeAndSealOneChangeSet(db, "stock", "version 2");
     var v = audit.verify();
     assertThat(v.intact()).isTrue();
     assertThat(v.checked()).isEqualTo(71);
@@ -188,18 +197,8 @@ class AuditUpgradeTest {
         "update parts set qty = 1 where id <= 20",
         SEAL_AS_VERSION_THREE);
 
-    flyway("latest").migrate();
-
     var db = DSL.using(PG.dataSource(), SQLDialect.POSTGRES);
-    var audit =
-        new AuditLog(
-            db, Pagination.withRandomKey(), AuditSettings.builder(AppEnv.DEVELOPMENT).build());
-    assertThat(audit.verify().intact())
-        .as("the version 3 chain verifies after the upgrade")
-        .isTrue();
-
-    PG.execute("update parts set qty = 2 where id between 11 and 40");
-    assertThat(audit.seal()).as("one change set").isEqualTo(1);
+    var audit = upgradeAndSealOneChangeSet(db, "parts", "version 3");
     var v = audit.verify();
     assertThat(v.intact()).as(v::toString).isTrue();
     assertThat(v.checked()).isEqualTo(3);

@@ -12,6 +12,10 @@ import io.ballast.migrations.MigrationSettings;
 import io.ballast.migrations.MigrationsModule;
 import io.ballast.pool.PoolModule;
 import io.ballast.pool.PoolSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
@@ -45,19 +49,27 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code INSERT_BATCH} / {@code UPDATE_BATCH}: 1 000 rows per statement.
  * </ul>
  *
- * <p>{@code PLAIN} runs before and after {@code AUDITED} (A-B-A); {@link AuditReport} reports the
- * ratios.
+ * <p>{@code PLAIN} runs before and after {@code AUDITED} (A-B-A); {@code ROW_TRIGGER} is the same
+ * table audited the way supa_audit and audit-trigger do it (a row-level trigger writing one audit
+ * row per changed row, {@code db/bench-audit/V2__row_trigger_baseline.sql}). {@link AuditReport}
+ * reports the ratios. At the end of each {@code AUDITED} trial the rows still unsealed are counted
+ * (the sealer keeps up when that number stays about what one second of writing produces) and
+ * written to {@code ballast-audit-backlog.txt} in the temporary directory for the report.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Threads(2)
-@Fork(1)
+@Fork(2)
 @Warmup(iterations = 2, time = 3)
 @Measurement(iterations = 4, time = 3)
 public class AuditWriteBenchmark {
   static final int SEEDED = 100_000;
   static final int BATCH = 1_000;
+
+  /** Where each audited trial appends "op unsealed-rows audited-rows". */
+  static final Path BACKLOG =
+      Path.of(System.getProperty("java.io.tmpdir"), "ballast-audit-backlog.txt");
 
   /** The statement shape. */
   public enum Op {
@@ -71,6 +83,7 @@ public class AuditWriteBenchmark {
   public enum Target {
     PLAIN,
     AUDITED,
+    ROW_TRIGGER,
     PLAIN_AGAIN
   }
 
@@ -111,11 +124,30 @@ public class AuditWriteBenchmark {
         RequestContext.as(
             ballast.get(DSLContext.class),
             ActingContext.builder().userId("bench").tenantId("t1").requestId("bench-run").build());
-    table = target == Target.AUDITED ? "bench_audited" : "bench_plain";
+    table =
+        switch (target) {
+          case AUDITED -> "bench_audited";
+          case ROW_TRIGGER -> "bench_rowtrigger";
+          default -> "bench_plain";
+        };
   }
 
   @TearDown(Level.Trial)
-  public void tearDown() throws SQLException {
+  public void tearDown() throws SQLException, IOException {
+    if (target == Target.AUDITED) {
+      var counts =
+          ballast
+              .get(DSLContext.class)
+              .fetchOne(
+                  "select (select coalesce(sum(coalesce(l.row_count, 1)), 0) from ballast_audit.log l, "
+                      + "ballast_audit.chain_state s where (l.txid, l.id) > (s.last_txid, s.last_id)), "
+                      + "(select coalesce(sum(coalesce(row_count, 1)), 0) from ballast_audit.log)");
+      Files.writeString(
+          BACKLOG,
+          op + " " + counts.get(0, Long.class) + " " + counts.get(1, Long.class) + "\n",
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND);
+    }
     ballast.close();
     database.drop();
   }

@@ -35,6 +35,37 @@ final class BenchDatabase {
     return new BenchDatabase(server, name);
   }
 
+  /**
+   * The database {@code name} on the benchmark server, created when missing: for data that takes
+   * minutes to load and is shared by the trials and forks of one run. {@link #existed()} says
+   * whether it was there already.
+   */
+  static BenchDatabase named(String name) throws SQLException {
+    var url = System.getenv(URL_VARIABLE);
+    if (url != null && !url.isBlank()) {
+      System.setProperty("ballast.test.pg.url", url);
+    }
+    var server = PostgresServer.shared();
+    try (var c = server.connectAsSuperuser("postgres");
+        var s = c.createStatement()) {
+      var rs = s.executeQuery("select 1 from pg_database where datname = '" + name + "'");
+      if (!rs.next()) {
+        s.execute("create database " + name);
+        return new BenchDatabase(server, name);
+      }
+    }
+    var existing = new BenchDatabase(server, name);
+    existing.existed = true;
+    return existing;
+  }
+
+  private boolean existed;
+
+  /** Whether {@link #named} found the database already there. */
+  boolean existed() {
+    return existed;
+  }
+
   /** A {@code DATABASE_URL}-style URL for the database. */
   String databaseUrl() {
     var password = server.superuserPassword() == null ? "" : ":" + server.superuserPassword();
@@ -78,6 +109,22 @@ final class BenchDatabase {
       for (var sql : statements) {
         s.execute(sql);
       }
+    }
+  }
+
+  /**
+   * Drops the database {@code name} made by {@link #named}, if it is there, on the server of {@code
+   * BALLAST_BENCH_PG_URL}.
+   */
+  static void dropNamed(String name) throws SQLException {
+    var url = System.getenv(URL_VARIABLE);
+    if (url == null || url.isBlank()) {
+      return; // an embedded server lives and dies with its fork
+    }
+    System.setProperty("ballast.test.pg.url", url);
+    try (var c = PostgresServer.shared().connectAsSuperuser("postgres");
+        var s = c.createStatement()) {
+      s.execute("drop database if exists " + name + " with (force)");
     }
   }
 
