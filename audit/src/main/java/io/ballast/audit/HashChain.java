@@ -121,9 +121,9 @@ final class HashChain {
               tx.fetchOne("select txid_snapshot_xmin(txid_current_snapshot())").get(0, Long.class);
           var rows =
               tx.fetch(
-                  "select l.id, l.at, l.txid, ballast_audit.entry_payload(l) as payload, "
-                      + "ballast_audit.entry_digests(l) as digests from ballast_audit.log l "
-                      + "where (l.txid, l.id) > (?, ?) and l.txid < ? order by l.txid, l.id limit "
+                  "select l.id, l.at, l.txid, ballast_audit.entry_payload(l) as payload"
+                      + " from ballast_audit.log l"
+                      + " where (l.txid, l.id) > (?, ?) and l.txid < ? order by l.txid, l.id limit "
                       + BATCH,
                   state.get("last_txid", Long.class),
                   state.get("last_id", Long.class),
@@ -134,35 +134,50 @@ final class HashChain {
             }
             return 0;
           }
-          byte[] prev = state.get("last_hash", byte[].class);
           int n = rows.size();
           var seqs = new Long[n];
           var ids = new Long[n];
           var ats = new OffsetDateTime[n];
-          var prevs = new byte[n][];
-          var hashes = new byte[n][];
-          var digests = new byte[n][];
           for (int i = 0; i < n; i++) {
             var row = rows.get(i);
-            seqs[i] = ++seq;
+            seqs[i] = seq + 1 + i;
             ids[i] = row.get("id", Long.class);
             ats[i] = row.get("at", OffsetDateTime.class);
-            digests[i] = row.get("digests", byte[].class);
+          }
+          // The row digests are computed where the rows are and written straight into the chain
+          // entries (a change set's run to 8 bytes a row); only they come back, to be hashed. The
+          // hashes follow in a second statement, 64 bytes an entry.
+          var digests = new byte[n][];
+          for (var r :
+              tx.fetch(
+                  "insert into ballast_audit.chain (seq, log_id, log_at, prev_hash, hash, row_digests)"
+                      + " select v.seq, l.id, l.at, ''::bytea, ''::bytea, ballast_audit.entry_digests(l)"
+                      + " from unnest(?::bigint[], ?::bigint[], ?::timestamptz[]) as v(seq, id, at)"
+                      + " join ballast_audit.log l on l.id = v.id and l.at = v.at"
+                      + " returning seq, row_digests",
+                  DSL.val(seqs, SQLDataType.BIGINT.array()),
+                  DSL.val(ids, SQLDataType.BIGINT.array()),
+                  DSL.val(ats, SQLDataType.TIMESTAMPWITHTIMEZONE.array()))) {
+            digests[(int) (r.get(0, Long.class) - seq - 1)] = r.get(1, byte[].class);
+          }
+          byte[] prev = state.get("last_hash", byte[].class);
+          var prevs = new byte[n][];
+          var hashes = new byte[n][];
+          for (int i = 0; i < n; i++) {
             prevs[i] = prev;
-            prev = hash(keys.get(keyId), prev, row.get("payload", String.class), digests[i]);
+            prev =
+                hash(keys.get(keyId), prev, rows.get(i).get("payload", String.class), digests[i]);
             hashes[i] = prev;
           }
-          // one statement for the whole batch, not one per entry
           tx.execute(
-              "insert into ballast_audit.chain (seq, log_id, log_at, prev_hash, hash, row_digests) "
-                  + "select * from unnest(?::bigint[], ?::bigint[], ?::timestamptz[], ?::bytea[],"
-                  + " ?::bytea[], ?::bytea[])",
+              "update ballast_audit.chain c set prev_hash = v.prev, hash = v.hash"
+                  + " from unnest(?::bigint[], ?::timestamptz[], ?::bytea[], ?::bytea[])"
+                  + " as v(seq, at, prev, hash) where c.seq = v.seq and c.log_at = v.at",
               DSL.val(seqs, SQLDataType.BIGINT.array()),
-              DSL.val(ids, SQLDataType.BIGINT.array()),
               DSL.val(ats, SQLDataType.TIMESTAMPWITHTIMEZONE.array()),
               DSL.val(prevs, SQLDataType.BLOB.array()),
-              DSL.val(hashes, SQLDataType.BLOB.array()),
-              DSL.val(digests, SQLDataType.BLOB.array()));
+              DSL.val(hashes, SQLDataType.BLOB.array()));
+          seq += n;
           long lastTxid = rows.get(n - 1).get("txid", Long.class);
           long lastId = ids[n - 1];
           tx.execute(

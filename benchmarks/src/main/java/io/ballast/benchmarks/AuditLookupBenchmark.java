@@ -1,17 +1,8 @@
 package io.ballast.benchmarks;
 
 import io.ballast.audit.AuditLog;
-import io.ballast.audit.AuditModule;
-import io.ballast.audit.AuditSettings;
 import io.ballast.audit.AuditTable;
 import io.ballast.core.Ballast;
-import io.ballast.core.CoreModule;
-import io.ballast.core.CoreSettings;
-import io.ballast.core.settings.AppEnv;
-import io.ballast.migrations.MigrationSettings;
-import io.ballast.migrations.MigrationsModule;
-import io.ballast.pool.PoolModule;
-import io.ballast.pool.PoolSettings;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
@@ -54,7 +45,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 public class AuditLookupBenchmark {
   static final int ROWS = Integer.getInteger("ballast.bench.audit.rows", 10_000_000);
-  static final String DATABASE = "bench_audit_lookup_" + ROWS;
+  static final String DATABASE_PREFIX = "bench_audit_lookup_";
+  static final String DATABASE = DATABASE_PREFIX + ROWS;
   static final int HOT_KEY = 4_242;
   static final int ONE_STATEMENT_KEY = ROWS - 2_222;
 
@@ -73,20 +65,7 @@ public class AuditLookupBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws SQLException {
     var database = BenchDatabase.named(DATABASE);
-    ballast =
-        Ballast.start(
-            new CoreModule(CoreSettings.defaults()),
-            new PoolModule(
-                PoolSettings.builder().url(database.databaseUrl()).connectionLimit(2).build()),
-            new MigrationsModule(
-                MigrationSettings.builder(AppEnv.DEVELOPMENT)
-                    .locations("classpath:db/bench-audit")
-                    .build()),
-            new AuditModule(
-                AuditSettings.builder(AppEnv.DEVELOPMENT)
-                    .rlsCheck(AuditSettings.RlsCheck.WARN)
-                    .sealInterval(Duration.ofHours(1))
-                    .build()));
+    ballast = AuditWriteBenchmark.startAudited(database, 2, Duration.ofHours(1));
     audit = ballast.get(AuditLog.class);
     if (!database.existed()) {
       database.execute(

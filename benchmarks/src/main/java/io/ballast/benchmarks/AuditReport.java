@@ -105,7 +105,7 @@ public final class AuditReport {
                       v[0],
                       v[1],
                       k.equals("HOT") ? "-" : "< 5 ms")));
-      BenchDatabase.dropNamed(AuditLookupBenchmark.DATABASE);
+      BenchDatabase.dropNamed(AuditLookupBenchmark.DATABASE_PREFIX);
     }
     if (Files.exists(AuditWriteBenchmark.BACKLOG)) {
       sb.append(

@@ -100,36 +100,54 @@ public class AuditWriteBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws SQLException {
     database = BenchDatabase.create();
+    // -jvmArgsAppend -Dballast.bench.sealing=false takes sealing out, to tell its cost from the
+    // trigger's
     ballast =
-        Ballast.start(
-            new CoreModule(CoreSettings.defaults()),
-            new PoolModule(
-                PoolSettings.builder().url(database.databaseUrl()).connectionLimit(4).build()),
-            new MigrationsModule(
-                MigrationSettings.builder(AppEnv.DEVELOPMENT)
-                    .locations("classpath:db/bench-audit")
-                    .build()),
-            new AuditModule(
-                AuditSettings.builder(AppEnv.DEVELOPMENT)
-                    .rlsCheck(AuditSettings.RlsCheck.WARN)
-                    .key("benchmark-key-of-at-least-32-characters")
-                    // -jvmArgsAppend -Dballast.bench.sealing=false takes sealing out, to tell its
-                    // cost from the trigger's
-                    .sealInterval(
-                        Boolean.parseBoolean(System.getProperty("ballast.bench.sealing", "true"))
-                            ? Duration.ofSeconds(1)
-                            : Duration.ofHours(1))
-                    .build()));
+        startAudited(
+            database,
+            4,
+            Boolean.parseBoolean(System.getProperty("ballast.bench.sealing", "true"))
+                ? Duration.ofSeconds(1)
+                : Duration.ofHours(1));
     db =
         RequestContext.as(
             ballast.get(DSLContext.class),
             ActingContext.builder().userId("bench").tenantId("t1").requestId("bench-run").build());
+    if (!Boolean.parseBoolean(System.getProperty("ballast.bench.audit.keyIndex", "true"))) {
+      // -jvmArgsAppend -Dballast.bench.audit.keyIndex=false: what the write path costs without the
+      // index that finds a record's change sets (for the record lookup's price)
+      database.execute("drop index ballast_audit.log_key_hashes_idx");
+    }
     table =
         switch (target) {
           case AUDITED -> "bench_audited";
           case ROW_TRIGGER -> "bench_rowtrigger";
           default -> "bench_plain";
         };
+  }
+
+  /**
+   * Ballast on {@code database} with the pool, the benchmark's migrations ({@code db/bench-audit})
+   * and the audit module, sealing every {@code sealInterval}.
+   */
+  static Ballast startAudited(BenchDatabase database, int connections, Duration sealInterval) {
+    return Ballast.start(
+        new CoreModule(CoreSettings.defaults()),
+        new PoolModule(
+            PoolSettings.builder()
+                .url(database.databaseUrl())
+                .connectionLimit(connections)
+                .build()),
+        new MigrationsModule(
+            MigrationSettings.builder(AppEnv.DEVELOPMENT)
+                .locations("classpath:db/bench-audit")
+                .build()),
+        new AuditModule(
+            AuditSettings.builder(AppEnv.DEVELOPMENT)
+                .rlsCheck(AuditSettings.RlsCheck.WARN)
+                .key("benchmark-key-of-at-least-32-characters")
+                .sealInterval(sealInterval)
+                .build()));
   }
 
   @TearDown(Level.Trial)

@@ -113,18 +113,30 @@ final class BenchDatabase {
   }
 
   /**
-   * Drops the database {@code name} made by {@link #named}, if it is there, on the server of {@code
-   * BALLAST_BENCH_PG_URL}.
+   * Drops the databases made by {@link #named} whose names start with {@code prefix} (letters,
+   * digits and underscores), on the server of {@code BALLAST_BENCH_PG_URL}.
    */
-  static void dropNamed(String name) throws SQLException {
+  static void dropNamed(String prefix) throws SQLException {
+    if (!prefix.matches("[a-z0-9_]+")) {
+      throw new IllegalArgumentException("not a database name prefix: " + prefix);
+    }
     var url = System.getenv(URL_VARIABLE);
     if (url == null || url.isBlank()) {
       return; // an embedded server lives and dies with its fork
     }
     System.setProperty("ballast.test.pg.url", url);
+    var names = new java.util.ArrayList<String>();
     try (var c = PostgresServer.shared().connectAsSuperuser("postgres");
         var s = c.createStatement()) {
-      s.execute("drop database if exists " + name + " with (force)");
+      var rs =
+          s.executeQuery(
+              "select datname from pg_database where starts_with(datname, '" + prefix + "')");
+      while (rs.next()) {
+        names.add(rs.getString(1));
+      }
+      for (var name : names) {
+        s.execute("drop database if exists " + name + " with (force)");
+      }
     }
   }
 
