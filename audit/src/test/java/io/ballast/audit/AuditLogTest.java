@@ -405,6 +405,50 @@ class AuditLogTest {
         .satisfies(e -> assertThat(e.newRow()).contains("\"id\": 9321"));
   }
 
+  /**
+   * Sequential scans of the log's partitions, and scans of its key-hash index, as counted so far.
+   */
+  private static long[] logScans() throws Exception {
+    try (var c = PG.connect();
+        var st = c.createStatement()) {
+      var rs =
+          st.executeQuery(
+              "select (select coalesce(sum(seq_scan), 0) from pg_stat_user_tables"
+                  + " where schemaname = 'ballast_audit' and relname like 'log%'),"
+                  + " (select coalesce(sum(idx_scan), 0) from pg_stat_user_indexes"
+                  + " where schemaname = 'ballast_audit' and indexrelname like '%key_hashes%')");
+      rs.next();
+      return new long[] {rs.getLong(1), rs.getLong(2)};
+    }
+  }
+
+  @Test
+  void aRecordsHistory_isFoundThroughTheKeyIndex_neverByScanningTheLog() throws Exception {
+    // 40 change sets of 1 000 rows: a small log whose arrays live in TOAST, which the planner would
+    // rather scan than search through the index
+    PG.execute(
+        "do $$ begin for i in 0..39 loop insert into items (id) select g from"
+            + " generate_series(i * 1000 + 1, i * 1000 + 1000) g; end loop; end $$",
+        "analyze ballast_audit.log");
+    var before = logScans();
+    for (var i = 0; i < 20; i++) {
+      assertThat(audit.forRecord("items", Map.of("id", 12_345 + i), 10, null).items())
+          .singleElement()
+          .satisfies(e -> assertThat(e.operation()).isEqualTo("INSERT"));
+    }
+    // the statistics of the pool's sessions arrive when those sessions flush them (at most 10 s)
+    var deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+    var after = logScans();
+    while (after[1] < before[1] + 20 && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      after = logScans();
+    }
+    assertThat(after[1] - before[1])
+        .as("searches of the key-hash index")
+        .isGreaterThanOrEqualTo(20);
+    assertThat(after[0] - before[0]).as("sequential scans of the log").isZero();
+  }
+
   @Test
   void readingTheTrail_showsATenantOnlyItsOwnEntries_andTheAdminRoleEverything() {
     var bob = ActingContext.builder().userId("bob").role("clerk").tenantId("globex").build();

@@ -245,10 +245,12 @@ create function ballast_audit.record_positions(p_schema text, p_table text, p_ke
   $$;
 
 -- The entries at the given positions (log id and ord, as record_positions returns them), each change set's row
--- read by its position.
+-- read by its position. Each entry is looked up by its id (a probe of the primary key per position, planned
+-- without sequential scans for the reason given above).
 create function ballast_audit.entries_at(p_ids bigint[], p_ords int[])
   returns setof ballast_audit.entries
   language sql stable
+  set enable_seqscan = off
   as $$
     select l.id, p.ord, l.at, l.txid, l.user_id, l.role, l.tenant_id, l.client_ip, l.request_id, l.db_user,
            l.table_schema, l.table_name, l.operation,
@@ -265,7 +267,7 @@ create function ballast_audit.entries_at(p_ids bigint[], p_ords int[])
                 else l.changed_columns end,
            l.event, l.event_data
       from unnest(p_ids, p_ords) as p(id, ord)
-      join ballast_audit.log l on l.id = p.id
+     cross join lateral (select * from ballast_audit.log e where e.id = p.id) l
      cross join lateral (select l.rows -> (p.ord - 1) as v, l.old_rows[p.ord] as o, l.new_rows[p.ord] as n,
                                 l.changed_redacted[p.ord] as r offset 0) x
   $$;
