@@ -36,6 +36,9 @@ import io.ballast.ops.backup.BackupSettings;
 import io.ballast.pool.Pool;
 import io.ballast.pool.PoolModule;
 import io.ballast.pool.PoolSettings;
+import io.ballast.pool.ReplicaModule;
+import io.ballast.pool.ReplicaSettings;
+import io.ballast.pool.Replicas;
 import io.ballast.resilience.ResilienceModule;
 import io.ballast.resilience.ResilienceSettings;
 import io.ballast.resilience.Transactions;
@@ -155,6 +158,8 @@ final class Demo {
     out.println("          " + cacheSettings);
     var resilienceSettings = ResilienceSettings.fromEnv(effective);
     out.println("          " + resilienceSettings);
+    var replicaSettings = ReplicaSettings.fromEnv(poolSettings, effective);
+    out.println("          " + replicaSettings);
     var adminSettings = AdminSettings.fromEnv(effective::get);
     out.println("          " + adminSettings);
     var auditSettings = AuditSettings.fromEnv(effective);
@@ -173,6 +178,7 @@ final class Demo {
         Ballast.start(
             new CoreModule(core),
             new PoolModule(poolSettings),
+            new ReplicaModule(replicaSettings),
             new MigrationsModule(migrationSettings),
             new AuditModule(auditSettings),
             new RedisCacheModule(cacheSettings),
@@ -217,6 +223,7 @@ final class Demo {
                       .build());
       cacheReads(db, app.get(Caches.class), customers, out);
       tenants(db, app.get(AuditLog.class), out);
+      replicaReads(db, app.get(Replicas.class), out);
 
       var ready = app.get(HealthRegistry.class).run(ProbeKind.READY);
       out.println(
@@ -247,6 +254,54 @@ final class Demo {
     }
     out.println("Stopped cleanly.");
     return 0;
+  }
+
+  /**
+   * Reads through {@link Replicas}: a write and its read-back in one unit of work (the read goes to
+   * a replica only once it has replayed the write), then reads without a position.
+   */
+  private static void replicaReads(DSLContext db, Replicas replicas, PrintStream out) {
+    if (replicas.states().isEmpty()) {
+      out.println(
+          "Replicas: none configured (DATABASE_REPLICA_URLS); reads through Replicas run on the primary");
+    } else {
+      out.println(
+          "Replicas: "
+              + replicas.states().stream()
+                  .map(
+                      s ->
+                          s.name()
+                              + " "
+                              + s.status()
+                              + (s.reason().isEmpty() ? "" : " (" + s.reason() + ")"))
+                  .toList());
+    }
+    String where;
+    try (var unit = replicas.unitOfWork()) {
+      db.update(CUSTOMERS).set(NAME, NAME).where(ID.eq(42L)).execute();
+      where =
+          replicas.read(
+              r ->
+                  r.select(NAME).from(CUSTOMERS).where(ID.eq(42L)).fetchOne(NAME)
+                      + " read back on "
+                      + (r.fetchSingle("select pg_is_in_recovery()").get(0, Boolean.class)
+                          ? "a replica"
+                          : "the primary"));
+      out.println(
+          "Replica reads: a write at WAL position " + unit.position() + ", then '" + where + "'");
+    }
+    var onReplica = 0;
+    for (int i = 0; i < 100; i++) {
+      if (replicas.read(r -> r.fetchSingle("select pg_is_in_recovery()").get(0, Boolean.class))) {
+        onReplica++;
+      }
+    }
+    out.println(
+        "Replica reads: 100 reads without a position, "
+            + onReplica
+            + " on a replica, "
+            + (100 - onReplica)
+            + " on the primary");
   }
 
   /**

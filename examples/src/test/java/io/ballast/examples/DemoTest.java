@@ -3,6 +3,7 @@ package io.ballast.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.testkit.Await;
+import io.ballast.testkit.MachinePostgres;
 import io.ballast.testkit.PostgresExtension;
 import io.ballast.testkit.RedisExtension;
 import java.io.ByteArrayOutputStream;
@@ -227,5 +228,58 @@ class DemoTest {
     assertThat(Demo.parseDuration("2m")).isEqualTo(Duration.ofMinutes(2));
     assertThat(Demo.parseDuration("7")).isEqualTo(Duration.ofSeconds(7));
     assertThat(Demo.parseDuration("-1s")).isNull();
+  }
+
+  /**
+   * Given both URLs, the demo runs on a primary and a real streaming replica: the readiness lists
+   * the replica, its write is read back at once, and reads without a position use the replica.
+   */
+  @Test
+  void demo_onAPrimaryAndAReplica_readsItsOwnWriteAndUsesTheReplica() throws Exception {
+    try (var primary = MachinePostgres.builder().start();
+        var replica = primary.startReplica()) {
+      primary.execute("postgres", "create database demo");
+      Await.until(
+          "the replica has the demo database",
+          Duration.ofSeconds(30),
+          () -> {
+            try {
+              replica.execute("demo", "select 1");
+              return true;
+            } catch (SQLException e) {
+              return false;
+            }
+          });
+      var code =
+          run(
+              Map.of(
+                  "DATABASE_URL",
+                  primary.databaseUrl("demo"),
+                  "DATABASE_REPLICA_URLS",
+                  replica.databaseUrl("demo"),
+                  "DB_REPLICA_MAX_LAG_MS",
+                  "60000",
+                  "DB_REPLICA_MAX_LAG_BYTES",
+                  "1000000000",
+                  "BALLAST_ADMIN_ENABLED",
+                  "false",
+                  "REDIS_ENABLED",
+                  "false"),
+              "demo",
+              "--duration",
+              "0");
+      var text = out.toString(StandardCharsets.UTF_8);
+      assertThat(code).as(text + err).isZero();
+      assertThat(text)
+          .contains(
+              "ReplicaSettings{replicas=[replica-1=postgresql://****@127.0.0.1:" + replica.port())
+          .contains("Replicas: [replica-1 USABLE]")
+          .containsPattern(
+              "Replica reads: a write at WAL position [0-9A-F]+/[0-9A-F]+, then 'customer 42 read back on ")
+          .contains(
+              "Replica reads: 100 reads without a position, 100 on a replica, 0 on the primary")
+          .containsPattern("Readiness: READY \\[.*replica:replica-1=up.*\\]")
+          .contains("Stopped cleanly.");
+    }
   }
 }

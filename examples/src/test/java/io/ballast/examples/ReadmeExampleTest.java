@@ -166,4 +166,40 @@ class ReadmeExampleTest {
     assertThat(output).contains("public.ops_churn: 80 % dead rows (4,000 dead): vacuum");
     assertThat(output).contains("reports.nightly").doesNotContain("ERROR");
   }
+
+  /**
+   * The pool README's replica example, compiled as written and run on one server (no {@code
+   * DATABASE_REPLICA_URLS}): the same code then reads from the primary, and the unit of work still
+   * gives a position to carry.
+   */
+  @Test
+  void poolReadmeReplicaExample_compilesAsWritten_andRunsOnOneServer() throws Exception {
+    var java =
+        block(
+            Files.readString(readme("pool/README.md")), "java", "public final class ReplicaReads");
+    var work = Files.createTempDirectory("ballast-pool-readme-");
+    var sources = Files.createDirectories(work.resolve("src"));
+    var classes = Files.createDirectories(work.resolve("classes"));
+    Files.writeString(sources.resolve("ReplicaReads.java"), java);
+    compile(sources.resolve("ReplicaReads.java"), classes);
+
+    PG.execute("create table purchases (customer_id bigint not null, total numeric not null)");
+    var builder =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                classes + File.pathSeparator + System.getProperty("java.class.path"),
+                "ReplicaReads")
+            .redirectErrorStream(true);
+    var env = builder.environment();
+    env.keySet()
+        .removeIf(k -> k.startsWith("BALLAST_") || k.startsWith("DB_") || k.equals("APP_ENV"));
+    env.remove("DATABASE_REPLICA_URLS");
+    env.put("DATABASE_URL", PG.databaseUrl());
+    var process = builder.start();
+    var output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as(output).isZero();
+    assertThat(output).containsPattern("(?m)^[0-9A-F]+/[0-9A-F]+ 1$");
+  }
 }

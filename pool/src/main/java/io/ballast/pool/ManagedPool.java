@@ -28,6 +28,11 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
   private static final Duration DRAIN_POLL = Duration.ofMillis(20);
 
   private final PoolSettings settings;
+  private final boolean startsUnreachable;
+
+  /** Set when replicas are configured: connections lent inside a unit of work track writes. */
+  private volatile boolean tracksWrites;
+
   private final MetricRegistry metrics;
   private final String metricPrefix;
   private volatile HikariDataSource hikari;
@@ -38,6 +43,15 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
       new java.util.concurrent.atomic.AtomicBoolean();
 
   ManagedPool(PoolSettings settings, MetricRegistry metrics) {
+    this(settings, metrics, false);
+  }
+
+  /**
+   * With {@code startsUnreachable}, the pool starts even when its server does not answer (a
+   * replica: reads go elsewhere meanwhile), and fills once the server is back.
+   */
+  ManagedPool(PoolSettings settings, MetricRegistry metrics, boolean startsUnreachable) {
+    this.startsUnreachable = startsUnreachable;
     this.settings = settings;
     this.metrics = metrics;
     this.metricPrefix = MetricRegistry.name("ballast", "pool", settings.name());
@@ -193,6 +207,11 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
     return Optional.ofNullable(sizing);
   }
 
+  /** Makes connections lent inside a {@link UnitOfWork} report the position they wrote at. */
+  void trackWrites() {
+    tracksWrites = true;
+  }
+
   /** Opens the pool; called by {@link PoolService}. */
   void start() throws SQLException {
     var child = new LockFreeMetricRegistry();
@@ -294,6 +313,9 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
     config.setMaximumPoolSize(settings.connectionLimit());
     config.setMinimumIdle(settings.connectionLimit());
     config.setConnectionTimeout(settings.poolTimeout().toMillis());
+    if (startsUnreachable) {
+      config.setInitializationFailTimeout(-1);
+    }
     config.setMetricRegistry(child);
     config.addDataSourceProperty(
         "connectTimeout", Long.toString(settings.connectTimeout().toSeconds()));
@@ -385,7 +407,8 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
       for (int attempt = 0; ; attempt++) {
         var c = borrow(h);
         if (outsideTransaction(c)) {
-          return c;
+          var unit = tracksWrites ? UnitOfWork.currentOrNull() : null;
+          return unit == null || ReplicaRouter.inRead() ? c : WriteTracking.wrap(c, unit);
         }
         evictDirty(h, c);
         if (attempt >= settings.connectionLimit()) {

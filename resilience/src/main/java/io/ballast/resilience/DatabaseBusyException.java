@@ -4,7 +4,8 @@ import java.time.Duration;
 import org.jooq.exception.DataAccessException;
 
 /** Thrown when the database bulkhead is full and no place freed up within its short wait. */
-public final class DatabaseBusyException extends DataAccessException {
+public final class DatabaseBusyException extends DataAccessException
+    implements io.ballast.core.ServerRefusal {
   private static final long serialVersionUID = 1L;
 
   DatabaseBusyException(int limit, Duration waited) {

@@ -4,6 +4,7 @@ import com.google.inject.Inject;
 import com.google.inject.Singleton;
 import io.ballast.core.ConnectionHealth;
 import io.ballast.core.ConnectionLimit;
+import io.ballast.core.Servers;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.bulkhead.BulkheadRegistry;
@@ -48,6 +49,9 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
   private static final ThreadLocal<long[]> TRANSACTION = ThreadLocal.withInitial(() -> new long[1]);
 
   private final transient CircuitBreaker breaker;
+  private final transient io.github.resilience4j.circuitbreaker.CircuitBreakerConfig breakerConfig;
+  private final transient CircuitBreakerRegistry breakers;
+  private static final String REPLICA_STARTED = "ballast.breaker.replica";
   private final transient Bulkhead bulkhead; // null when disabled
   private final long openMillis;
   private final int threshold;
@@ -68,13 +72,12 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
       BulkheadRegistry bulkheads,
       DataSource dataSource) {
     var threshold = settings.dbFailureThreshold();
-    this.breaker =
-        breakers.circuitBreaker(
-            BREAKER,
-            Breakers.consecutiveFailures(
-                    threshold, settings.dbOpenDuration(), settings.dbTrialCalls())
-                .recordException(e -> SqlFailures.classify(e) == SqlFailures.Kind.UNAVAILABLE)
-                .build());
+    this.breakerConfig =
+        Breakers.consecutiveFailures(threshold, settings.dbOpenDuration(), settings.dbTrialCalls())
+            .recordException(e -> SqlFailures.classify(e) == SqlFailures.Kind.UNAVAILABLE)
+            .build();
+    this.breakers = breakers;
+    this.breaker = breakers.circuitBreaker(BREAKER, breakerConfig);
     this.openMillis = settings.dbOpenDuration().toMillis();
     this.threshold = threshold;
     if (settings.bulkheadEnabled()) {
@@ -205,8 +208,29 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
 
   // ---------------------------------------------------------------- statements
 
+  /**
+   * A statement on a read replica (a configuration marked by {@link Servers}) answers to that
+   * server's own breaker, {@code db:<server>}: a replica's failures never open the primary's
+   * breaker, and a replica's open breaker refuses with a {@link DatabaseUnavailableException} that
+   * the replica router takes as "read elsewhere". Replica reads take no bulkhead permit (the
+   * bulkhead guards the primary's pool).
+   */
+  private CircuitBreaker replicaBreaker(ExecuteContext ctx) {
+    var server = Servers.of(ctx.configuration());
+    return breakers.circuitBreaker(BREAKER + ":" + server, breakerConfig);
+  }
+
   @Override
   public void start(ExecuteContext ctx) {
+    if (!Servers.isPrimary(ctx.configuration())) {
+      var replica = replicaBreaker(ctx);
+      if (!replica.tryAcquirePermission()) {
+        throw new DatabaseUnavailableException(
+            replica.getName(), replica.getState().name(), null, false, null);
+      }
+      ctx.data(REPLICA_STARTED, replica);
+      return;
+    }
     if (TRANSACTION_DEPTH.get()[0] > 0) {
       TRANSACTION.get()[0]++;
     } else if (bulkhead != null) {
@@ -223,6 +247,15 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
 
   @Override
   public void exception(ExecuteContext ctx) {
+    if (ctx.data().remove(REPLICA_STARTED) instanceof CircuitBreaker replica) {
+      Throwable failure = ctx.sqlException() != null ? ctx.sqlException() : ctx.exception();
+      var before = replica.getState();
+      replica.onError(0, TimeUnit.NANOSECONDS, failure);
+      if (before != replica.getState()) {
+        LOG.warn("Database breaker '{}' is {}", replica.getName(), replica.getState());
+      }
+      return;
+    }
     if (ctx.data().remove(STARTED) != null) {
       Throwable failure = ctx.sqlException() != null ? ctx.sqlException() : ctx.exception();
       record(failure);
@@ -231,6 +264,14 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
 
   @Override
   public void end(ExecuteContext ctx) {
+    if (ctx.data().remove(REPLICA_STARTED) instanceof CircuitBreaker replica) {
+      var before = replica.getState();
+      replica.onSuccess(0, TimeUnit.NANOSECONDS);
+      if (before != replica.getState()) {
+        LOG.info("Database breaker '{}' is {}", replica.getName(), replica.getState());
+      }
+      return;
+    }
     if (ctx.data().remove(STARTED) != null) {
       var before = breaker.getState();
       breaker.onSuccess(0, TimeUnit.NANOSECONDS);
@@ -313,6 +354,9 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
    */
   @Override
   public void beginStart(TransactionContext ctx) {
+    if (!Servers.isPrimary(ctx.configuration())) {
+      return; // a transaction inside a replica read: that read is the transaction
+    }
     var depth = TRANSACTION_DEPTH.get();
     if (depth[0]++ == 0) {
       COMMITTING.get()[0] = false;
@@ -330,6 +374,9 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
 
   @Override
   public void commitStart(TransactionContext ctx) {
+    if (!Servers.isPrimary(ctx.configuration())) {
+      return; // a transaction inside a replica read: that read is the transaction
+    }
     if (TRANSACTION_DEPTH.get()[0] == 1) {
       COMMITTING.get()[0] = true;
     }
@@ -337,11 +384,17 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
 
   @Override
   public void commitEnd(TransactionContext ctx) {
+    if (!Servers.isPrimary(ctx.configuration())) {
+      return; // a transaction inside a replica read: that read is the transaction
+    }
     leave(ctx);
   }
 
   @Override
   public void rollbackStart(TransactionContext ctx) {
+    if (!Servers.isPrimary(ctx.configuration())) {
+      return; // a transaction inside a replica read: that read is the transaction
+    }
     var tx = TRANSACTION.get();
     var cause = ctx.cause();
     if (TRANSACTION_DEPTH.get()[0] == 1
@@ -355,6 +408,9 @@ final class DatabaseGuard implements ExecuteListener, TransactionListener {
 
   @Override
   public void rollbackEnd(TransactionContext ctx) {
+    if (!Servers.isPrimary(ctx.configuration())) {
+      return; // a transaction inside a replica read: that read is the transaction
+    }
     leave(ctx);
   }
 

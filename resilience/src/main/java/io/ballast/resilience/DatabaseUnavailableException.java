@@ -8,7 +8,8 @@ import org.jooq.exception.DataAccessException;
  * {@link DataAccessException}, so code that handles jOOQ's failures handles it; transaction retry
  * never retries it.
  */
-public final class DatabaseUnavailableException extends DataAccessException {
+public final class DatabaseUnavailableException extends DataAccessException
+    implements io.ballast.core.ServerRefusal {
   private static final long serialVersionUID = 1L;
 
   private final String breaker;

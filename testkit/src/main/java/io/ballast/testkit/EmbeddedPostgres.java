@@ -125,6 +125,93 @@ final class EmbeddedPostgres {
     }
   }
 
+  /**
+   * A streaming replica of {@code primary}: {@code pg_basebackup -R} (which writes {@code
+   * standby.signal} and {@code primary_conninfo}) of the running primary into a new data directory,
+   * started on a free port with the primary's binaries. The primary's {@code pg_hba.conf} must let
+   * {@code postgres} connect for replication from loopback.
+   */
+  static EmbeddedPostgres replicaOf(EmbeddedPostgres primary) {
+    try {
+      var dataDir = Files.createTempDirectory("ballast-pgreplica-");
+      if (primary.dropPrivileges) {
+        Files.setOwner(
+            dataDir,
+            dataDir
+                .getFileSystem()
+                .getUserPrincipalLookupService()
+                .lookupPrincipalByName(UNPRIVILEGED_USER));
+      }
+      var replica =
+          new EmbeddedPostgres(primary.binaries, dataDir, Ports.free(), primary.dropPrivileges);
+      replica.sockets = primary.sockets;
+      if (replica.sockets) {
+        Files.createDirectories(replica.socketDir());
+        if (replica.dropPrivileges) {
+          Files.setOwner(
+              replica.socketDir(),
+              dataDir
+                  .getFileSystem()
+                  .getUserPrincipalLookupService()
+                  .lookupPrincipalByName(UNPRIVILEGED_USER));
+        }
+      }
+      replica.run(
+          List.of(
+              replica.bin("pg_basebackup"),
+              "-h",
+              "127.0.0.1",
+              "-p",
+              Integer.toString(primary.port),
+              "-U",
+              "postgres",
+              "-D",
+              dataDir.toString(),
+              "-R",
+              "-X",
+              "stream",
+              "-c",
+              "fast"));
+      // the primary's log came with the copy
+      Files.deleteIfExists(dataDir.resolve("server.log"));
+      replica.startServer();
+      return replica;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Could not start a streaming replica: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Kills the postmaster with SIGKILL, as a crash would, and waits until its processes are gone.
+   * {@link #startServer()} starts it again (with crash recovery).
+   */
+  void kill() {
+    if (!running) {
+      return;
+    }
+    try {
+      var pidFile = dataDir.resolve("postmaster.pid");
+      var pid = Long.parseLong(Files.readAllLines(pidFile, StandardCharsets.UTF_8).get(0).trim());
+      var handle = ProcessHandle.of(pid);
+      var children = handle.map(h -> h.descendants().toList()).orElse(List.of());
+      handle.ifPresent(ProcessHandle::destroyForcibly);
+      children.forEach(ProcessHandle::destroyForcibly);
+      var deadline = System.nanoTime() + PROCESS_TIMEOUT.toNanos();
+      while ((handle.map(ProcessHandle::isAlive).orElse(false)
+              || children.stream().anyMatch(ProcessHandle::isAlive))
+          && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      running = false;
+      LOG.info("Embedded PostgreSQL on 127.0.0.1:{} killed (SIGKILL)", port);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Could not read the postmaster's pid: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while killing the server", e);
+    }
+  }
+
   int port() {
     return port;
   }

@@ -147,6 +147,41 @@ public final class MachinePostgres implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts a streaming replica of this server: a base backup ({@code pg_basebackup -R -X stream})
+   * into a new data directory, started on another free loopback port as a hot standby that replays
+   * this server's WAL as it is written. Close it before this server.
+   *
+   * <pre>{@code
+   * try (var primary = MachinePostgres.builder().start();
+   *     var replica = primary.startReplica()) {
+   *   replica.pauseReplay();   // lag grows from here, deterministically
+   *   replica.resumeReplay();
+   * }
+   * }</pre>
+   */
+  public MachinePostgres startReplica() {
+    return new MachinePostgres(EmbeddedPostgres.replicaOf(server), bin, major);
+  }
+
+  /** Pauses WAL replay on this replica ({@code pg_wal_replay_pause()}): reads see no newer data. */
+  public void pauseReplay() throws SQLException {
+    execute("postgres", "select pg_wal_replay_pause()");
+  }
+
+  /** Resumes WAL replay on this replica ({@code pg_wal_replay_resume()}). */
+  public void resumeReplay() throws SQLException {
+    execute("postgres", "select pg_wal_replay_resume()");
+  }
+
+  /**
+   * Kills the server's processes with SIGKILL ({@code kill -9}), as a crash would; {@link #start()}
+   * starts it again, with crash recovery.
+   */
+  public void kill() {
+    server.kill();
+  }
+
   /** Stops the server (fast mode), keeping its data directory. */
   public void stop() {
     server.stopServer();

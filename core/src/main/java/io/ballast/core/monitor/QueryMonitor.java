@@ -68,6 +68,9 @@ public final class QueryMonitor {
   private final WindowedTimer allTimer;
   private final Map<String, WindowedTimer> patternTimers = new ConcurrentHashMap<>();
 
+  /** Statements on read replicas, per replica (the primary's are all the others). */
+  private final Map<String, com.codahale.metrics.Timer> serverTimers = new ConcurrentHashMap<>();
+
   /**
    * Per rendered SQL string: its fingerprint, class and timer, so the hot path does one map lookup.
    */
@@ -292,6 +295,23 @@ public final class QueryMonitor {
     var slow = nanos > slowWarnNanos;
     stats.record(fingerprint, nanos, slow, failed);
     allTimer.increment();
+    var server =
+        io.ballast.core.Servers.isPrimary(ctx.configuration())
+            ? null
+            : io.ballast.core.Servers.of(ctx.configuration());
+    if (server != null) {
+      serverTimers
+          .computeIfAbsent(
+              server,
+              name ->
+                  metrics.timer(
+                      MetricRegistry.name("ballast.core.queries.server", name),
+                      () ->
+                          new com.codahale.metrics.Timer(
+                              new com.codahale.metrics.SlidingTimeWindowArrayReservoir(
+                                  1, java.util.concurrent.TimeUnit.MINUTES))))
+          .update(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
     if (shape.timer() != null) {
       shape.timer().increment();
     }
@@ -308,8 +328,9 @@ public final class QueryMonitor {
       }
       if (LOG.isWarnEnabled()) {
         LOG.warn(
-            "{}: {} ms, {} rows, class {}{}: {}{}",
+            "{}{}: {} ms, {} rows, class {}{}: {}{}",
             slow ? "Slow query" : "Query near its timeout",
+            server == null ? "" : " on " + server,
             nanos / 1_000_000,
             rows,
             queryClass == null ? "override" : queryClass.name().toLowerCase(Locale.ROOT),
