@@ -37,6 +37,10 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
   private final String metricPrefix;
   private volatile HikariDataSource hikari;
   private volatile PoolSizing.Assessment sizing;
+
+  /** Adaptive sizing, when on and the pool is running. */
+  private volatile AdaptiveSizing adaptive;
+
   private volatile boolean pgbouncer;
   private final com.codahale.metrics.Counter dirtyEvictions;
   private final java.util.concurrent.atomic.AtomicBoolean dirtyLogged =
@@ -90,6 +94,7 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
     static final int ABORTING = 2;
     static final int ABORTED = 3;
     final transient Thread thread = Thread.currentThread();
+    final long start = System.nanoTime();
 
     /**
      * Called by the borrower when HikariCP returns; {@code true} if the pool did not interrupt it.
@@ -134,6 +139,26 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
    */
   private void abortWaiters() {
     waiters.forEach(Waiter::abort);
+  }
+
+  /** How many borrowers have been waiting longer than {@code nanos} at {@code now}. */
+  int waitingLongerThan(long nanos, long now) {
+    var n = 0;
+    for (var w : waiters) {
+      if (now - w.start > nanos) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** The longest time a borrower still waiting has waited, at {@code now}. */
+  long longestWaitNow(long now) {
+    var longest = 0L;
+    for (var w : waiters) {
+      longest = Math.max(longest, now - w.start);
+    }
+    return longest;
   }
 
   /**
@@ -241,6 +266,33 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
     reachability.start();
     registerMetrics(child);
     checkSizing(started);
+    if (settings.adaptive()) {
+      var assessed = sizing;
+      var maxConnections = assessed == null ? 0 : assessed.maxConnections();
+      var ceiling = AdaptiveSizing.ceiling(settings, maxConnections);
+      var source =
+          settings.maxConnectionLimit().isPresent()
+              ? "max_connection_limit"
+              : maxConnections > 0
+                  ? "80 % of max_connections "
+                      + maxConnections
+                      + " over "
+                      + settings.instances()
+                      + " instance(s)"
+                  : "max_connections unknown: no growth; set max_connection_limit";
+      var sizingControl =
+          new AdaptiveSizing(
+              name(),
+              settings.connectionLimit(),
+              ceiling,
+              source,
+              settings,
+              System::nanoTime,
+              metrics.counter(MetricRegistry.name(metricPrefix, "Grown")),
+              metrics.counter(MetricRegistry.name(metricPrefix, "Shrunk")));
+      adaptive = sizingControl;
+      sizingControl.start(started, this);
+    }
     LOG.info("Pool '{}' started: {}", name(), settings);
   }
 
@@ -251,6 +303,11 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
       return;
     }
     reachability.stop();
+    var a = adaptive;
+    if (a != null) {
+      a.stop();
+      adaptive = null;
+    }
     var mx = h.getHikariPoolMXBean();
     var deadline = System.nanoTime() + grace.toNanos();
     while (mx != null && mx.getActiveConnections() > 0 && System.nanoTime() < deadline) {
@@ -282,13 +339,14 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
     if (mx == null) {
       return new PoolSnapshot(name(), 0, 0, 0, 0, settings.connectionLimit());
     }
+    var a = adaptive;
     return new PoolSnapshot(
         name(),
         mx.getActiveConnections(),
         mx.getIdleConnections(),
         mx.getTotalConnections(),
         mx.getThreadsAwaitingConnection(),
-        settings.connectionLimit());
+        a == null ? settings.connectionLimit() : a.current());
   }
 
   /** The connection properties the pool's connections use, for the start-up probe. */
@@ -451,15 +509,24 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
       c = h.getConnection();
     } catch (SQLException e) {
       waiters.remove(waiter);
+      noteWait(waiter);
       if (!waiter.finish()) {
         throw unreachable();
       }
       throw e;
     }
     waiters.remove(waiter);
+    noteWait(waiter);
     waiter.finish(); // a connection in hand is lent even if a probe tried to wake this thread
     // meanwhile
     return c;
+  }
+
+  private void noteWait(Waiter waiter) {
+    var a = adaptive;
+    if (a != null) {
+      a.waited(System.nanoTime() - waiter.start);
+    }
   }
 
   private static boolean outsideTransaction(Connection c) throws SQLException {

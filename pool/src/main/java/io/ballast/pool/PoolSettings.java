@@ -40,11 +40,11 @@ public final class PoolSettings {
   /** The variable holding the database URL. */
   public static final String DATABASE_URL = "DATABASE_URL";
 
-  static final int MAX_CONNECTION_LIMIT = 1000;
+  static final int MAX_CONNECTION_LIMIT_VALUE = 1000;
 
   /** The pool's maximum (and fixed) size; {@code connection_limit} in {@code DATABASE_URL}. */
   public static final Setting<Integer> CONNECTION_LIMIT =
-      Setting.integer("connection_limit", 1, MAX_CONNECTION_LIMIT)
+      Setting.integer("connection_limit", 1, MAX_CONNECTION_LIMIT_VALUE)
           .variable("DB_CONNECTION_LIMIT")
           .build();
 
@@ -77,6 +77,36 @@ public final class PoolSettings {
   /** Instances sharing the server, for the {@code max_connections} check. */
   public static final Setting<Integer> INSTANCES =
       Setting.integer("instances", 1, 1000).variable("DB_INSTANCES").defaultValue(1).build();
+
+  /**
+   * Adaptive sizing: the pool grows under sustained acquisition pressure and shrinks back after a
+   * quiet period. Off by default.
+   */
+  public static final Setting<Boolean> ADAPTIVE =
+      Setting.bool("adaptive").variable("DB_POOL_ADAPTIVE").defaultValue(false).build();
+
+  /** Adaptive sizing: a borrower waiting longer than this makes the pool grow. */
+  public static final Setting<Duration> GROW_AFTER =
+      Setting.millis("pool_grow_after", Duration.ofMillis(1), Duration.ofMinutes(1))
+          .variable("DB_POOL_GROW_AFTER_MS")
+          .defaultValue(Duration.ofMillis(100))
+          .build();
+
+  /** Adaptive sizing: how long no borrower may have waited before the pool shrinks back. */
+  public static final Setting<Duration> SHRINK_AFTER =
+      Setting.seconds("pool_shrink_after", Duration.ofSeconds(1), Duration.ofHours(24))
+          .variable("DB_POOL_SHRINK_AFTER_SECONDS")
+          .defaultValue(Duration.ofMinutes(5))
+          .build();
+
+  /**
+   * Adaptive sizing: the most the pool may grow to; by default the largest size that keeps every
+   * instance within 80 % of the server's {@code max_connections} ({@link PoolSizing}).
+   */
+  public static final Setting<Integer> MAX_CONNECTION_LIMIT =
+      Setting.integer("max_connection_limit", 1, MAX_CONNECTION_LIMIT_VALUE)
+          .variable("DB_POOL_MAX_CONNECTION_LIMIT")
+          .build();
 
   /** The variable of {@link #PGBOUNCER}. */
   public static final String PGBOUNCER_VARIABLE = PGBOUNCER.variable();
@@ -158,7 +188,17 @@ public final class PoolSettings {
           DATABASE_URL, "be set to postgresql://user:pass@host:5432/db", null, "environment");
     }
     b.applyUrl(url, DATABASE_URL);
-    b.values.read(env, CONNECTION_LIMIT, POOL_TIMEOUT, CONNECT_TIMEOUT, INSTANCES, PGBOUNCER);
+    b.values.read(
+        env,
+        CONNECTION_LIMIT,
+        POOL_TIMEOUT,
+        CONNECT_TIMEOUT,
+        INSTANCES,
+        PGBOUNCER,
+        ADAPTIVE,
+        GROW_AFTER,
+        SHRINK_AFTER,
+        MAX_CONNECTION_LIMIT);
     return b.build();
   }
 
@@ -230,6 +270,31 @@ public final class PoolSettings {
     return values.get(INSTANCES);
   }
 
+  /** Whether the pool grows under acquisition pressure and shrinks back (off by default). */
+  public boolean adaptive() {
+    return values.get(ADAPTIVE);
+  }
+
+  /** Adaptive sizing: a borrower waiting longer than this makes the pool grow. */
+  public Duration growAfter() {
+    return values.get(GROW_AFTER);
+  }
+
+  /** Adaptive sizing: how long without such a wait before the pool shrinks back. */
+  public Duration shrinkAfter() {
+    return values.get(SHRINK_AFTER);
+  }
+
+  /**
+   * Adaptive sizing: the most the pool may grow to, when set; otherwise the ceiling is computed
+   * from the server's {@code max_connections} at start.
+   */
+  public java.util.OptionalInt maxConnectionLimit() {
+    return values.isSet(MAX_CONNECTION_LIMIT)
+        ? java.util.OptionalInt.of(values.get(MAX_CONNECTION_LIMIT))
+        : java.util.OptionalInt.empty();
+  }
+
   /** Extra pgjdbc connection properties, e.g. {@code sslmode}. */
   public Map<String, String> driverProperties() {
     return driverProperties;
@@ -266,6 +331,16 @@ public final class PoolSettings {
         + pgbouncer()
         + ", instances="
         + instances()
+        + (adaptive()
+            ? ", adaptive (grow after "
+                + GROW_AFTER.show(growAfter())
+                + ", shrink after "
+                + SHRINK_AFTER.show(shrinkAfter())
+                + (maxConnectionLimit().isPresent()
+                    ? ", max_connection_limit " + maxConnectionLimit().getAsInt()
+                    : "")
+                + ")"
+            : "")
         + (driverProperties.isEmpty()
             ? ""
             : ", driverProperties=" + maskProperties(driverProperties))
@@ -428,6 +503,36 @@ public final class PoolSettings {
       return this;
     }
 
+    /**
+     * Adaptive sizing: grow under acquisition pressure up to a ceiling, shrink back when quiet.
+     * Default false.
+     */
+    public Builder adaptive(boolean adaptive) {
+      values.set(ADAPTIVE, adaptive);
+      return this;
+    }
+
+    /** Adaptive sizing: a wait longer than this makes the pool grow; 1 ms to 1 min, 100 ms. */
+    public Builder growAfter(Duration wait) {
+      values.set(GROW_AFTER, wait);
+      return this;
+    }
+
+    /** Adaptive sizing: quiet time before shrinking back; 1 s to 24 h, 5 min. */
+    public Builder shrinkAfter(Duration quiet) {
+      values.set(SHRINK_AFTER, quiet);
+      return this;
+    }
+
+    /**
+     * Adaptive sizing: the most the pool may grow to, 1 to 1 000 and at least connection_limit; by
+     * default computed from the server's {@code max_connections}.
+     */
+    public Builder maxConnectionLimit(int limit) {
+      values.set(MAX_CONNECTION_LIMIT, limit);
+      return this;
+    }
+
     /** An extra pgjdbc connection property (see {@code org.postgresql.PGProperty}). */
     public Builder driverProperty(String key, String value) {
       applyDriverProperty(key, value, Checks.BUILDER);
@@ -460,6 +565,9 @@ public final class PoolSettings {
             "be set, through DATABASE_URL or the builder's url(…) or username(…)",
             null,
             Checks.BUILDER);
+      }
+      if (values.isSet(MAX_CONNECTION_LIMIT)) {
+        values.requireAtLeast(MAX_CONNECTION_LIMIT, CONNECTION_LIMIT);
       }
       return new PoolSettings(this);
     }
