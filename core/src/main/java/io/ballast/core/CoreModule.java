@@ -71,6 +71,7 @@ public final class CoreModule extends AbstractModule {
     Extensions.probeChecks(binder());
     Extensions.executeListeners(binder());
     Extensions.transactionListeners(binder());
+    Extensions.directDataSource(binder());
     install(new io.ballast.core.monitor.MonitorModule(settings.monitor()));
     bind(Lifecycle.class);
     bind(HealthRegistry.class);

@@ -62,4 +62,13 @@ public final class Extensions {
   public static OptionalBinder<RedisGuard> redisGuard(Binder binder) {
     return OptionalBinder.newOptionalBinder(binder, RedisGuard.class);
   }
+
+  /**
+   * The optional {@link Direct} data source, reaching the database without a transaction-pooling
+   * PgBouncer in between; the pool module sets it when {@code DATABASE_DIRECT_URL} is given.
+   */
+  public static OptionalBinder<javax.sql.DataSource> directDataSource(Binder binder) {
+    return OptionalBinder.newOptionalBinder(
+        binder, com.google.inject.Key.get(javax.sql.DataSource.class, Direct.class));
+  }
 }

@@ -50,6 +50,8 @@ final class FlywayMigrations implements Managed, Migrations {
   private static final Duration LOCK_POLL = Duration.ofMillis(100);
 
   private final DataSource dataSource;
+  private final DataSource pooled;
+  private final boolean direct;
   private final LockTimeoutDataSource flywaySource;
   private final MigrationSettings settings;
   private final List<MigrationSet> sets;
@@ -57,6 +59,17 @@ final class FlywayMigrations implements Managed, Migrations {
 
   FlywayMigrations(
       DataSource dataSource, MigrationSettings settings, Set<MigrationSet> contributed) {
+    this(dataSource, java.util.Optional.empty(), settings, contributed);
+  }
+
+  FlywayMigrations(
+      DataSource pooled,
+      java.util.Optional<DataSource> direct,
+      MigrationSettings settings,
+      Set<MigrationSet> contributed) {
+    this.pooled = pooled;
+    this.direct = direct.isPresent();
+    var dataSource = direct.orElse(pooled);
     this.dataSource = dataSource;
     this.flywaySource = new LockTimeoutDataSource(dataSource, settings.statementLockTimeout());
     this.settings = settings;
@@ -109,7 +122,28 @@ final class FlywayMigrations implements Managed, Migrations {
     }
   }
 
+  /**
+   * Refuses to migrate through a transaction-pooling PgBouncer: the migration locks (Ballast's and
+   * Flyway's) are session-level advisory locks, and there the unlock may reach another server
+   * session than the lock, leaving it held for whoever gets that session next.
+   */
+  private void requireSessions() throws SQLException {
+    if (direct
+        || settings.mode() == MigrationMode.OFF
+        || !pooled.isWrapperFor(io.ballast.core.TransactionPooling.class)
+        || !pooled.unwrap(io.ballast.core.TransactionPooling.class).transactionPooling()) {
+      return;
+    }
+    throw new MigrationException(
+        "Migrations cannot run through PgBouncer in transaction mode (the pool runs in PgBouncer mode):"
+            + " the migration locks are session-level advisory locks, which transaction pooling would leave"
+            + " on a server session another client gets next. Set DATABASE_DIRECT_URL to the database"
+            + " itself (not through PgBouncer) and migrations run there, or set BALLAST_MIGRATIONS_MODE=off"
+            + " and run 'ballast migrate' against the database directly.");
+  }
+
   private void startSets() throws SQLException, InterruptedException {
+    requireSessions();
     for (var set : sets) {
       flyways.put(set.name(), flyway(set));
     }

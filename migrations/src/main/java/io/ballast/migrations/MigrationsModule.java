@@ -24,7 +24,9 @@ import javax.sql.DataSource;
  * </ul>
  *
  * <p>Needs {@code CoreModule} and a {@link DataSource} (from {@code PoolModule}). Does no I/O
- * itself.
+ * itself. When the pool is given {@code DATABASE_DIRECT_URL}, migrations run on that direct
+ * connection instead (their locks are session-level advisory locks). Behind a transaction-pooling
+ * PgBouncer without it, start fails saying so rather than leave a lock on a shared server session.
  */
 public final class MigrationsModule extends AbstractModule {
   private final MigrationSettings settings;
@@ -54,8 +56,11 @@ public final class MigrationsModule extends AbstractModule {
 
   @Provides
   @Singleton
-  FlywayMigrations flywayMigrations(DataSource dataSource, Set<MigrationSet> sets) {
-    return new FlywayMigrations(dataSource, settings, sets);
+  FlywayMigrations flywayMigrations(
+      DataSource dataSource,
+      @io.ballast.core.Direct java.util.Optional<DataSource> direct,
+      Set<MigrationSet> sets) {
+    return new FlywayMigrations(dataSource, direct, settings, sets);
   }
 
   @Provides

@@ -23,7 +23,12 @@ import org.slf4j.LoggerFactory;
  * turns HikariCP's time-out into a {@link PoolExhaustedException} when the pool, not the database,
  * is the problem.
  */
-final class ManagedPool implements Pool, DataSource, ConnectionLimit, ConnectionHealth {
+final class ManagedPool
+    implements Pool,
+        DataSource,
+        ConnectionLimit,
+        ConnectionHealth,
+        io.ballast.core.TransactionPooling {
   private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(ManagedPool.class);
   private static final Duration DRAIN_POLL = Duration.ofMillis(20);
 
@@ -203,6 +208,11 @@ final class ManagedPool implements Pool, DataSource, ConnectionLimit, Connection
    */
   @Override
   public boolean pgbouncerMode() {
+    return pgbouncer;
+  }
+
+  @Override
+  public boolean transactionPooling() {
     return pgbouncer;
   }
 

@@ -19,6 +19,8 @@ import javax.sql.DataSource;
  *       against the server's {@code max_connections}, and closes it at stop after in-flight work
  *       drains;
  *   <li>a READY health check {@code db};
+ *   <li>with {@code DATABASE_DIRECT_URL}, the {@code @Direct DataSource}: unpooled sessions on the
+ *       database without PgBouncer, for migrations;
  *   <li>HikariCP's metrics in the shared registry as {@code ballast.pool.<name>.*} (Wait, Usage,
  *       TotalConnections, ActiveConnections, IdleConnections, PendingConnections,
  *       ConnectionTimeoutRate, …) plus {@code ballast.pool.<name>.UtilisationPercent}.
@@ -41,6 +43,13 @@ public final class PoolModule extends AbstractModule {
     bind(DataSource.class).to(ManagedPool.class);
     Extensions.managed(binder()).addBinding().to(PoolService.class);
     Extensions.probeChecks(binder()).addBinding().to(PoolProbe.class);
+    settings
+        .direct()
+        .ifPresent(
+            direct ->
+                Extensions.directDataSource(binder())
+                    .setBinding()
+                    .toInstance(new DirectDataSource(direct)));
   }
 
   @Provides

@@ -40,6 +40,12 @@ public final class PoolSettings {
   /** The variable holding the database URL. */
   public static final String DATABASE_URL = "DATABASE_URL";
 
+  /**
+   * The variable holding a URL that reaches the same database without PgBouncer, for work that
+   * needs a session of its own (migrations).
+   */
+  public static final String DATABASE_DIRECT_URL = "DATABASE_DIRECT_URL";
+
   static final int MAX_CONNECTION_LIMIT_VALUE = 1000;
 
   /** The pool's maximum (and fixed) size; {@code connection_limit} in {@code DATABASE_URL}. */
@@ -126,8 +132,10 @@ public final class PoolSettings {
   private final String schema;
   private final SettingValues values;
   private final Map<String, String> driverProperties;
+  private final PoolSettings direct;
 
   private PoolSettings(Builder b) {
+    this.direct = b.direct;
     this.name = b.name;
     this.appEnv = b.appEnv;
     this.hosts = List.copyOf(b.hosts);
@@ -157,6 +165,7 @@ public final class PoolSettings {
     b.schema = schema;
     b.values = values.copy();
     b.driverProperties.putAll(driverProperties);
+    b.direct = direct;
     return b;
   }
 
@@ -188,6 +197,7 @@ public final class PoolSettings {
           DATABASE_URL, "be set to postgresql://user:pass@host:5432/db", null, "environment");
     }
     b.applyUrl(url, DATABASE_URL);
+    var directUrl = Checks.get(env, DATABASE_DIRECT_URL);
     b.values.read(
         env,
         CONNECTION_LIMIT,
@@ -199,6 +209,9 @@ public final class PoolSettings {
         GROW_AFTER,
         SHRINK_AFTER,
         MAX_CONNECTION_LIMIT);
+    if (directUrl != null && !directUrl.isBlank()) {
+      b.directUrl(directUrl.trim(), DATABASE_DIRECT_URL);
+    }
     return b.build();
   }
 
@@ -295,6 +308,15 @@ public final class PoolSettings {
         : java.util.OptionalInt.empty();
   }
 
+  /**
+   * The same database reached without PgBouncer ({@code DATABASE_DIRECT_URL}), for work that needs
+   * a session of its own: named {@code direct}, with this pool's credentials and properties unless
+   * its URL gives others. Empty when not set.
+   */
+  public java.util.Optional<PoolSettings> direct() {
+    return java.util.Optional.ofNullable(direct);
+  }
+
   /** Extra pgjdbc connection properties, e.g. {@code sslmode}. */
   public Map<String, String> driverProperties() {
     return driverProperties;
@@ -341,6 +363,7 @@ public final class PoolSettings {
                     : "")
                 + ")"
             : "")
+        + (direct == null ? "" : ", direct=" + direct.maskedUrl())
         + (driverProperties.isEmpty()
             ? ""
             : ", driverProperties=" + maskProperties(driverProperties))
@@ -370,6 +393,7 @@ public final class PoolSettings {
     private String schema;
     private SettingValues values = new SettingValues();
     private final Map<String, String> driverProperties = new LinkedHashMap<>();
+    private PoolSettings direct;
 
     private Builder(AppEnv appEnv) {
       this.appEnv = appEnv;
@@ -530,6 +554,33 @@ public final class PoolSettings {
      */
     public Builder maxConnectionLimit(int limit) {
       values.set(MAX_CONNECTION_LIMIT, limit);
+      return this;
+    }
+
+    /**
+     * The same database reached without PgBouncer, in {@code DATABASE_URL}'s form; what it leaves
+     * out (user, password, properties) is this pool's. Migrations run through it.
+     */
+    public Builder directUrl(String url) {
+      return directUrl(url, Checks.BUILDER);
+    }
+
+    Builder directUrl(String url, String source) {
+      if (url == null) {
+        direct = null;
+        return this;
+      }
+      var b = new Builder(appEnv);
+      b.name = "direct";
+      b.username = username;
+      b.password = password;
+      b.schema = schema;
+      b.values = values.copy();
+      b.driverProperties.putAll(driverProperties);
+      b.driverProperties.remove("prepareThreshold");
+      b.applyUrl(url, source);
+      b.values.set(PGBOUNCER, false, source);
+      direct = b.build();
       return this;
     }
 

@@ -127,9 +127,13 @@ class AdaptiveSizingTest {
           () -> pool.snapshot().max() == 2 && pool.snapshot().total() == 2);
       Await.until(
           "the server sees 2 connections", Duration.ofSeconds(10), () -> serverConnections() == 2);
-      assertThat(metrics.counter("ballast.pool.primary.Shrunk").getCount()).isEqualTo(1);
+      // in one step, or two when the load's tail still used some of the connections
+      assertThat(metrics.counter("ballast.pool.primary.Shrunk").getCount()).isBetween(1L, 2L);
       assertThat(logs.lines())
-          .anyMatch(l -> l.startsWith("INFO Pool 'primary' shrinks from 6 to 2 connections"));
+          .anyMatch(
+              l ->
+                  l.startsWith("INFO Pool 'primary' shrinks from ")
+                      && l.contains(" to 2 connections: no borrower waited over 20 ms"));
     }
   }
 
