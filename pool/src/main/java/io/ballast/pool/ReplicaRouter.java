@@ -404,12 +404,12 @@ final class ReplicaRouter implements Replicas {
 
   @Override
   public UnitOfWork unitOfWork() {
-    return new UnitOfWork(null);
+    return new UnitOfWork(null, this::primaryPosition);
   }
 
   @Override
   public UnitOfWork unitOfWork(WalPosition after) {
-    return new UnitOfWork(after);
+    return new UnitOfWork(after, this::primaryPosition);
   }
 
   @Override
@@ -518,18 +518,28 @@ final class ReplicaRouter implements Replicas {
   }
 
   /**
-   * Runs {@code work} in a read-only transaction on {@code c} (closing it), through a configuration
-   * derived from the application's: the same listeners, this connection, marked with the server.
+   * Runs {@code work} on {@code c} (closing it), through a configuration derived from the
+   * application's: the same listeners, this connection, marked with the server. On the primary it
+   * runs in one read-only transaction. On a replica, where every transaction is read-only anyway,
+   * its statements run as they come (one round trip each, as on the primary; the acting context
+   * wraps each in a transaction of its own when one is set).
    */
   private <T> T run(Connection c, String server, Function<DSLContext, T> work) {
+    var onReplica = !Servers.PRIMARY.equals(server);
     try (c) {
-      c.setAutoCommit(false);
       c.setReadOnly(true);
+      if (onReplica) {
+        var derived =
+            configuration
+                .get()
+                .derive(new DefaultConnectionProvider(c))
+                .derive(InsideRead.INSTANCE);
+        derived.data(Servers.CONFIGURATION_KEY, server);
+        return work.apply(DSL.using(derived));
+      }
+      c.setAutoCommit(false);
       var derived =
           configuration.get().derive(new DefaultConnectionProvider(c)).derive(InsideRead.INSTANCE);
-      if (!Servers.PRIMARY.equals(server)) {
-        derived.data(Servers.CONFIGURATION_KEY, server);
-      }
       T value;
       try {
         value = work.apply(DSL.using(derived));

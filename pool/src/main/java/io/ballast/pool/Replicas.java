@@ -5,8 +5,9 @@ import java.util.function.Function;
 import org.jooq.DSLContext;
 
 /**
- * Reads routed to streaming replicas, bound by {@link ReplicaModule}. A read runs in one read-only
- * transaction on a replica that may serve it, and on the primary when none may:
+ * Reads routed to streaming replicas, bound by {@link ReplicaModule}. A read runs on a replica that
+ * may serve it (where every transaction is read-only), and in one read-only transaction on the
+ * primary when none may:
  *
  * <ul>
  *   <li>a read with a position (the current {@link UnitOfWork}'s, or one passed in) goes to a
@@ -32,7 +33,7 @@ import org.jooq.DSLContext;
  */
 public interface Replicas {
   /**
-   * Runs {@code work} in a read-only transaction on a replica that may serve it (see above), with
+   * Runs {@code work} on a replica that may serve it, or read-only on the primary (see above), with
    * the current unit of work's position if one is open, and returns its result. Every listener of
    * the application's {@code DSLContext} runs (acting context, breaker of that server, timeouts,
    * the query monitor).

@@ -416,7 +416,7 @@ class ReplicaRoutingTest {
                 var st = c.createStatement();
                 var rs =
                     st.executeQuery(
-                        "select count(*) from pg_stat_activity where query like 'select pg_sleep%'")) {
+                        "select count(*) from pg_stat_activity where state = 'active' and query like 'select pg_sleep%'")) {
               rs.next();
               return rs.getInt(1) == 0;
             }
