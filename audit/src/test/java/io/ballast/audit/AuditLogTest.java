@@ -433,30 +433,31 @@ class AuditLogTest {
     // earlier tests' pooled sessions report their scans up to 10 s late (PostgreSQL flushes an idle
     // session's statistics after at most 10 s): start counting once the counters stood still that
     // long
-    var before = logScans();
-    var stillSince = System.nanoTime();
-    var settleBy = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
-    while (System.nanoTime() - stillSince < java.time.Duration.ofSeconds(11).toNanos()
-        && System.nanoTime() < settleBy) {
-      Thread.sleep(250);
-      var now = logScans();
-      if (now[0] != before[0] || now[1] != before[1]) {
-        before = now;
-        stillSince = System.nanoTime();
-      }
-    }
+    var seen = new long[][] {logScans()};
+    var stillSince = new long[] {System.nanoTime()};
+    io.ballast.testkit.Await.until(
+        "the log's scan counters stand still for 11 s",
+        java.time.Duration.ofSeconds(60),
+        () -> {
+          var now = logScans();
+          if (now[0] != seen[0][0] || now[1] != seen[0][1]) {
+            seen[0] = now;
+            stillSince[0] = System.nanoTime();
+          }
+          return System.nanoTime() - stillSince[0] >= java.time.Duration.ofSeconds(11).toNanos();
+        });
+    var before = seen[0];
     for (var i = 0; i < 20; i++) {
       assertThat(audit.forRecord("items", Map.of("id", 12_345 + i), 10, null).items())
           .singleElement()
           .satisfies(e -> assertThat(e.operation()).isEqualTo("INSERT"));
     }
     // the statistics of the pool's sessions arrive when those sessions flush them (at most 10 s)
-    var deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+    io.ballast.testkit.Await.until(
+        "20 searches of the key-hash index are counted",
+        java.time.Duration.ofSeconds(20),
+        () -> logScans()[1] >= before[1] + 20);
     var after = logScans();
-    while (after[1] < before[1] + 20 && System.nanoTime() < deadline) {
-      Thread.sleep(200);
-      after = logScans();
-    }
     assertThat(after[1] - before[1])
         .as("searches of the key-hash index")
         .isGreaterThanOrEqualTo(20);
