@@ -43,6 +43,12 @@ import org.jooq.impl.SQLDataType;
  * AuditEntry} per changed row ({@link AuditEntry#row()} is its position in the change set).
  */
 public final class AuditLog {
+  private final java.util.concurrent.atomic.AtomicLong verifiedIntact =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong verifiedBroken =
+      new java.util.concurrent.atomic.AtomicLong();
+  private volatile double lastVerificationBroken = Double.NaN;
+
   static final Table<Record> LOG = DSL.table(DSL.name("ballast_audit", "log"));
 
   /** Every entry as per-row entries: change sets unnested, older per-row entries as they are. */
@@ -297,7 +303,25 @@ public final class AuditLog {
    * Sealing waits meanwhile.
    */
   public ChainVerification verify() {
-    return chain.verify(db);
+    var result = chain.verify(db);
+    (result.intact() ? verifiedIntact : verifiedBroken).incrementAndGet();
+    lastVerificationBroken = result.intact() ? 0 : 1;
+    return result;
+  }
+
+  /** Verifications run in this process that found the chain intact. */
+  long verificationsIntact() {
+    return verifiedIntact.get();
+  }
+
+  /** Verifications run in this process that found the chain broken. */
+  long verificationsBroken() {
+    return verifiedBroken.get();
+  }
+
+  /** 1 when the last verification in this process found the chain broken, 0 intact, NaN none. */
+  double lastVerificationBroken() {
+    return lastVerificationBroken;
   }
 
   /**

@@ -12,7 +12,12 @@ import io.ballast.core.ListenerStage;
 import io.ballast.core.MigrationSet;
 import io.ballast.core.ProbeCheck;
 import io.ballast.core.data.Pagination;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Objects;
+import java.util.function.DoubleSupplier;
+import java.util.function.LongSupplier;
 import org.jooq.DSLContext;
 import org.jooq.ExecuteListenerProvider;
 import org.jooq.TransactionListenerProvider;
@@ -72,11 +77,40 @@ public final class AuditModule extends AbstractModule {
 
   @Provides
   @Singleton
-  ContextListener contextListener(MetricRegistry metrics) {
-    return new ContextListener(
-        metrics.counter(MetricRegistry.name("ballast", "audit", "context", "applied")),
+  ContextListener contextListener(MetricRegistry metrics, PrometheusRegistry prometheus) {
+    var applied = metrics.counter(MetricRegistry.name("ballast", "audit", "context", "applied"));
+    var implicit =
         metrics.counter(
-            MetricRegistry.name("ballast", "audit", "context", "implicit_transactions")));
+            MetricRegistry.name("ballast", "audit", "context", "implicit_transactions"));
+    counter(
+        prometheus,
+        "ballast_audit_context_applied_total",
+        "Statements and transactions that carried the request context (acting user, tenant)",
+        applied::getCount);
+    counter(
+        prometheus,
+        "ballast_audit_implicit_transactions_total",
+        "Statements outside a transaction that the audit context wrapped in one of their own",
+        implicit::getCount);
+    return new ContextListener(applied, implicit);
+  }
+
+  private static void counter(
+      PrometheusRegistry registry, String name, String help, LongSupplier value) {
+    CounterWithCallback.builder()
+        .name(name)
+        .help(help)
+        .callback(cb -> cb.call((double) value.getAsLong()))
+        .register(registry);
+  }
+
+  private static void gauge(
+      PrometheusRegistry registry, String name, String help, DoubleSupplier value) {
+    GaugeWithCallback.builder()
+        .name(name)
+        .help(help)
+        .callback(cb -> cb.call(value.getAsDouble()))
+        .register(registry);
   }
 
   @Provides
@@ -95,18 +129,52 @@ public final class AuditModule extends AbstractModule {
 
   @Provides
   @Singleton
-  AuditLog auditLog(DSLContext db, Pagination pagination) {
-    return new AuditLog(db, pagination, settings);
+  AuditLog auditLog(DSLContext db, Pagination pagination, PrometheusRegistry prometheus) {
+    var log = new AuditLog(db, pagination, settings);
+    CounterWithCallback.builder()
+        .name("ballast_audit_chain_verifications_total")
+        .help("Hash-chain verifications run by this process, by result (intact or broken)")
+        .labelNames("result")
+        .callback(
+            cb -> {
+              cb.call((double) log.verificationsIntact(), "intact");
+              cb.call((double) log.verificationsBroken(), "broken");
+            })
+        .register(prometheus);
+    gauge(
+        prometheus,
+        "ballast_audit_chain_broken",
+        "1 when this process's last hash-chain verification found tampering, 0 when intact, NaN"
+            + " before the first",
+        log::lastVerificationBroken);
+    return log;
   }
 
   @Provides
   @Singleton
-  AuditService auditService(DSLContext db, AuditLog log, MetricRegistry metrics) {
-    return new AuditService(
-        db,
-        log,
-        settings,
-        metrics.counter(MetricRegistry.name("ballast", "audit", "chain", "sealed")));
+  AuditService auditService(
+      DSLContext db, AuditLog log, MetricRegistry metrics, PrometheusRegistry prometheus) {
+    var sealed = metrics.counter(MetricRegistry.name("ballast", "audit", "chain", "sealed"));
+    var service = new AuditService(db, log, settings, sealed);
+    counter(
+        prometheus,
+        "ballast_audit_chain_sealed_rows_total",
+        "Audit rows sealed into the hash chain",
+        sealed::getCount);
+    gauge(
+        prometheus,
+        "ballast_audit_chain_seal_failing",
+        "1 while the last sealing pass failed (new audit rows stay unsealed), else 0",
+        () -> service.sealFailing() ? 1 : 0);
+    gauge(
+        prometheus,
+        "ballast_audit_chain_last_seal_timestamp_seconds",
+        "When sealing last succeeded, in Unix seconds; 0 before the first",
+        () -> {
+          var at = service.lastSeal();
+          return at == null ? 0 : at.toEpochMilli() / 1e3;
+        });
+    return service;
   }
 
   @Provides

@@ -173,6 +173,16 @@ final class AuditService implements Managed {
     }
   }
 
+  /** When sealing last succeeded, or null if it has not yet. */
+  Instant lastSeal() {
+    return lastSeal;
+  }
+
+  /** Whether the last sealing pass failed. */
+  boolean sealFailing() {
+    return lastSealFailure != null;
+  }
+
   /** DEEP check {@code audit}: the row-level security check's findings and how sealing stands. */
   ProbeCheck probe() {
     return ProbeCheck.of(

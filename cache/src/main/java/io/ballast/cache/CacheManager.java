@@ -11,11 +11,13 @@ import com.google.inject.Singleton;
 import io.ballast.core.Managed;
 import io.ballast.core.RedisGuard;
 import io.ballast.core.settings.Checks;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -44,6 +46,7 @@ final class CacheManager implements Caches, Managed {
   final MetricRegistry metrics;
   final RedisGateway gateway;
   final InvalidationBus bus;
+  final CacheMetrics exports = new CacheMetrics();
   private final Map<String, TwoLevelRegion<?>> regions = new LinkedHashMap<>();
   private final Cache<String, Counter> localCounters;
   private final ReplayQueue pending = new ReplayQueue();
@@ -56,7 +59,8 @@ final class CacheManager implements Caches, Managed {
       CacheSettings settings,
       Optional<RemoteStore> remote,
       RedisGuard guard,
-      MetricRegistry metrics) {
+      MetricRegistry metrics,
+      PrometheusRegistry prometheus) {
     this.settings = settings;
     this.remote = remote.orElse(null);
     this.guard = guard;
@@ -71,6 +75,18 @@ final class CacheManager implements Caches, Managed {
             Clock.systemUTC(),
             metrics,
             () -> !gateway.isOpen());
+    gateway.exportTimes(exports.redisCommands);
+    bus.exportDelays(exports.invalidationDelay);
+    exports.register(
+        prometheus,
+        () -> {
+          synchronized (regions) {
+            return List.copyOf(regions.values());
+          }
+        },
+        this::redisAvailable,
+        pending::size,
+        () -> metrics.meter(MetricRegistry.name("ballast", "cache", "redis", "errors")).getCount());
     metrics.gauge(
         MetricRegistry.name("ballast", "cache", "redis", "available"),
         () -> () -> redisAvailable() ? 1 : 0);

@@ -4,6 +4,7 @@ import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import io.ballast.core.settings.Checks;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,6 +53,7 @@ final class InvalidationBus implements LocalTier.SyncState {
   private final Duration degradedTtl;
   private final Clock clock;
   private final Timer deliveryDelay;
+  private volatile DistributionDataPoint exportedDelays;
   private final BooleanSupplier stopping;
 
   private volatile boolean synced;
@@ -116,6 +118,11 @@ final class InvalidationBus implements LocalTier.SyncState {
    * Time from another instance's publish to its invalidation taking effect here, one sample per
    * message applied.
    */
+  /** Every delivery's delay also goes to {@code delays} (an exported histogram). */
+  void exportDelays(DistributionDataPoint delays) {
+    this.exportedDelays = delays;
+  }
+
   Timer deliveryDelay() {
     return deliveryDelay;
   }
@@ -163,6 +170,10 @@ final class InvalidationBus implements LocalTier.SyncState {
       // recorded once applied, so the count says which invalidations have taken effect here
       var delay = invalidation.sentAt() == 0 ? 0 : nowMicros() - invalidation.sentAt();
       deliveryDelay.update(Math.max(0, delay), TimeUnit.MICROSECONDS);
+      var delays = exportedDelays;
+      if (delays != null) {
+        delays.observe(Math.max(0, delay) / 1e6);
+      }
     }
 
     @Override

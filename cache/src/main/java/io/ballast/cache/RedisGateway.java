@@ -4,6 +4,8 @@ import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import io.ballast.core.RedisGuard;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.model.snapshots.Unit;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -37,12 +39,18 @@ final class RedisGateway {
   private final AtomicLong lastFailureLog = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
   private final AtomicLong failuresSinceLog = new AtomicLong();
   private volatile boolean open;
+  private volatile DistributionDataPoint exportedTimes;
 
   RedisGateway(RemoteStore remote, RedisGuard guard, MetricRegistry metrics) {
     this.remote = remote;
     this.guard = guard;
     this.latency = metrics.timer(MetricRegistry.name("ballast", "cache", "redis", "latency"));
     this.errors = metrics.meter(MetricRegistry.name("ballast", "cache", "redis", "errors"));
+  }
+
+  /** Every successful call's time also goes to {@code times} (an exported histogram). */
+  void exportTimes(DistributionDataPoint times) {
+    this.exportedTimes = times;
   }
 
   /** Calls go through from now on (the cache started). */
@@ -75,6 +83,10 @@ final class RedisGateway {
       var took = System.nanoTime() - start;
       guard.onSuccess(took);
       latency.update(took, TimeUnit.NANOSECONDS);
+      var times = exportedTimes;
+      if (times != null) {
+        times.observe(Unit.nanosToSeconds(took));
+      }
       return RemoteResult.of(result);
     } catch (Exception e) {
       guard.onError(System.nanoTime() - start, e);

@@ -6,6 +6,8 @@ import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import com.github.benmanes.caffeine.cache.stats.ConcurrentStatsCounter;
 import io.ballast.core.settings.Checks;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.model.snapshots.Unit;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,6 +48,9 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   private final LocalTier local;
   private final ConcurrentStatsCounter l2Stats = new ConcurrentStatsCounter();
   private final Timer loads;
+  private final DistributionDataPoint l1Reads;
+  private final DistributionDataPoint l2Reads;
+  private final DistributionDataPoint loaderReads;
   private final Meter loadFailures;
   private final Meter errors;
   private final Meter corrupt;
@@ -105,6 +110,9 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     var metrics = manager.metrics;
     var prefix = MetricRegistry.name("ballast", "cache", name);
     this.loads = metrics.timer(MetricRegistry.name(prefix, "loads"));
+    this.l1Reads = manager.exports.reads(name, "l1");
+    this.l2Reads = manager.exports.reads(name, "l2");
+    this.loaderReads = manager.exports.reads(name, "load");
     this.loadFailures = metrics.meter(MetricRegistry.name(prefix, "load-failures"));
     this.errors = metrics.meter(MetricRegistry.name(prefix, "errors"));
     this.corrupt = metrics.meter(MetricRegistry.name(prefix, "corrupt"));
@@ -145,7 +153,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   @SuppressWarnings("unchecked")
   public V get(String key) {
     requireKey(key);
-    var entry = local.get(key);
+    var entry = readL1(key);
     if (entry != null) {
       return (V) entry.value();
     }
@@ -172,7 +180,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     requireKey(key);
     Objects.requireNonNull(loader, "loader");
     var tagList = requireTags(tags);
-    var entry = local.get(key);
+    var entry = readL1(key);
     if (entry != null) {
       return (V) entry.value();
     }
@@ -186,6 +194,17 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
               return again != null ? again : loadThrough(key, loader, tagList, stamp);
             });
     return (V) loaded.value();
+  }
+
+  /** L1's entry for {@code key}; one read in {@value CacheMetrics#L1_SAMPLE} is timed. */
+  private LocalTier.Entry readL1(String key) {
+    if (!CacheMetrics.sampleL1()) {
+      return local.get(key);
+    }
+    var start = System.nanoTime();
+    var entry = local.get(key);
+    l1Reads.observe(Unit.nanosToSeconds(System.nanoTime() - start));
+    return entry;
   }
 
   /** Callers in this instance waiting for the load of {@code key} in progress (0 if none is). */
@@ -294,7 +313,9 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     var start = System.nanoTime();
     try {
       V value = loader.apply(key);
-      loads.update(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      var took = System.nanoTime() - start;
+      loads.update(took, TimeUnit.NANOSECONDS);
+      loaderReads.observe(Unit.nanosToSeconds(took));
       return value;
     } catch (RuntimeException | Error e) {
       loadFailures.mark();
@@ -304,7 +325,9 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
 
   /** The entry in L2, or {@code null} on a miss, a corrupt entry or an unreachable Redis. */
   private LocalTier.Entry readRemote(String key) {
+    var start = System.nanoTime();
     var result = manager.call(store -> store.get(manager.entryKey(name, key)), errors);
+    l2Reads.observe(Unit.nanosToSeconds(System.nanoTime() - start));
     if (result.isFailed() || result.value() == null) {
       l2Stats.recordMisses(1);
       return null;
@@ -369,7 +392,9 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     if (manager.remote != null) {
       var ordered = new ArrayList<>(missing);
       var qualified = ordered.stream().map(k -> manager.entryKey(name, k)).toList();
+      var fetchStart = System.nanoTime();
       var fetched = manager.call(store -> store.getAll(qualified), errors);
+      l2Reads.observe(Unit.nanosToSeconds(System.nanoTime() - fetchStart)); // a batch: one read
       if (fetched.isFailed()) {
         l2Stats.recordMisses(ordered.size());
       } else {
@@ -397,7 +422,9 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     Map<String, ? extends V> loaded;
     try {
       loaded = bulkLoader.apply(Set.copyOf(missing));
-      loads.update(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      var took = System.nanoTime() - start;
+      loads.update(took, TimeUnit.NANOSECONDS);
+      loaderReads.observe(Unit.nanosToSeconds(took)); // a batch: one load
     } catch (RuntimeException | Error e) {
       loadFailures.mark();
       throw e;

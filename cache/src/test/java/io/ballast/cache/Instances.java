@@ -4,6 +4,7 @@ import com.codahale.metrics.MetricRegistry;
 import io.ballast.testkit.Await;
 import io.ballast.testkit.FaultProxy;
 import io.ballast.testkit.RedisExtension;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -95,7 +96,8 @@ final class Instances implements BeforeEachCallback, AfterEachCallback {
             settings,
             Optional.of(new RedisStore(settings)),
             new FailureCountingGuard(settings),
-            new MetricRegistry());
+            new MetricRegistry(),
+            new PrometheusRegistry());
     manager.start();
     started.add(manager);
     return manager;
@@ -105,7 +107,11 @@ final class Instances implements BeforeEachCallback, AfterEachCallback {
   CacheManager local(CacheSettings settings) {
     var manager =
         new CacheManager(
-            settings, Optional.empty(), new FailureCountingGuard(settings), new MetricRegistry());
+            settings,
+            Optional.empty(),
+            new FailureCountingGuard(settings),
+            new MetricRegistry(),
+            new PrometheusRegistry());
     manager.start();
     started.add(manager);
     return manager;

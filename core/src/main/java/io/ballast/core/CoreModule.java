@@ -9,6 +9,8 @@ import com.google.inject.name.Named;
 import com.google.inject.name.Names;
 import io.ballast.core.data.Pagination;
 import io.ballast.core.monitor.QueryMonitor;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -37,7 +39,10 @@ import org.jooq.impl.DefaultConfiguration;
  *       {@link Extensions}; jOOQ's own execute logging is off (Ballast's query monitor replaces
  *       it);
  *   <li>{@link MetricRegistry}: the one Dropwizard registry every module registers in, under {@code
- *       ballast.<module>.…};
+ *       ballast.<module>.…}, for in-process reporters and tests;
+ *   <li>{@link PrometheusRegistry}: what {@code /metrics} exports, the designed series every module
+ *       registers (snake_case, base units, identifiers as labels; listed in core's README) and the
+ *       JVM's;
  *   <li>{@link QueryMonitor}: statistics, slow-query log, N+1 reports and timeouts of every
  *       statement; its listener runs after every contributed one;
  *   <li>health checks: LIVE {@code deadlocks}, READY {@code db} ({@code SELECT 1} within the pool
@@ -109,6 +114,18 @@ public final class CoreModule extends AbstractModule {
   @Singleton
   MetricRegistry metricRegistry() {
     return new MetricRegistry();
+  }
+
+  /**
+   * The registry {@code /metrics} exports: every module registers its designed series here (core's
+   * README lists them), with the client's JVM metrics.
+   */
+  @Provides
+  @Singleton
+  PrometheusRegistry prometheusRegistry() {
+    var registry = new PrometheusRegistry();
+    JvmMetrics.builder().register(registry);
+    return registry;
   }
 
   /**

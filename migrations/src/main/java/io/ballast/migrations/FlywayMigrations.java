@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
  * Flyway forever.
  */
 final class FlywayMigrations implements Managed, Migrations {
+  private volatile double lastInvalidIndexCount = Double.NaN;
+
   private static final Logger LOG = LoggerFactory.getLogger(FlywayMigrations.class);
   private static final String INVALID_INDEXES =
       """
@@ -536,7 +538,15 @@ final class FlywayMigrations implements Managed, Migrations {
     }
   }
 
-  private static List<InvalidIndex> invalidIndexes(java.sql.Connection c) throws SQLException {
+  /**
+   * How many INVALID indexes the last listing found (at start, by the DEEP check {@code indexes},
+   * by a repair), or NaN before the first: exported as {@code ballast_migrations_invalid_indexes}.
+   */
+  double lastInvalidIndexCount() {
+    return lastInvalidIndexCount;
+  }
+
+  private List<InvalidIndex> invalidIndexes(java.sql.Connection c) throws SQLException {
     var result = new ArrayList<InvalidIndex>();
     try (var s = c.createStatement();
         var rs = s.executeQuery(INVALID_INDEXES)) {
@@ -545,6 +555,7 @@ final class FlywayMigrations implements Managed, Migrations {
             new InvalidIndex(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
       }
     }
+    lastInvalidIndexCount = result.size();
     return result;
   }
 

@@ -7,6 +7,8 @@ import com.google.inject.Singleton;
 import com.google.inject.multibindings.Multibinder;
 import io.ballast.core.Extensions;
 import io.ballast.core.MigrationSet;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Objects;
 import java.util.Set;
 import javax.sql.DataSource;
@@ -59,8 +61,17 @@ public final class MigrationsModule extends AbstractModule {
   FlywayMigrations flywayMigrations(
       DataSource dataSource,
       @io.ballast.core.Direct java.util.Optional<DataSource> direct,
-      Set<MigrationSet> sets) {
-    return new FlywayMigrations(dataSource, direct, settings, sets);
+      Set<MigrationSet> sets,
+      PrometheusRegistry prometheus) {
+    var migrations = new FlywayMigrations(dataSource, direct, settings, sets);
+    GaugeWithCallback.builder()
+        .name("ballast_migrations_invalid_indexes")
+        .help(
+            "INVALID indexes (a failed CREATE INDEX CONCURRENTLY) the last listing found: at"
+                + " start, by the DEEP check indexes or a repair; NaN before the first")
+        .callback(cb -> cb.call(migrations.lastInvalidIndexCount()))
+        .register(prometheus);
+    return migrations;
   }
 
   @Provides

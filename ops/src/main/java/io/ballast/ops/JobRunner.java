@@ -8,6 +8,11 @@ import com.google.inject.Inject;
 import com.google.inject.Singleton;
 import io.ballast.core.Managed;
 import io.ballast.core.ProbeResult;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
 import java.lang.management.ManagementFactory;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -67,6 +72,21 @@ public final class JobRunner implements Managed {
   private final String instance;
   private final String table;
   private final Map<String, Instant> lastSuccess = new ConcurrentHashMap<>();
+  private final Histogram durations =
+      Histogram.builder()
+          .name("ballast_job_duration_seconds")
+          .help("Time each job's runs took on this instance")
+          .unit(Unit.SECONDS)
+          .labelNames("job_name")
+          .classicOnly()
+          .classicUpperBounds(1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 14400)
+          .build();
+  private final Counter runs =
+      Counter.builder()
+          .name("ballast_job_runs_total")
+          .help("Job runs on this instance by outcome: succeeded, failed or abandoned")
+          .labelNames("job_name", "outcome")
+          .build();
   private final Instant startedAt;
   private ScheduledExecutorService scheduler;
   private volatile boolean tableReady;
@@ -109,6 +129,34 @@ public final class JobRunner implements Managed {
                     return at == null ? 0L : at.getEpochSecond();
                   });
     }
+  }
+
+  /**
+   * Registers the jobs' exported series in {@code registry}: run times, runs by outcome, and each
+   * job's last success (in Unix seconds, 0 before the first; across instances, from the history).
+   */
+  public void export(PrometheusRegistry registry) {
+    registry.register(durations);
+    registry.register(runs);
+    for (var name : jobs.keySet()) { // every job's series from the start, at zero
+      durations.labelValues(name);
+      for (var outcome : List.of("succeeded", "failed", "abandoned")) {
+        runs.labelValues(name, outcome);
+      }
+    }
+    GaugeWithCallback.builder()
+        .name("ballast_job_last_success_timestamp_seconds")
+        .help("When each job last succeeded on any instance, in Unix seconds; 0 before the first")
+        .labelNames("job_name")
+        .callback(
+            cb ->
+                jobs.keySet()
+                    .forEach(
+                        name -> {
+                          var at = lastSuccess.get(name);
+                          cb.call(at == null ? 0 : (double) at.getEpochSecond(), name);
+                        }))
+        .register(registry);
   }
 
   private static String defaultInstance() {
@@ -432,7 +480,7 @@ public final class JobRunner implements Managed {
       failures(job).mark();
       LOG.warn("Job {} failed", job.name(), e);
     } finally {
-      timing.stop();
+      durations.labelValues(job.name()).observe(Unit.nanosToSeconds(timing.stop()));
     }
     Instant finished = null;
     // recorded on a connection of its own: the lock's may have broken while the job ran
@@ -462,6 +510,7 @@ public final class JobRunner implements Managed {
     if (outcome.equals("succeeded") && finished != null) {
       lastSuccess.put(job.name(), finished);
     }
+    runs.labelValues(job.name(), outcome).inc();
     return new JobRun(id, job.name(), slot, instance, started, finished, outcome, summary);
   }
 

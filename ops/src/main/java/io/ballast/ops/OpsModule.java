@@ -76,6 +76,7 @@ public final class OpsModule extends AbstractModule {
     bind(Maintenance.class);
     bind(Retention.class);
     bind(JobRunner.class);
+    bind(OpsExports.class).asEagerSingleton();
     jobs(binder());
     Extensions.managed(binder()).addBinding().to(JobRunner.class);
     Extensions.probeChecks(binder()).addBinding().toProvider(JobsCheck.class);

@@ -39,6 +39,7 @@ final class ManagedPool
   private volatile boolean tracksWrites;
 
   private final MetricRegistry metrics;
+  private final PoolMetrics exports;
   private final String metricPrefix;
   private volatile HikariDataSource hikari;
   private volatile PoolSizing.Assessment sizing;
@@ -51,16 +52,21 @@ final class ManagedPool
   private final java.util.concurrent.atomic.AtomicBoolean dirtyLogged =
       new java.util.concurrent.atomic.AtomicBoolean();
 
-  ManagedPool(PoolSettings settings, MetricRegistry metrics) {
-    this(settings, metrics, false);
+  ManagedPool(PoolSettings settings, MetricRegistry metrics, PoolMetrics exports) {
+    this(settings, metrics, exports, false);
   }
 
   /**
    * With {@code startsUnreachable}, the pool starts even when its server does not answer (a
    * replica: reads go elsewhere meanwhile), and fills once the server is back.
    */
-  ManagedPool(PoolSettings settings, MetricRegistry metrics, boolean startsUnreachable) {
+  ManagedPool(
+      PoolSettings settings,
+      MetricRegistry metrics,
+      PoolMetrics exports,
+      boolean startsUnreachable) {
     this.startsUnreachable = startsUnreachable;
+    this.exports = exports;
     this.settings = settings;
     this.metrics = metrics;
     this.metricPrefix = MetricRegistry.name("ballast", "pool", settings.name());
@@ -275,6 +281,7 @@ final class ManagedPool
     hikari = started;
     reachability.start();
     registerMetrics(child);
+    exports.add(this);
     checkSizing(started);
     if (settings.adaptive()) {
       var assessed = sizing;
@@ -337,9 +344,35 @@ final class ManagedPool
           grace.toMillis());
     }
     metrics.removeMatching((metricName, metric) -> metricName.startsWith(metricPrefix + "."));
+    exports.remove(this);
     h.close();
     hikari = null;
     LOG.info("Pool '{}' stopped", name());
+  }
+
+  /** Where this pool's exported series go (replica pools share the primary's). */
+  PoolMetrics exports() {
+    return exports;
+  }
+
+  /** Connections evicted as dirty since the pool started. */
+  long dirtyEvictions() {
+    return dirtyEvictions.getCount();
+  }
+
+  /** Adaptive sizing's grow and shrink counts, or null when the pool does not resize itself. */
+  long[] resizes() {
+    var a = adaptive;
+    var prefix = metricPrefix + ".";
+    if (a == null) {
+      return null;
+    }
+    var counters = metrics.getCounters();
+    var grown = counters.get(prefix + "Grown");
+    var shrunk = counters.get(prefix + "Shrunk");
+    return new long[] {
+      grown == null ? 0 : grown.getCount(), shrunk == null ? 0 : shrunk.getCount()
+    };
   }
 
   @Override
@@ -384,7 +417,9 @@ final class ManagedPool
     if (startsUnreachable) {
       config.setInitializationFailTimeout(-1);
     }
-    config.setMetricRegistry(child);
+    config.setMetricsTrackerFactory(
+        exports.trackers(
+            name(), new com.zaxxer.hikari.metrics.dropwizard.CodahaleMetricsTrackerFactory(child)));
     config.addDataSourceProperty(
         "connectTimeout", Long.toString(settings.connectTimeout().toSeconds()));
     config.addDataSourceProperty("ApplicationName", "ballast");

@@ -5,6 +5,7 @@ import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import io.ballast.core.Extensions;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Objects;
 import javax.sql.DataSource;
 
@@ -54,7 +55,8 @@ public final class PoolModule extends AbstractModule {
 
   @Provides
   @Singleton
-  ManagedPool managedPool(PoolSettings settings, MetricRegistry metrics) {
-    return new ManagedPool(settings, metrics);
+  ManagedPool managedPool(
+      PoolSettings settings, MetricRegistry metrics, PrometheusRegistry prometheus) {
+    return new ManagedPool(settings, metrics, new PoolMetrics().register(prometheus));
   }
 }

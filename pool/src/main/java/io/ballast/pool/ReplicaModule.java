@@ -11,6 +11,7 @@ import io.ballast.core.Managed;
 import io.ballast.core.ProbeCheck;
 import io.ballast.core.ProbeKind;
 import io.ballast.core.ProbeResult;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Objects;
@@ -61,8 +62,11 @@ public final class ReplicaModule extends AbstractModule {
       ReplicaSettings settings,
       ManagedPool primary,
       Provider<Configuration> configuration,
-      MetricRegistry metrics) {
-    return new ReplicaRouter(settings, primary, configuration::get, metrics);
+      MetricRegistry metrics,
+      PrometheusRegistry prometheus) {
+    var router = new ReplicaRouter(settings, primary, configuration::get, metrics);
+    router.export(prometheus);
+    return router;
   }
 
   /** Opens the replica pools and the monitor after the primary pool, and closes them before it. */

@@ -4,6 +4,10 @@ import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.MetricRegistry;
 import io.ballast.core.Servers;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -103,7 +107,7 @@ final class ReplicaRouter implements Replicas {
     this.configuration = configuration;
     this.metrics = metrics;
     for (var replica : settings.replicas()) {
-      replicas.add(new Replica(new ManagedPool(replica, metrics, true)));
+      replicas.add(new Replica(new ManagedPool(replica, metrics, primary.exports(), true)));
     }
   }
 
@@ -163,6 +167,63 @@ final class ReplicaRouter implements Replicas {
       r.pool.stop(grace);
     }
     metrics.removeMatching((name, metric) -> name.startsWith("ballast.pool.replicas."));
+  }
+
+  /** Registers the replicas' exported series (core's README lists them) in {@code registry}. */
+  void export(PrometheusRegistry registry) {
+    CounterWithCallback.builder()
+        .name("ballast_replica_reads_total")
+        .help("Reads routed by server: a replica's name, or primary")
+        .labelNames("server")
+        .callback(
+            cb -> {
+              cb.call((double) primaryReads.getCount(), Servers.PRIMARY);
+              replicas.forEach(r -> cb.call((double) r.reads.getCount(), r.name()));
+            })
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("ballast_replica_fallbacks_total")
+        .help("Reads meant for a replica that the primary served (no replica usable)")
+        .callback(cb -> cb.call((double) fallbacks.getCount()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("ballast_replica_failovers_total")
+        .help("Reads that failed on a replica and were retried elsewhere")
+        .labelNames("server")
+        .callback(cb -> replicas.forEach(r -> cb.call((double) r.failovers.getCount(), r.name())))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("ballast_replica_skips_total")
+        .help("Times a replica was taken out of rotation (lagging, unreachable or not in recovery)")
+        .labelNames("server")
+        .callback(cb -> replicas.forEach(r -> cb.call((double) r.skips.getCount(), r.name())))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("ballast_replica_usable")
+        .help("1 when the replica serves reads, 0 when it is skipped")
+        .labelNames("server")
+        .callback(cb -> replicas.forEach(r -> cb.call(r.usableNow() ? 1 : 0, r.name())))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("ballast_replica_lag_seconds")
+        .help("How far the replica's replay is behind the primary, in time (NaN until measured)")
+        .unit(Unit.SECONDS)
+        .labelNames("server")
+        .callback(
+            cb ->
+                replicas.forEach(
+                    r -> {
+                      var lag = r.state.lag();
+                      cb.call(lag == null ? Double.NaN : lag.toNanos() / 1e9, r.name());
+                    }))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("ballast_replica_lag_bytes")
+        .help("How far the replica's replay is behind the primary's WAL position, in bytes")
+        .unit(Unit.BYTES)
+        .labelNames("server")
+        .callback(cb -> replicas.forEach(r -> cb.call((double) r.state.lagBytes(), r.name())))
+        .register(registry);
   }
 
   private void registerMetrics() {

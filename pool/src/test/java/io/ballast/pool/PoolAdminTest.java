@@ -80,10 +80,12 @@ class PoolAdminTest {
     assertThat(response.headers().firstValue("Content-Type").orElseThrow())
         .startsWith("text/plain; version=0.0.4");
     assertThat(response.body())
-        .contains("ballast_pool_primary_ActiveConnections")
-        .contains("ballast_core_queries_all")
-        .contains("ballast_core_queries_slow")
-        .contains("jvm_memory_used_bytes")
-        .contains("# TYPE");
+        .contains("ballast_pool_connections{pool=\"primary\",state=\"active\"} ")
+        .contains("ballast_pool_connections{pool=\"primary\",state=\"idle\"} ")
+        .contains("ballast_pool_utilisation_ratio{pool=\"primary\"} ")
+        .contains("ballast_pool_acquire_seconds_count{pool=\"primary\"} ")
+        .contains("ballast_pool_acquire_timeouts_total{pool=\"primary\"} 0")
+        .contains("ballast_query_duration_seconds_count{server=\"primary\"} ")
+        .doesNotContain("ActiveConnections");
   }
 }

@@ -153,6 +153,19 @@ class PoolModuleTest {
             .isInstanceOf(DataAccessException.class)
             .hasCauseInstanceOf(PoolExhaustedException.class);
       }
+      // each borrower that gave up is counted for the alert on acquisition timeouts
+      var timeouts =
+          (io.prometheus.metrics.model.snapshots.CounterSnapshot)
+              app.get(io.prometheus.metrics.model.registry.PrometheusRegistry.class)
+                  .scrape(name -> name.startsWith("ballast_pool_acquire_timeouts"))
+                  .get(0);
+      assertThat(timeouts.getDataPoints())
+          .singleElement()
+          .satisfies(
+              d -> {
+                assertThat(d.getLabels().get("pool")).isEqualTo("orders");
+                assertThat(d.getValue()).isEqualTo(3.0);
+              });
     }
   }
 

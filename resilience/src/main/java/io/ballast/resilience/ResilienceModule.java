@@ -20,6 +20,7 @@ import io.github.resilience4j.metrics.publisher.CircuitBreakerMetricsPublisher;
 import io.github.resilience4j.metrics.publisher.RetryMetricsPublisher;
 import io.github.resilience4j.retry.RetryConfig;
 import io.github.resilience4j.retry.RetryRegistry;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Objects;
 import org.jooq.ExecuteListenerProvider;
 import org.jooq.TransactionListenerProvider;
@@ -70,29 +71,39 @@ public final class ResilienceModule extends AbstractModule {
 
   @Provides
   @Singleton
-  CircuitBreakerRegistry breakers(MetricRegistry metrics) {
-    return CircuitBreakerRegistry.of(
-        CircuitBreakerConfig.ofDefaults(),
-        new CircuitBreakerMetricsPublisher("ballast.resilience.breaker", metrics));
+  CircuitBreakerRegistry breakers(MetricRegistry metrics, PrometheusRegistry prometheus) {
+    var breakers =
+        CircuitBreakerRegistry.of(
+            CircuitBreakerConfig.ofDefaults(),
+            new CircuitBreakerMetricsPublisher("ballast.resilience.breaker", metrics));
+    ResilienceMetrics.breakers(breakers, prometheus);
+    return breakers;
   }
 
   @Provides
   @Singleton
-  RetryRegistry retries(MetricRegistry metrics) {
+  RetryRegistry retries(MetricRegistry metrics, PrometheusRegistry prometheus) {
     // a retry never retries a call its breaker refused (the known ordering pitfall)
-    return RetryRegistry.of(
-        RetryConfig.custom()
-            .ignoreExceptions(CallNotPermittedException.class, DatabaseUnavailableException.class)
-            .build(),
-        new RetryMetricsPublisher("ballast.resilience.retry", metrics));
+    var retries =
+        RetryRegistry.of(
+            RetryConfig.custom()
+                .ignoreExceptions(
+                    CallNotPermittedException.class, DatabaseUnavailableException.class)
+                .build(),
+            new RetryMetricsPublisher("ballast.resilience.retry", metrics));
+    ResilienceMetrics.retries(retries, prometheus);
+    return retries;
   }
 
   @Provides
   @Singleton
-  BulkheadRegistry bulkheads(MetricRegistry metrics) {
-    return BulkheadRegistry.of(
-        BulkheadConfig.ofDefaults(),
-        new BulkheadMetricsPublisher("ballast.resilience.bulkhead", metrics));
+  BulkheadRegistry bulkheads(MetricRegistry metrics, PrometheusRegistry prometheus) {
+    var bulkheads =
+        BulkheadRegistry.of(
+            BulkheadConfig.ofDefaults(),
+            new BulkheadMetricsPublisher("ballast.resilience.bulkhead", metrics));
+    ResilienceMetrics.bulkheads(bulkheads, prometheus);
+    return bulkheads;
   }
 
   @ProvidesIntoSet

@@ -41,6 +41,13 @@ public final class LoopbackHttp {
     return send(request(path, token).GET());
   }
 
+  /**
+   * GET {@code path} with this client's token and an {@code Accept} header (content negotiation).
+   */
+  public HttpResponse<String> getAccepting(String path, String accept) {
+    return send(request(path, token).header("Accept", accept).GET());
+  }
+
   /** POST {@code path} with an empty body and this client's token. */
   public HttpResponse<String> post(String path) {
     return send(request(path, token).POST(HttpRequest.BodyPublishers.noBody()));

@@ -1,6 +1,5 @@
 package io.ballast.core.admin;
 
-import com.codahale.metrics.MetricRegistry;
 import com.google.inject.AbstractModule;
 import com.google.inject.Provider;
 import com.google.inject.Provides;
@@ -9,6 +8,7 @@ import io.ballast.core.Extensions;
 import io.ballast.core.HealthRegistry;
 import io.ballast.core.Lifecycle;
 import io.ballast.core.monitor.QueryMonitor;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Objects;
 
 /**
@@ -42,7 +42,7 @@ public final class AdminModule extends AbstractModule {
   AdminServer adminServer(
       HealthRegistry health,
       QueryMonitor monitor,
-      MetricRegistry metrics,
+      PrometheusRegistry metrics,
       Provider<Lifecycle> lifecycle) {
     return new AdminServer(settings, health, monitor, metrics, lifecycle);
   }

@@ -1,6 +1,5 @@
 package io.ballast.core.admin;
 
-import com.codahale.metrics.MetricRegistry;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
@@ -13,9 +12,7 @@ import io.ballast.core.Lifecycle;
 import io.ballast.core.Managed;
 import io.ballast.core.ProbeKind;
 import io.ballast.core.monitor.QueryMonitor;
-import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
-import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.expositionformats.ExpositionFormats;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -50,8 +47,8 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>{@code /health/cache}</td><td>the cache's checks (404 without the cache module)</td></tr>
  *   <tr><td>{@code /health/queries}</td><td>query statistics: totals, percentiles, top patterns, recent slow
  *       queries, N+1 reports; fingerprints only, never literals or bind values</td></tr>
- *   <tr><td>{@code /metrics}</td><td>the shared Dropwizard registry and JVM metrics in the Prometheus text
- *       format, through the official Prometheus client</td></tr>
+ *   <tr><td>{@code /metrics}</td><td>every module's designed series and the JVM's, through the official
+ *       Prometheus client: its text format, or OpenMetrics when the {@code Accept} header asks</td></tr>
  * </table>
  *
  * <p>Bound to 127.0.0.1 unless configured otherwise; with a token, every request needs {@code
@@ -63,13 +60,12 @@ public final class AdminServer implements Managed {
   private final AdminSettings settings;
   private final HealthRegistry health;
   private final QueryMonitor monitor;
-  private final MetricRegistry metrics;
+  private final PrometheusRegistry prometheus;
   private final ObjectMapper json =
       new ObjectMapper()
           .registerModule(new JavaTimeModule())
           .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
-  private final PrometheusTextFormatWriter prometheusWriter = PrometheusTextFormatWriter.create();
-  private PrometheusRegistry prometheus;
+  private final ExpositionFormats formats = ExpositionFormats.init();
   private HttpServer server;
   private ExecutorService executor;
 
@@ -79,13 +75,13 @@ public final class AdminServer implements Managed {
       AdminSettings settings,
       HealthRegistry health,
       QueryMonitor monitor,
-      MetricRegistry metrics,
+      PrometheusRegistry prometheus,
       Provider<Lifecycle> lifecycle) {
     this.lifecycle = lifecycle;
     this.settings = settings;
     this.health = health;
     this.monitor = monitor;
-    this.metrics = metrics;
+    this.prometheus = prometheus;
   }
 
   @Override
@@ -112,9 +108,6 @@ public final class AdminServer implements Managed {
       LOG.info("Admin server disabled ({}=false)", AdminSettings.ENABLED_VARIABLE);
       return;
     }
-    prometheus = new PrometheusRegistry();
-    prometheus.register(new DropwizardExports(metrics));
-    JvmMetrics.builder().register(prometheus);
     server = HttpServer.create(new InetSocketAddress(settings.bind(), settings.port()), 32);
     executor =
         Executors.newFixedThreadPool(
@@ -269,10 +262,15 @@ public final class AdminServer implements Managed {
     send(exchange, 200, body);
   }
 
+  /**
+   * The Prometheus text format, or OpenMetrics (or the protobuf format when its writer is on the
+   * class path) when the scraper's {@code Accept} header asks for it.
+   */
   private void metrics(HttpExchange exchange) throws IOException {
+    var writer = formats.findWriter(exchange.getRequestHeaders().getFirst("Accept"));
     var out = new ByteArrayOutputStream();
-    prometheusWriter.write(out, prometheus.scrape());
-    exchange.getResponseHeaders().add("Content-Type", prometheusWriter.getContentType());
+    writer.write(out, prometheus.scrape());
+    exchange.getResponseHeaders().add("Content-Type", writer.getContentType());
     respond(exchange, 200, out.toByteArray());
   }
 

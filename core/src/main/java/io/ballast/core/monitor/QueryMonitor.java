@@ -2,6 +2,11 @@ package io.ballast.core.monitor;
 
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.MetricRegistry;
+import io.ballast.core.Servers;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.core.metrics.Info;
+import io.prometheus.metrics.model.snapshots.Unit;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -69,7 +74,11 @@ public final class QueryMonitor {
   private final Map<String, WindowedTimer> patternTimers = new ConcurrentHashMap<>();
 
   /** Statements on read replicas, per replica (the primary's are all the others). */
-  private final Map<String, com.codahale.metrics.Timer> serverTimers = new ConcurrentHashMap<>();
+  private final Histogram durations = QueryMetrics.durations();
+
+  private final DistributionDataPoint primaryDurations = durations.labelValues(Servers.PRIMARY);
+  private final Map<String, DistributionDataPoint> serverDurations = new ConcurrentHashMap<>();
+  private final Info patternInfo = QueryMetrics.patternInfo();
 
   /**
    * Per rendered SQL string: its fingerprint, class and timer, so the hot path does one map lookup.
@@ -275,7 +284,10 @@ public final class QueryMonitor {
                   (WindowedTimer)
                       metrics.timer(
                           MetricRegistry.name("ballast.core.queries.pattern", id),
-                          () -> new WindowedTimer(() -> stats.window(fp))));
+                          () -> {
+                            patternInfo.addLabelValues(id, QueryMetrics.label(fp));
+                            return new WindowedTimer(() -> stats.window(fp));
+                          }));
     }
     return timer;
   }
@@ -294,26 +306,16 @@ public final class QueryMonitor {
     var failed = ctx.exception() != null;
     var slow = nanos > slowWarnNanos;
     stats.record(fingerprint, nanos, slow, failed);
-    allTimer.increment();
-    var server =
-        io.ballast.core.Servers.isPrimary(ctx.configuration())
-            ? null
-            : io.ballast.core.Servers.of(ctx.configuration());
-    if (server != null) {
-      serverTimers
-          .computeIfAbsent(
-              server,
-              name ->
-                  metrics.timer(
-                      MetricRegistry.name("ballast.core.queries.server", name),
-                      () ->
-                          new com.codahale.metrics.Timer(
-                              new com.codahale.metrics.SlidingTimeWindowArrayReservoir(
-                                  1, java.util.concurrent.TimeUnit.MINUTES))))
-          .update(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    allTimer.increment(nanos);
+    var seconds = Unit.nanosToSeconds(nanos);
+    var server = Servers.isPrimary(ctx.configuration()) ? null : Servers.of(ctx.configuration());
+    if (server == null) {
+      primaryDurations.observe(seconds);
+    } else {
+      serverDurations.computeIfAbsent(server, durations::labelValues).observe(seconds);
     }
     if (shape.timer() != null) {
-      shape.timer().increment();
+      shape.timer().increment(nanos);
     }
     if (failed) {
       failedCounter.inc();
@@ -472,6 +474,26 @@ public final class QueryMonitor {
     final Map<String, Integer> counts = new HashMap<>();
     int depth = 1;
     boolean transactional;
+  }
+
+  /** The statement-time histogram by server ({@code ballast_query_duration_seconds}). */
+  Histogram durations() {
+    return durations;
+  }
+
+  /** The pattern labels ({@code ballast_query_pattern_info}). */
+  Info patternInfo() {
+    return patternInfo;
+  }
+
+  /** The tracked fingerprints' timers. */
+  Map<String, WindowedTimer> patternTimers() {
+    return patternTimers;
+  }
+
+  /** The counters of slow, failed, timed-out statements and N+1 reports, in that order. */
+  List<Counter> counters() {
+    return List.of(slowCounter, failedCounter, timeoutCounter, nPlusOneCounter);
   }
 
   /**

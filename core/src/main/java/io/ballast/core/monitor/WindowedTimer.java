@@ -19,14 +19,26 @@ import org.HdrHistogram.Histogram;
  */
 final class WindowedTimer extends Timer {
   private final LongAdder count = new LongAdder();
+  private final LongAdder nanos = new LongAdder();
   private final Supplier<Histogram> microsWindow;
 
   WindowedTimer(Supplier<Histogram> microsWindow) {
     this.microsWindow = microsWindow;
   }
 
-  void increment() {
+  void increment(long elapsedNanos) {
     count.increment();
+    nanos.add(elapsedNanos);
+  }
+
+  /** The time of every statement recorded, in seconds (monotonic, for a summary's {@code _sum}). */
+  double sumSeconds() {
+    return nanos.sum() / 1e9;
+  }
+
+  /** The windowed histogram, in microseconds. */
+  Histogram window() {
+    return microsWindow.get();
   }
 
   @Override

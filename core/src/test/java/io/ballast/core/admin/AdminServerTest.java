@@ -143,16 +143,38 @@ class AdminServerTest {
 
   @Test
   void metrics_arePrometheusTextWithQueryAndJvmMetrics() throws Exception {
-    app.get(DSLContext.class).fetch("select 1");
+    app.get(DSLContext.class).fetch("select 1 where 7 = 7");
     var response = admin.get("/metrics");
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type").orElseThrow())
         .startsWith("text/plain; version=0.0.4");
     assertThat(response.body())
-        .contains("ballast_core_queries_all")
-        .contains("ballast_core_queries_slow")
+        .contains("# TYPE ballast_query_duration_seconds histogram")
+        .contains("ballast_query_duration_seconds_bucket{server=\"primary\",le=\"0.001\"}")
+        .contains("ballast_query_duration_seconds_sum{server=\"primary\"}")
+        .contains("# TYPE ballast_query_pattern_duration_seconds summary")
+        .containsPattern(
+            "ballast_query_pattern_duration_seconds\\{pattern=\"[0-9a-f]{8}\",quantile=\"0.95\"}")
+        .containsPattern(
+            "ballast_query_pattern_info\\{fingerprint=\"select \\? where \\? = \\?\",pattern=\"[0-9a-f]{8}\"} 1")
+        .contains("# HELP ballast_query_slow_total Statements slower than")
         .contains("jvm_memory_used_bytes")
-        .contains("# TYPE");
+        .doesNotContain("Generated from Dropwizard");
+  }
+
+  @Test
+  void metrics_answerInOpenMetricsWhenTheScraperAsksForIt() throws Exception {
+    app.get(DSLContext.class).fetch("select 1");
+    var response =
+        admin.getAccepting(
+            "/metrics", "application/openmetrics-text; version=1.0.0; charset=utf-8");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("Content-Type").orElseThrow())
+        .startsWith("application/openmetrics-text");
+    assertThat(response.body())
+        .contains("# UNIT ballast_query_duration_seconds seconds")
+        .contains("# TYPE ballast_query_slow counter")
+        .endsWith("# EOF\n");
   }
 
   @Test

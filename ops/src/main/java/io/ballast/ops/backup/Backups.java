@@ -956,4 +956,10 @@ public final class Backups {
    * @param manifest its content
    */
   public record Backup(Path dump, Path manifestFile, BackupManifest manifest) {}
+
+  /** Where these backups stand: the newest, the newest verified, its size, failures so far. */
+  public BackupFigures figures() {
+    return new BackupFigures(
+        KIND, lastSuccess.get(), lastVerified.get(), lastSize.get(), failures.getCount());
+  }
 }

@@ -561,4 +561,10 @@ public final class PgBackRest {
       }
     }
   }
+
+  /** Where these backups stand: the newest, the newest verified, its size, failures so far. */
+  public BackupFigures figures() {
+    return new BackupFigures(
+        "pgbackrest", lastSuccess.get(), lastVerified.get(), lastSize.get(), failures.getCount());
+  }
 }
