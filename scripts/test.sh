@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command. Some tests run against real peers that Maven cannot bring (PgBouncer, pgBackRest,
 # and a PostgreSQL server of the machine's client tools' major version for pg_dump and pg_restore); they come
-# from the machine's Debian packages, as does promtool (package prometheus) for the metrics tests. Run as root, this installs the missing ones first; otherwise it says
+# from the machine's Debian packages, as do promtool (package prometheus) for the metrics tests and chromium for the load report's. Run as root, this installs the missing ones first; otherwise it says
 # which are missing, and the tests that need them fail naming the package. Then it builds and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,10 @@ fi
 # promtool checks /metrics, the alert rules (and their unit tests) and the dashboard's queries
 if ! command -v promtool >/dev/null 2>&1; then
   missing+=(prometheus)
+fi
+# a real browser opens the load-test report and checks that its charts drew
+if ! command -v chromium >/dev/null 2>&1; then
+  missing+=(chromium)
 fi
 # backup tests start a throwaway cluster with the server binaries (initdb, postgres, pg_ctl) whose major
 # version matches the client tools (pg_dump, pg_restore): both come with the Debian package postgresql-<major>

@@ -68,10 +68,14 @@ import org.jooq.Table;
  * The {@code demo} command: wires Ballast's modules over {@code DATABASE_URL} and {@code REDIS_URL}
  * (or an embedded PostgreSQL and Redis when they are unset), migrates its schema with Flyway, seeds
  * it, runs a few queries, caches a read path, prints what it did, then serves a light background
- * load of cached lookups until Ctrl-C or until {@code --duration} has passed.
+ * load of cached lookups until Ctrl-C or until {@code --duration} has passed. The {@code load}
+ * command runs the same application under {@code ballast load} ({@link DemoScenario}).
  */
 final class Demo {
-  static final String USAGE = "usage: ballast-demo demo [--duration <30s|2m|500ms|seconds>]";
+  static final String USAGE =
+      "usage: ballast-demo demo [--duration <30s|2m|500ms|seconds>]\n"
+          + "       ballast-demo load [ballast load options: --profile, --rate, --duration,"
+          + " --threshold, --out, ...]";
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)?");
   private static final String DEMO_DATABASE = "ballast_demo";
   private static final String DEMO_ROLE = "ballast_demo_app";
@@ -89,6 +93,15 @@ final class Demo {
 
   /** Runs the command; returns the process exit code. */
   static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    if (args.length > 0 && args[0].equals("load")) {
+      // the demo's read and write paths under `ballast load`
+      var load = new String[args.length + 2];
+      load[0] = "load";
+      load[1] = "--scenario";
+      load[2] = DemoScenario.class.getName();
+      System.arraycopy(args, 1, load, 3, args.length - 1);
+      return io.ballast.ops.cli.BallastCli.run(load, env, out, err);
+    }
     if (args.length == 0 || !args[0].equals("demo")) {
       err.println(USAGE);
       return 2;
@@ -134,7 +147,11 @@ final class Demo {
     };
   }
 
-  private static int serve(Map<String, String> env, Duration duration, PrintStream out) {
+  /**
+   * Starts the demo's modules over {@code env}: an embedded PostgreSQL and Redis when {@code
+   * DATABASE_URL} and {@code REDIS_URL} are not set, every setting printed to {@code out}.
+   */
+  static Ballast start(Map<String, String> env, PrintStream out) {
     var effective = new HashMap<>(env);
     if (env.get(PoolSettings.DATABASE_URL) == null
         || env.get(PoolSettings.DATABASE_URL).isBlank()) {
@@ -174,17 +191,21 @@ final class Demo {
     var backupSettings = BackupSettings.fromEnv(effective);
     out.println("          " + backupSettings);
 
-    try (var app =
-        Ballast.start(
-            new CoreModule(core),
-            new PoolModule(poolSettings),
-            new ReplicaModule(replicaSettings),
-            new MigrationsModule(migrationSettings),
-            new AuditModule(auditSettings),
-            new RedisCacheModule(cacheSettings),
-            new ResilienceModule(resilienceSettings),
-            new OpsModule(opsSettings, backupSettings),
-            new AdminModule(adminSettings))) {
+    return Ballast.start(
+        new CoreModule(core),
+        new PoolModule(poolSettings),
+        new ReplicaModule(replicaSettings),
+        new MigrationsModule(migrationSettings),
+        new AuditModule(auditSettings),
+        new RedisCacheModule(cacheSettings),
+        new ResilienceModule(resilienceSettings),
+        new OpsModule(opsSettings, backupSettings),
+        new AdminModule(adminSettings));
+  }
+
+  private static int serve(Map<String, String> env, Duration duration, PrintStream out) {
+    try (var app = start(env, out)) {
+      var adminSettings = app.get(AdminSettings.class);
       var db = app.get(DSLContext.class);
       var pool = app.get(Pool.class);
       out.println(
@@ -417,7 +438,7 @@ final class Demo {
   /** The cached value of the demo's read path. */
   record Customer(long id, String name) {}
 
-  private static Customer loadCustomer(DSLContext db, String id) {
+  static Customer loadCustomer(DSLContext db, String id) {
     var r = db.select(ID, NAME).from(CUSTOMERS).where(ID.eq(Long.parseLong(id))).fetchOne();
     return r == null ? null : new Customer(r.get(ID), r.get(NAME));
   }
@@ -515,7 +536,7 @@ final class Demo {
         + DEMO_DATABASE;
   }
 
-  private static void seed(DSLContext db, PrintStream out) {
+  static void seed(DSLContext db, PrintStream out) {
     if (db.fetchCount(CUSTOMERS) == 0) {
       db.transaction(
           cfg -> {

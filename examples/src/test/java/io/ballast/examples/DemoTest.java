@@ -202,6 +202,41 @@ class DemoTest {
   }
 
   @Test
+  void load_runsTheDemoUnderBallastLoad_andWritesTheReport(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    var code =
+        run(
+            Map.of(
+                "DATABASE_URL",
+                PG.databaseUrl(),
+                "BALLAST_ADMIN_ENABLED",
+                "false",
+                "REDIS_URL",
+                REDIS.url(),
+                "CACHE_NAMESPACE",
+                REDIS.keyPrefix()),
+            "load",
+            "--rate",
+            "50",
+            "--duration",
+            "3s",
+            "--threshold",
+            "error_rate<0.1%",
+            "--threshold",
+            "hit_ratio>10%",
+            "--out",
+            dir.toString());
+    var text = out.toString(StandardCharsets.UTF_8);
+    assertThat(code).as(text + err).isZero();
+    assertThat(text)
+        .contains("io.ballast.examples.DemoScenario, profile load: 150 requests")
+        .containsPattern("cache hit ratio: \\d+\\.\\d %")
+        .containsPattern("error_rate<0.1% +held");
+    assertThat(dir.resolve("load-report.html")).exists();
+    assertThat(dir.resolve("load-report.json")).content().contains("select sum(\\\"total\\\")");
+  }
+
+  @Test
   void badArguments_printUsageAndExitTwo() {
     assertThat(run(Map.of(), "serve")).isEqualTo(2);
     assertThat(run(Map.of(), "demo", "--duration", "soon")).isEqualTo(2);

@@ -377,13 +377,6 @@ class MetricsContractTest {
 
   /** {@code relative} from the project's root. */
   static Path project(String relative) {
-    for (var dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      var candidate = dir.resolve(relative);
-      if (Files.exists(candidate) && Files.exists(dir.resolve("bom"))) {
-        return candidate;
-      }
-    }
-    throw new IllegalStateException(
-        "the project's " + relative + " was not found above " + Path.of("").toAbsolutePath());
+    return ReadmeExampleTest.readme(relative);
   }
 }

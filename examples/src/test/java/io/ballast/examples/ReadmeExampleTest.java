@@ -32,7 +32,7 @@ class ReadmeExampleTest {
   }
 
   /** {@code relative} (e.g. {@code ops/README.md}) from the project's root. */
-  private static Path readme(String relative) {
+  static Path readme(String relative) {
     for (var dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
       var candidate = dir.resolve(relative);
       if (Files.exists(candidate) && Files.exists(dir.resolve("bom"))) {
@@ -165,6 +165,43 @@ class ReadmeExampleTest {
     assertThat(process.exitValue()).as(output).isZero();
     assertThat(output).contains("public.ops_churn: 80 % dead rows (4,000 dead): vacuum");
     assertThat(output).contains("reports.nightly").doesNotContain("ERROR");
+  }
+
+  /**
+   * The ops README's load-test scenario, compiled as written and run by {@code LoadTest} for two
+   * seconds against a real PostgreSQL.
+   */
+  @Test
+  void opsReadmeLoadScenario_compilesAsWritten_andRunsUnderLoad() throws Exception {
+    var source =
+        block(
+            Files.readString(readme("ops/README.md")),
+            "java",
+            "public final class LookupScenario implements Scenario");
+    var work = Files.createTempDirectory("ballast-load-readme-");
+    var sources = Files.createDirectories(work.resolve("src"));
+    var classes = Files.createDirectories(work.resolve("classes"));
+    Files.writeString(sources.resolve("LookupScenario.java"), source);
+    compile(sources.resolve("LookupScenario.java"), classes);
+    try (var loader =
+        new java.net.URLClassLoader(
+            new java.net.URL[] {classes.toUri().toURL()}, getClass().getClassLoader())) {
+      var scenario =
+          (io.ballast.ops.load.Scenario)
+              loader.loadClass("LookupScenario").getConstructor().newInstance();
+      var result =
+          io.ballast.ops.load.LoadTest.run(
+              scenario,
+              java.util.Map.of("DATABASE_URL", PG.databaseUrl()),
+              io.ballast.ops.load.LoadOptions.of(
+                  io.ballast.ops.load.Profile.LOAD,
+                  20,
+                  java.time.Duration.ofSeconds(2),
+                  work.resolve("report")));
+      assertThat(result.summary().get("completed")).isEqualTo(40L);
+      assertThat(result.passed()).as(result.thresholds().toString()).isTrue();
+      assertThat(work.resolve("report/load-report.html")).exists();
+    }
   }
 
   /**

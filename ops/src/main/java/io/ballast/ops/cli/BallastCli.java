@@ -44,7 +44,7 @@ import picocli.CommandLine.Command;
     versionProvider = BallastCli.Version.class,
     description =
         "Operations on a Ballast service's PostgreSQL: migrations, health, maintenance, jobs,"
-            + " audit, backups.",
+            + " audit, backups, load tests.",
     footer = {
       "",
       "Reads DATABASE_URL and the BALLAST_* settings, as the library does.",
@@ -57,6 +57,7 @@ import picocli.CommandLine.Command;
       JobsCommand.class,
       AuditCommand.class,
       BackupCommand.class,
+      LoadCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class BallastCli implements Runnable {
