@@ -198,9 +198,11 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
 
   /** L1's entry for {@code key}; one read in {@value CacheMetrics#L1_SAMPLE} is timed. */
   private LocalTier.Entry readL1(String key) {
-    if (!CacheMetrics.sampleL1()) {
-      return local.get(key);
-    }
+    return CacheMetrics.sampleL1() ? timedL1(key) : local.get(key);
+  }
+
+  // apart from readL1, so that the hit path the JIT inlines stays small
+  private LocalTier.Entry timedL1(String key) {
     var start = System.nanoTime();
     var entry = local.get(key);
     l1Reads.observe(Unit.nanosToSeconds(System.nanoTime() - start));
