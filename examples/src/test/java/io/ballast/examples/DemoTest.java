@@ -203,37 +203,44 @@ class DemoTest {
 
   @Test
   void load_runsTheDemoUnderBallastLoad_andWritesTheReport(
-      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
-    var code =
-        run(
-            Map.of(
-                "DATABASE_URL",
-                PG.databaseUrl(),
-                "BALLAST_ADMIN_ENABLED",
-                "false",
-                "REDIS_URL",
-                REDIS.url(),
-                "CACHE_NAMESPACE",
-                REDIS.keyPrefix()),
-            "load",
-            "--rate",
-            "50",
-            "--duration",
-            "3s",
-            "--threshold",
-            "error_rate<0.1%",
-            "--threshold",
-            "hit_ratio>10%",
-            "--out",
-            dir.toString());
-    var text = out.toString(StandardCharsets.UTF_8);
-    assertThat(code).as(text + err).isZero();
-    assertThat(text)
-        .contains("io.ballast.examples.DemoScenario, profile load: 150 requests")
-        .containsPattern("cache hit ratio: \\d+\\.\\d %")
-        .containsPattern("error_rate<0.1% +held");
-    assertThat(dir.resolve("load-report.html")).exists();
-    assertThat(dir.resolve("load-report.json")).content().contains("select sum(\\\"total\\\")");
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws SQLException {
+    // a database of its own: the other tests expect to seed theirs
+    var database = PG.databaseName() + "_load";
+    PG.execute("create database " + database);
+    try {
+      var code =
+          run(
+              Map.of(
+                  "DATABASE_URL",
+                  PG.databaseUrl().replace("/" + PG.databaseName(), "/" + database),
+                  "BALLAST_ADMIN_ENABLED",
+                  "false",
+                  "REDIS_URL",
+                  REDIS.url(),
+                  "CACHE_NAMESPACE",
+                  REDIS.keyPrefix()),
+              "load",
+              "--rate",
+              "50",
+              "--duration",
+              "3s",
+              "--threshold",
+              "error_rate<0.1%",
+              "--threshold",
+              "hit_ratio>10%",
+              "--out",
+              dir.toString());
+      var text = out.toString(StandardCharsets.UTF_8);
+      assertThat(code).as(text + err).isZero();
+      assertThat(text)
+          .contains("io.ballast.examples.DemoScenario, profile load: 150 requests")
+          .containsPattern("cache hit ratio: \\d+\\.\\d %")
+          .containsPattern("error_rate<0.1% +held");
+      assertThat(dir.resolve("load-report.html")).exists();
+      assertThat(dir.resolve("load-report.json")).content().contains("select sum(\\\"total\\\")");
+    } finally {
+      PG.execute("drop database if exists " + database + " with (force)");
+    }
   }
 
   @Test
