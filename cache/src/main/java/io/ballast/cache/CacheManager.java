@@ -277,6 +277,7 @@ final class CacheManager implements Caches, Managed {
    * invalidations that could not reach Redis.
    */
   private void maintain() {
+    exports.rotateSample();
     try {
       var now = System.nanoTime();
       if (now - lastSweep > SWEEP_EVERY_NANOS) {

@@ -48,6 +48,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
   private final LocalTier local;
   private final ConcurrentStatsCounter l2Stats = new ConcurrentStatsCounter();
   private final Timer loads;
+  private final CacheMetrics exports;
   private final DistributionDataPoint l1Reads;
   private final DistributionDataPoint l2Reads;
   private final DistributionDataPoint loaderReads;
@@ -110,6 +111,7 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     var metrics = manager.metrics;
     var prefix = MetricRegistry.name("ballast", "cache", name);
     this.loads = metrics.timer(MetricRegistry.name(prefix, "loads"));
+    this.exports = manager.exports;
     this.l1Reads = manager.exports.reads(name, "l1");
     this.l2Reads = manager.exports.reads(name, "l2");
     this.loaderReads = manager.exports.reads(name, "load");
@@ -196,9 +198,11 @@ final class TwoLevelRegion<V> implements CacheRegion<V> {
     return (V) loaded.value();
   }
 
-  /** L1's entry for {@code key}; one read in {@value CacheMetrics#L1_SAMPLE} is timed. */
+  /**
+   * L1's entry for {@code key}; the reads of one key in {@value CacheMetrics#L1_SAMPLE} are timed.
+   */
   private LocalTier.Entry readL1(String key) {
-    return CacheMetrics.sampleL1() ? timedL1(key) : local.get(key);
+    return exports.sampleL1(key) ? timedL1(key) : local.get(key);
   }
 
   // apart from readL1, so that the hit path the JIT inlines stays small
