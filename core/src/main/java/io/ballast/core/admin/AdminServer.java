@@ -263,11 +263,18 @@ public final class AdminServer implements Managed {
   }
 
   /**
-   * The Prometheus text format, or OpenMetrics (or the protobuf format when its writer is on the
-   * class path) when the scraper's {@code Accept} header asks for it.
+   * The Prometheus text format, or OpenMetrics when the scraper's {@code Accept} header asks for
+   * it. A scraper that prefers the protobuf format (Prometheus with native histograms) gets
+   * OpenMetrics or text instead, which it also accepts: the protobuf writer is not on the class
+   * path.
    */
   private void metrics(HttpExchange exchange) throws IOException {
-    var writer = formats.findWriter(exchange.getRequestHeaders().getFirst("Accept"));
+    var accept = exchange.getRequestHeaders().getFirst("Accept");
+    var writer = formats.findWriter(accept);
+    if (!writer.isAvailable()) {
+      var openMetrics = formats.getOpenMetricsTextFormatWriter();
+      writer = openMetrics.accepts(accept) ? openMetrics : formats.getPrometheusTextFormatWriter();
+    }
     var out = new ByteArrayOutputStream();
     writer.write(out, prometheus.scrape());
     exchange.getResponseHeaders().add("Content-Type", writer.getContentType());

@@ -163,6 +163,21 @@ class AdminServerTest {
   }
 
   @Test
+  void metrics_toAScraperPreferringProtobuf_answerInATextFormatItAlsoAccepts() throws Exception {
+    // what Prometheus sends with native histograms enabled: protobuf first
+    var response =
+        admin.getAccepting(
+            "/metrics",
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+                + "encoding=delimited;q=0.9,application/openmetrics-text;version=1.0.0;q=0.8,"
+                + "text/plain;version=0.0.4;q=0.5,*/*;q=0.1");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("Content-Type").orElseThrow())
+        .startsWith("application/openmetrics-text");
+    assertThat(response.body()).contains("# TYPE ballast_query_duration_seconds histogram");
+  }
+
+  @Test
   void metrics_answerInOpenMetricsWhenTheScraperAsksForIt() throws Exception {
     app.get(DSLContext.class).fetch("select 1");
     var response =
