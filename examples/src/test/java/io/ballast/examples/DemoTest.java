@@ -3,7 +3,6 @@ package io.ballast.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.testkit.Await;
-import io.ballast.testkit.MachinePostgres;
 import io.ballast.testkit.PostgresExtension;
 import io.ballast.testkit.RedisExtension;
 import java.io.ByteArrayOutputStream;
@@ -278,20 +277,9 @@ class DemoTest {
    */
   @Test
   void demo_onAPrimaryAndAReplica_readsItsOwnWriteAndUsesTheReplica() throws Exception {
-    try (var primary = MachinePostgres.builder().start();
-        var replica = primary.startReplica()) {
-      primary.execute("postgres", "create database demo");
-      Await.until(
-          "the replica has the demo database",
-          Duration.ofSeconds(30),
-          () -> {
-            try {
-              replica.execute("demo", "select 1");
-              return true;
-            } catch (SQLException e) {
-              return false;
-            }
-          });
+    try (var servers = DemoServers.start()) {
+      var primary = servers.primary();
+      var replica = servers.replica();
       var code =
           run(
               Map.of(

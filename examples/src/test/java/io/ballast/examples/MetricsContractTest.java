@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ballast.testkit.Await;
 import io.ballast.testkit.LoopbackHttp;
-import io.ballast.testkit.MachinePostgres;
 import io.ballast.testkit.RedisExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -14,7 +13,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,28 +44,16 @@ class MetricsContractTest {
   private static final Pattern SAMPLE = Pattern.compile("(?m)^(ballast_[a-z0-9_]+)(?:\\{(.*)})? ");
   private static final Pattern LABEL = Pattern.compile("([a-z_]+)=\"");
 
-  static MachinePostgres primary;
-  static MachinePostgres replica;
+  static DemoServers servers;
   static Thread demo;
   static String text;
   static String openMetrics;
 
   @BeforeAll
   static void scrapeTheDemo() throws Exception {
-    primary = MachinePostgres.builder().start();
-    replica = primary.startReplica();
-    primary.execute("postgres", "create database demo");
-    Await.until(
-        "the replica has the demo database",
-        Duration.ofSeconds(30),
-        () -> {
-          try {
-            replica.execute("demo", "select 1");
-            return true;
-          } catch (SQLException e) {
-            return false;
-          }
-        });
+    servers = DemoServers.start();
+    var primary = servers.primary();
+    var replica = servers.replica();
     int port;
     try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       port = socket.getLocalPort();
@@ -122,11 +108,8 @@ class MetricsContractTest {
     if (demo != null) {
       demo.join(60_000);
     }
-    if (replica != null) {
-      replica.close();
-    }
-    if (primary != null) {
-      primary.close();
+    if (servers != null) {
+      servers.close();
     }
   }
 
